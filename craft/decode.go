@@ -1,0 +1,467 @@
+package craft
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// Class is what a decoded frame is, as far as a pinger cares.
+type Class uint8
+
+const (
+	_ Class = iota
+	// ClassOther: anything that is not an echo or an ICMP error (ARP, NDP,
+	// TCP, fragments after the first, undecodable bytes).
+	ClassOther
+	ClassEchoRequest
+	ClassEchoReply
+	// ClassError: an ICMP or ICMPv6 error; Packet.Error says which.
+	ClassError
+)
+
+func (c Class) String() string {
+	switch c {
+	case ClassOther:
+		return "other"
+	case ClassEchoRequest:
+		return "echo-request"
+	case ClassEchoReply:
+		return "echo-reply"
+	case ClassError:
+		return "error"
+	}
+	return fmt.Sprintf("Class(%d)", uint8(c))
+}
+
+// Packet is a decoded frame. Byte slices (MACs, Payload) alias the data given
+// to Decode and VLAN aliases the Decoder: copy them to keep them past the next
+// Decode or past the life of the capture buffer.
+type Packet struct {
+	Class Class
+
+	// Link layer. SrcMAC is the cooked header's address for Linux cooked
+	// captures; DstMAC is nil there. Both are nil on raw IP links.
+	SrcMAC, DstMAC net.HardwareAddr
+	VLAN           []uint16
+	EtherType      layers.EthernetType
+
+	// Network layer; IPVersion is 0 when there is none.
+	IPVersion     uint8
+	Src, Dst      netip.Addr
+	TTL           uint8 // hop limit for IPv6
+	TOS           uint8 // traffic class for IPv6
+	IPID          uint16
+	IPLength      int // total length the header claims
+	DontFragment  bool
+	MoreFragments bool
+	FragOffset    int // bytes
+	IPChecksum    Checksum
+	// Protocol is the upper-layer protocol, after IPv6 extension headers.
+	Protocol uint8
+
+	// ICMP or ICMPv6, when Protocol is 1 or 58 and the header is present.
+	ICMPType, ICMPCode uint8
+	ICMPChecksum       Checksum
+	ID, Seq            uint16 // echo request and reply only
+	Payload            []byte // echo data
+	Error              ICMPError
+
+	// Truncated: the capture holds fewer bytes than the headers claim.
+	Truncated bool
+	// Malformed says why decoding stopped early, if it did.
+	Malformed string
+}
+
+// Decoder decodes frames of one link type. It preallocates every layer and is
+// not safe for concurrent use; give each goroutine its own.
+type Decoder struct {
+	link LinkType
+
+	eth   layers.Ethernet
+	vlan  vlanStack
+	sll   layers.LinuxSLL
+	sll2  LinuxSLL2
+	ip4   layers.IPv4
+	ip6   layers.IPv6
+	ext   ipv6Ext
+	icmp4 layers.ICMPv4
+	icmp6 layers.ICMPv6
+	echo6 layers.ICMPv6Echo
+
+	fromEth, fromSLL, from4, from6 *gopacket.DecodingLayerParser
+	decoded                        []gopacket.LayerType
+
+	q4 layers.IPv4
+	q6 layers.IPv6
+}
+
+// ErrLinkType is returned by NewDecoder for link types it cannot decode.
+var ErrLinkType = errors.New("craft: unsupported link type")
+
+// NewDecoder returns a decoder for frames of the given link type.
+func NewDecoder(link LinkType) (*Decoder, error) {
+	switch link {
+	case LinkEthernet, LinkRaw, linkRawOpenBSD, LinkIPv4, LinkIPv6, LinkLinuxSLL, LinkLinuxSLL2:
+	default:
+		return nil, fmt.Errorf("%w %s: pingcraft decodes EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2", ErrLinkType, link)
+	}
+	d := &Decoder{link: link, decoded: make([]gopacket.LayerType, 0, 16)}
+	d.vlan.ids = make([]uint16, 0, maxVLANs)
+	// The parser walks to the upper-layer header; ICMP is decoded by
+	// icmpv4/icmpv6 with the same preallocated gopacket layers, because a
+	// first fragment carries an ICMP header the parser would not reach.
+	dec := []gopacket.DecodingLayer{&d.eth, &d.vlan, &d.sll, &d.ip4, &d.ip6, &d.ext}
+	newParser := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+		p := gopacket.NewDecodingLayerParser(first, dec...)
+		p.IgnoreUnsupported = true
+		return p
+	}
+	d.fromEth = newParser(layers.LayerTypeEthernet)
+	d.fromSLL = newParser(layers.LayerTypeLinuxSLL)
+	d.from4 = newParser(layers.LayerTypeIPv4)
+	d.from6 = newParser(layers.LayerTypeIPv6)
+	return d, nil
+}
+
+// LinkType returns the link type d decodes.
+func (d *Decoder) LinkType() LinkType { return d.link }
+
+// Decode decodes data into p, overwriting it. It returns an error only when
+// not even the link-layer header is there; anything wrong above that is
+// reported in p (ClassOther, Truncated, Malformed, bad checksums).
+func (d *Decoder) Decode(data []byte, p *Packet) error {
+	*p = Packet{Class: ClassOther}
+	d.vlan.ids = d.vlan.ids[:0]
+	d.decoded = d.decoded[:0]
+
+	var parser *gopacket.DecodingLayerParser
+	body := data
+	switch d.link {
+	case LinkEthernet:
+		if len(data) < 14 {
+			return fmt.Errorf("craft: Ethernet frame of %d bytes: %w", len(data), io.ErrUnexpectedEOF)
+		}
+		parser = d.fromEth
+	case LinkLinuxSLL:
+		if len(data) < 16 {
+			return fmt.Errorf("craft: LINUX_SLL frame of %d bytes: %w", len(data), io.ErrUnexpectedEOF)
+		}
+		parser = d.fromSLL
+	case LinkLinuxSLL2:
+		if err := d.sll2.DecodeFromBytes(data); err != nil {
+			return err
+		}
+		p.EtherType = d.sll2.Protocol
+		p.SrcMAC = net.HardwareAddr(d.sll2.Addr)
+		body = data[LinuxSLL2Len:]
+		switch d.sll2.Protocol {
+		case layers.EthernetTypeIPv4:
+			parser = d.from4
+		case layers.EthernetTypeIPv6:
+			parser = d.from6
+		default:
+			return nil
+		}
+	default: // raw IP
+		if len(data) == 0 {
+			return fmt.Errorf("craft: empty %s packet: %w", d.link, io.ErrUnexpectedEOF)
+		}
+		switch data[0] >> 4 {
+		case 4:
+			parser, p.EtherType = d.from4, layers.EthernetTypeIPv4
+		case 6:
+			parser, p.EtherType = d.from6, layers.EthernetTypeIPv6
+		default:
+			p.Malformed = fmt.Sprintf("IP version %d", data[0]>>4)
+			return nil
+		}
+	}
+
+	if err := parser.DecodeLayers(body, &d.decoded); err != nil {
+		var unsupported gopacket.UnsupportedLayerType
+		if !errors.As(err, &unsupported) {
+			p.Malformed = err.Error()
+		}
+	}
+	p.Truncated = parser.Truncated
+
+	var l4 []byte // where the upper-layer header starts
+	l4ok := false // l4 holds the upper-layer header (not a later fragment)
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeEthernet:
+			p.SrcMAC, p.DstMAC, p.EtherType = d.eth.SrcMAC, d.eth.DstMAC, d.eth.EthernetType
+		case layers.LayerTypeDot1Q:
+			p.EtherType = d.vlan.Type
+		case layers.LayerTypeLinuxSLL:
+			p.EtherType = d.sll.EthernetType
+			if d.sll.AddrLen > 0 && int(d.sll.AddrLen) <= len(d.sll.Addr) {
+				p.SrcMAC = d.sll.Addr[:d.sll.AddrLen]
+			}
+		case layers.LayerTypeIPv4:
+			l4, l4ok = d.network4(p)
+		case layers.LayerTypeIPv6:
+			l4, l4ok = d.network6(p, d.ip6.Payload, nextHeader(&d.ip6))
+		case layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
+			l4, l4ok = d.network6(p, d.ext.Payload, d.ext.NextHeader)
+		}
+	}
+	if len(d.vlan.ids) > 0 {
+		p.VLAN = d.vlan.ids
+	}
+	if !l4ok {
+		return nil
+	}
+	switch {
+	case p.IPVersion == 4 && p.Protocol == ipProtoICMP:
+		d.icmpv4(p, l4)
+	case p.IPVersion == 6 && p.Protocol == ipProtoICMPv6:
+		d.icmpv6(p, l4)
+	}
+	return nil
+}
+
+// network4 fills the IPv4 fields and returns the upper-layer bytes.
+func (d *Decoder) network4(p *Packet) ([]byte, bool) {
+	ip := &d.ip4
+	p.IPVersion = 4
+	p.Src = addrFrom(ip.SrcIP)
+	p.Dst = addrFrom(ip.DstIP)
+	p.TTL, p.TOS, p.IPID = ip.TTL, ip.TOS, ip.Id
+	p.IPLength = int(ip.Length)
+	p.DontFragment = ip.Flags&layers.IPv4DontFragment != 0
+	p.MoreFragments = ip.Flags&layers.IPv4MoreFragments != 0
+	p.FragOffset = int(ip.FragOffset) * 8
+	p.Protocol = uint8(ip.Protocol)
+	p.IPChecksum = verify(0, ip.Contents, 10)
+	return ip.Payload, p.FragOffset == 0
+}
+
+// network6 fills the IPv6 fields (once) and follows a fragment header, which
+// the parser leaves alone so that later fragments are never read as ICMPv6.
+func (d *Decoder) network6(p *Packet, payload []byte, next layers.IPProtocol) ([]byte, bool) {
+	if p.IPVersion == 0 {
+		ip := &d.ip6
+		p.IPVersion = 6
+		p.Src = addrFrom(ip.SrcIP)
+		p.Dst = addrFrom(ip.DstIP)
+		p.TTL, p.TOS = ip.HopLimit, ip.TrafficClass
+		p.IPLength = ipv6HeaderLen + int(ip.Length)
+	}
+	p.Protocol = uint8(next)
+	if next != layers.IPProtocolIPv6Fragment {
+		return payload, true
+	}
+	if len(payload) < 8 {
+		p.Truncated = true
+		return nil, false
+	}
+	p.Protocol = payload[0]
+	off := binary.BigEndian.Uint16(payload[2:4])
+	p.FragOffset = int(off>>3) * 8
+	p.MoreFragments = off&1 != 0
+	return payload[8:], p.FragOffset == 0
+}
+
+// nextHeader is the protocol after the fixed header and hop-by-hop options,
+// which gopacket's IPv6 layer absorbs.
+func nextHeader(ip *layers.IPv6) layers.IPProtocol {
+	if ip.HopByHop != nil {
+		return ip.HopByHop.NextHeader
+	}
+	return ip.NextHeader
+}
+
+// whole reports whether msg is the complete upper-layer message, so that its
+// checksum can be verified.
+func whole(p *Packet, msg []byte, hdrLen int) bool {
+	return !p.Truncated && !p.MoreFragments && p.FragOffset == 0 && len(msg) == p.IPLength-hdrLen
+}
+
+func (d *Decoder) icmpv4(p *Packet, msg []byte) {
+	var tr truncation
+	ic := &d.icmp4
+	if ic.DecodeFromBytes(msg, &tr) != nil {
+		p.Truncated = true
+		return
+	}
+	p.ICMPType, p.ICMPCode = ic.TypeCode.Type(), ic.TypeCode.Code()
+	p.ICMPChecksum = Checksum{Got: ic.Checksum, Status: ChecksumUnverified}
+	if whole(p, msg, int(d.ip4.IHL)*4) {
+		p.ICMPChecksum = verify(0, msg, 2)
+	}
+	e := &p.Error
+	switch p.ICMPType {
+	case icmp4EchoReply, icmp4Echo:
+		p.Class = ClassEchoReply
+		if p.ICMPType == icmp4Echo {
+			p.Class = ClassEchoRequest
+		}
+		p.ID, p.Seq, p.Payload = ic.Id, ic.Seq, ic.Payload
+		return
+	case icmp4Unreachable:
+		e.Kind = ErrUnreachable
+		if p.ICMPCode == icmp4FragNeeded {
+			e.MTU = uint32(ic.Seq) // RFC 1191: next-hop MTU in the low 16 bits
+		}
+	case icmp4SourceQuench:
+		e.Kind = ErrSourceQuench
+	case icmp4Redirect:
+		e.Kind = ErrRedirect
+		e.Gateway = netip.AddrFrom4([4]byte(ic.Contents[4:8]))
+	case icmp4TimeExceeded:
+		e.Kind = ErrTimeExceeded
+	case icmp4ParamProblem:
+		e.Kind = ErrParameterProblem
+		e.Pointer = uint32(ic.Id >> 8)
+	default:
+		return
+	}
+	p.Class = ClassError
+	e.Type, e.Code = p.ICMPType, p.ICMPCode
+	d.quote4(ic.Payload, &e.Quote)
+}
+
+func (d *Decoder) icmpv6(p *Packet, msg []byte) {
+	var tr truncation
+	ic := &d.icmp6
+	if ic.DecodeFromBytes(msg, &tr) != nil {
+		p.Truncated = true
+		return
+	}
+	p.ICMPType, p.ICMPCode = ic.TypeCode.Type(), ic.TypeCode.Code()
+	p.ICMPChecksum = Checksum{Got: ic.Checksum, Status: ChecksumUnverified}
+	// msg and the IPv6 header share one array: the cap difference is how
+	// far msg starts into the packet, extension headers included.
+	if whole(p, msg, cap(d.ip6.Contents)-cap(msg)) {
+		base := pseudoHeader6(d.ip6.SrcIP, d.ip6.DstIP, uint32(len(msg)), ipProtoICMPv6)
+		p.ICMPChecksum = verify(base, msg, 2)
+	}
+	e := &p.Error
+	switch p.ICMPType {
+	case icmp6Echo, icmp6EchoReply:
+		if d.echo6.DecodeFromBytes(ic.Payload, &tr) != nil {
+			p.Truncated = true
+			return
+		}
+		p.Class = ClassEchoReply
+		if p.ICMPType == icmp6Echo {
+			p.Class = ClassEchoRequest
+		}
+		// gopacket's ICMPv6Echo does not set its payload.
+		p.ID, p.Seq, p.Payload = d.echo6.Identifier, d.echo6.SeqNumber, ic.Payload[4:]
+		return
+	case icmp6Unreachable:
+		e.Kind = ErrUnreachable
+	case icmp6PacketTooBig:
+		e.Kind = ErrPacketTooBig
+	case icmp6TimeExceeded:
+		e.Kind = ErrTimeExceeded
+	case icmp6ParamProblem:
+		e.Kind = ErrParameterProblem
+	default:
+		return
+	}
+	// gopacket's ICMPv6 leaves the 4-byte MTU/pointer/unused field in the
+	// payload; the quote follows it.
+	if len(ic.Payload) < icmpErrorFieldsLen {
+		e.Kind = 0
+		p.Truncated = true
+		return
+	}
+	info := binary.BigEndian.Uint32(ic.Payload)
+	switch e.Kind {
+	case ErrPacketTooBig:
+		e.MTU = info
+	case ErrParameterProblem:
+		e.Pointer = info
+	}
+	p.Class = ClassError
+	e.Six = true
+	e.Type, e.Code = p.ICMPType, p.ICMPCode
+	d.quote6(ic.Payload[icmpErrorFieldsLen:], &e.Quote)
+}
+
+// quote4 extracts what an ICMPv4 error quotes. Every length in the quote is
+// the sender's word: gopacket checks IHL against the bytes present, and the
+// echo header is read only when 8 bytes of it are really there.
+func (d *Decoder) quote4(q []byte, out *Quote) {
+	var tr truncation
+	if d.q4.DecodeFromBytes(q, &tr) != nil || d.q4.Version != 4 {
+		return
+	}
+	out.Present = true
+	out.Src, out.Dst = addrFrom(d.q4.SrcIP), addrFrom(d.q4.DstIP)
+	out.Protocol, out.TTL = uint8(d.q4.Protocol), d.q4.TTL
+	out.Truncated = bool(tr)
+	l4 := d.q4.Payload
+	if out.Protocol == ipProtoICMP && d.q4.FragOffset == 0 && len(l4) >= icmpHeaderLen && l4[0] == icmp4Echo {
+		out.Echo = true
+		out.ID = binary.BigEndian.Uint16(l4[4:6])
+		out.Seq = binary.BigEndian.Uint16(l4[6:8])
+	}
+}
+
+func (d *Decoder) quote6(q []byte, out *Quote) {
+	var tr truncation
+	if d.q6.DecodeFromBytes(q, &tr) != nil || d.q6.Version != 6 {
+		return
+	}
+	out.Present = true
+	out.Src, out.Dst = addrFrom(d.q6.SrcIP), addrFrom(d.q6.DstIP)
+	out.Protocol, out.TTL = uint8(nextHeader(&d.q6)), d.q6.HopLimit
+	out.Truncated = bool(tr)
+	l4 := d.q6.Payload
+	if out.Protocol == ipProtoICMPv6 && len(l4) >= icmpHeaderLen && l4[0] == icmp6Echo {
+		out.Echo = true
+		out.ID = binary.BigEndian.Uint16(l4[4:6])
+		out.Seq = binary.BigEndian.Uint16(l4[6:8])
+	}
+}
+
+type truncation bool
+
+func (t *truncation) SetTruncated() { *t = true }
+
+func addrFrom(b []byte) netip.Addr {
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// maxVLANs bounds how many 802.1Q tags are recorded; more are decoded and
+// skipped, so a frame of stacked tags cannot grow memory.
+const maxVLANs = 4
+
+// vlanStack records the VLAN id of every tag, which a single reused Dot1Q
+// layer would overwrite (QinQ).
+type vlanStack struct {
+	layers.Dot1Q
+	ids []uint16
+}
+
+func (v *vlanStack) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if err := v.Dot1Q.DecodeFromBytes(data, df); err != nil {
+		return err
+	}
+	if len(v.ids) < cap(v.ids) {
+		v.ids = append(v.ids, v.VLANIdentifier)
+	}
+	return nil
+}
+
+// ipv6Ext skips routing and destination-options headers; fragment headers
+// are handled by network6 and hop-by-hop by gopacket's IPv6 layer itself.
+type ipv6Ext struct {
+	layers.IPv6ExtensionSkipper
+}
+
+var ipv6Skipped = gopacket.NewLayerClass([]gopacket.LayerType{layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination})
+
+func (*ipv6Ext) CanDecode() gopacket.LayerClass { return ipv6Skipped }

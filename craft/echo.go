@@ -1,0 +1,235 @@
+package craft
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// Depth is how much of the packet pingcraft builds itself.
+type Depth uint8
+
+const (
+	_ Depth = iota
+	// DepthICMP: the ICMP(v6) message only, for raw and ping sockets.
+	DepthICMP
+	// DepthIP: IPv4 or IPv6 header + ICMP, for AF_PACKET SOCK_DGRAM.
+	DepthIP
+	// DepthEthernet: Ethernet + IP + ICMP, for AF_PACKET SOCK_RAW.
+	DepthEthernet
+)
+
+func (d Depth) String() string {
+	switch d {
+	case DepthICMP:
+		return "icmp"
+	case DepthIP:
+		return "ip"
+	case DepthEthernet:
+		return "ethernet"
+	}
+	return fmt.Sprintf("Depth(%d)", uint8(d))
+}
+
+// Faults are deliberate mistakes written into a probe, for teaching and for
+// testing what a receiver does with them.
+type Faults uint8
+
+const (
+	// FaultICMPHeaderChecksum writes the checksum of the 8-byte ICMP header
+	// alone, as if the payload were absent: the classic bug of checksumming
+	// the header before the payload is attached. Receivers drop such probes.
+	FaultICMPHeaderChecksum Faults = 1 << iota
+	// FaultIPChecksum writes a wrong IPv4 header checksum (the correct value
+	// XOR 0x5555, which is never an equivalent ones' complement zero).
+	FaultIPChecksum
+)
+
+// Payload size limits: the largest echo data that fits a 65535-byte IPv4
+// datagram (65535-20-8) and a non-jumbo IPv6 payload (65535-8).
+const (
+	MaxPayloadIPv4 = 65507
+	MaxPayloadIPv6 = 65527
+)
+
+// DefaultTTL is used when Echo.TTL is zero.
+const DefaultTTL = 64
+
+// Echo describes one ICMP or ICMPv6 echo message and what carries it.
+type Echo struct {
+	// Reply builds an echo reply instead of a request (responders, fixtures).
+	Reply bool
+	ID    uint16
+	Seq   uint16
+	// Src and Dst choose the family. Dst is required. Src is required at
+	// DepthIP and DepthEthernet, and for an ICMPv6 checksum at DepthICMP.
+	Src, Dst netip.Addr
+	// SrcMAC and DstMAC are required at DepthEthernet.
+	SrcMAC, DstMAC net.HardwareAddr
+	// TTL (hop limit for IPv6); zero means DefaultTTL.
+	TTL uint8
+	// TOS (traffic class for IPv6).
+	TOS uint8
+	// DontFragment sets IPv4 DF. IPv6 routers never fragment, so it has no
+	// IPv6 equivalent in the header.
+	DontFragment bool
+	// IPID is the IPv4 identification field.
+	IPID uint16
+	// Payload is the echo data, copied into the packet.
+	Payload []byte
+	Faults  Faults
+}
+
+// Is6 reports whether e is an ICMPv6 echo.
+func (e *Echo) Is6() bool { return e.Dst.Is6() && !e.Dst.Is4In6() }
+
+func (e *Echo) validate(d Depth) error {
+	if !e.Dst.IsValid() {
+		return errors.New("craft: echo: no destination address")
+	}
+	six := e.Is6()
+	if e.Src.IsValid() && (e.Src.Is6() && !e.Src.Is4In6()) != six {
+		return fmt.Errorf("craft: echo: source %s and destination %s are of different families", e.Src, e.Dst)
+	}
+	max := MaxPayloadIPv4
+	if six {
+		max = MaxPayloadIPv6
+	}
+	if len(e.Payload) > max {
+		return fmt.Errorf("craft: echo: payload of %d bytes exceeds the %d-byte maximum", len(e.Payload), max)
+	}
+	if six && e.Faults&FaultIPChecksum != 0 {
+		return errors.New("craft: echo: IPv6 has no header checksum to get wrong")
+	}
+	switch d {
+	case DepthICMP:
+	case DepthEthernet:
+		if len(e.SrcMAC) != 6 || len(e.DstMAC) != 6 {
+			return fmt.Errorf("craft: echo: Ethernet depth needs 6-byte source and destination MACs, have %q and %q", e.SrcMAC, e.DstMAC)
+		}
+		fallthrough
+	case DepthIP:
+		if !e.Src.IsValid() {
+			return fmt.Errorf("craft: echo: %s depth needs a source address", d)
+		}
+	default:
+		return fmt.Errorf("craft: echo: invalid depth %d", uint8(d))
+	}
+	return nil
+}
+
+// Serialize writes the probe at depth d into buf, replacing what buf held.
+// The bytes are buf.Bytes() until buf is cleared or reused. Ethernet frames
+// shorter than 60 bytes are zero-padded, as on the wire.
+func (e *Echo) Serialize(buf gopacket.SerializeBuffer, d Depth) error {
+	if err := e.validate(d); err != nil {
+		return err
+	}
+	ttl := e.TTL
+	if ttl == 0 {
+		ttl = DefaultTTL
+	}
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	var ls [5]gopacket.SerializableLayer
+	l := ls[:0]
+	src, dst := e.Src.Unmap(), e.Dst.Unmap()
+
+	if e.Is6() {
+		if d == DepthEthernet {
+			l = append(l, &layers.Ethernet{SrcMAC: e.SrcMAC, DstMAC: e.DstMAC, EthernetType: layers.EthernetTypeIPv6})
+		}
+		ip := &layers.IPv6{
+			Version:      6,
+			TrafficClass: e.TOS,
+			NextHeader:   layers.IPProtocolICMPv6,
+			HopLimit:     ttl,
+			SrcIP:        src.AsSlice(),
+			DstIP:        dst.AsSlice(),
+		}
+		if d != DepthICMP {
+			l = append(l, ip)
+		}
+		typ := uint8(layers.ICMPv6TypeEchoRequest)
+		if e.Reply {
+			typ = layers.ICMPv6TypeEchoReply
+		}
+		icmp := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(typ, 0)}
+		if src.IsValid() {
+			if err := icmp.SetNetworkLayerForChecksum(ip); err != nil {
+				return fmt.Errorf("craft: echo: %w", err)
+			}
+		} else {
+			// Without a source there is no pseudo-header; the kernel
+			// fills the checksum of raw ICMPv6 and ping sockets.
+			opts.ComputeChecksums = false
+		}
+		l = append(l, icmp, &layers.ICMPv6Echo{Identifier: e.ID, SeqNumber: e.Seq})
+	} else {
+		if d == DepthEthernet {
+			l = append(l, &layers.Ethernet{SrcMAC: e.SrcMAC, DstMAC: e.DstMAC, EthernetType: layers.EthernetTypeIPv4})
+		}
+		if d != DepthICMP {
+			ip := &layers.IPv4{
+				Version:  4,
+				IHL:      5,
+				TOS:      e.TOS,
+				Id:       e.IPID,
+				TTL:      ttl,
+				Protocol: layers.IPProtocolICMPv4,
+				SrcIP:    src.AsSlice(),
+				DstIP:    dst.AsSlice(),
+			}
+			if e.DontFragment {
+				ip.Flags = layers.IPv4DontFragment
+			}
+			l = append(l, ip)
+		}
+		typ := uint8(layers.ICMPv4TypeEchoRequest)
+		if e.Reply {
+			typ = layers.ICMPv4TypeEchoReply
+		}
+		l = append(l, &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 0), Id: e.ID, Seq: e.Seq})
+	}
+	l = append(l, gopacket.Payload(e.Payload))
+	if err := gopacket.SerializeLayers(buf, opts, l...); err != nil {
+		return fmt.Errorf("craft: echo: %w", err)
+	}
+	if e.Faults != 0 {
+		e.applyFaults(buf.Bytes(), d)
+	}
+	return nil
+}
+
+func (e *Echo) applyFaults(b []byte, d Depth) {
+	off := 0
+	if d == DepthEthernet {
+		off = 14
+	}
+	ipOff := off
+	if d != DepthICMP {
+		if e.Is6() {
+			off += 40
+		} else {
+			off += 20
+		}
+	}
+	if e.Faults&FaultICMPHeaderChecksum != 0 {
+		hdr := b[off : off+8]
+		var s uint32
+		if e.Is6() && e.Src.IsValid() {
+			s = pseudoHeader6(e.Src.AsSlice(), e.Dst.AsSlice(), 8, uint8(layers.IPProtocolICMPv6))
+		}
+		s = sum16(s, hdr[:2])
+		s = sum16(s, hdr[4:8])
+		binary.BigEndian.PutUint16(hdr[2:], ^fold(s))
+	}
+	if e.Faults&FaultIPChecksum != 0 && d != DepthICMP {
+		c := b[ipOff+10 : ipOff+12]
+		binary.BigEndian.PutUint16(c, binary.BigEndian.Uint16(c)^0x5555)
+	}
+}

@@ -100,6 +100,7 @@ type Decoder struct {
 
 	q4 layers.IPv4
 	q6 layers.IPv6
+	tr truncation // a field, so passing it as DecodeFeedback does not allocate
 }
 
 // ErrLinkType is returned by NewDecoder for link types it cannot decode.
@@ -221,11 +222,33 @@ func (d *Decoder) Decode(data []byte, p *Packet) error {
 	}
 	switch {
 	case p.IPVersion == 4 && p.Protocol == ipProtoICMP:
-		d.icmpv4(p, l4)
+		d.icmpv4(p, l4, whole(p, l4, int(d.ip4.IHL)*4))
 	case p.IPVersion == 6 && p.Protocol == ipProtoICMPv6:
-		d.icmpv6(p, l4)
+		// l4 and the IPv6 header share one array: the cap difference is
+		// how far l4 starts into the packet, extension headers included.
+		var base uint32
+		ok := whole(p, l4, cap(d.ip6.Contents)-cap(l4))
+		if ok {
+			base = pseudoHeader6(d.ip6.SrcIP, d.ip6.DstIP, uint32(len(l4)), ipProtoICMPv6)
+		}
+		d.icmpv6(p, l4, ok, base)
 	}
 	return nil
+}
+
+// DecodeICMP decodes an ICMP (six false) or ICMPv6 message that arrived
+// without its IP header, as raw ICMPv6 and ping sockets deliver them. The
+// IP fields of p stay empty. An ICMPv6 checksum needs the pseudo-header, so
+// it is left unverified; the kernel has checked it before delivery.
+func (d *Decoder) DecodeICMP(msg []byte, six bool, p *Packet) {
+	*p = Packet{Class: ClassOther}
+	if six {
+		p.Protocol = ipProtoICMPv6
+		d.icmpv6(p, msg, false, 0)
+		return
+	}
+	p.Protocol = ipProtoICMP
+	d.icmpv4(p, msg, true)
 }
 
 // network4 fills the IPv4 fields and returns the upper-layer bytes.
@@ -285,16 +308,16 @@ func whole(p *Packet, msg []byte, hdrLen int) bool {
 	return !p.Truncated && !p.MoreFragments && p.FragOffset == 0 && len(msg) == p.IPLength-hdrLen
 }
 
-func (d *Decoder) icmpv4(p *Packet, msg []byte) {
-	var tr truncation
+// icmpv4 classifies an ICMP message; verifiable says all of it is present.
+func (d *Decoder) icmpv4(p *Packet, msg []byte, verifiable bool) {
 	ic := &d.icmp4
-	if ic.DecodeFromBytes(msg, &tr) != nil {
+	if ic.DecodeFromBytes(msg, &d.tr) != nil {
 		p.Truncated = true
 		return
 	}
 	p.ICMPType, p.ICMPCode = ic.TypeCode.Type(), ic.TypeCode.Code()
 	p.ICMPChecksum = Checksum{Got: ic.Checksum, Status: ChecksumUnverified}
-	if whole(p, msg, int(d.ip4.IHL)*4) {
+	if verifiable {
 		p.ICMPChecksum = verify(0, msg, 2)
 	}
 	e := &p.Error
@@ -329,25 +352,23 @@ func (d *Decoder) icmpv4(p *Packet, msg []byte) {
 	d.quote4(ic.Payload, &e.Quote)
 }
 
-func (d *Decoder) icmpv6(p *Packet, msg []byte) {
-	var tr truncation
+// icmpv6 classifies an ICMPv6 message; verifiable says all of it and its
+// pseudo-header sum base are present.
+func (d *Decoder) icmpv6(p *Packet, msg []byte, verifiable bool, base uint32) {
 	ic := &d.icmp6
-	if ic.DecodeFromBytes(msg, &tr) != nil {
+	if ic.DecodeFromBytes(msg, &d.tr) != nil {
 		p.Truncated = true
 		return
 	}
 	p.ICMPType, p.ICMPCode = ic.TypeCode.Type(), ic.TypeCode.Code()
 	p.ICMPChecksum = Checksum{Got: ic.Checksum, Status: ChecksumUnverified}
-	// msg and the IPv6 header share one array: the cap difference is how
-	// far msg starts into the packet, extension headers included.
-	if whole(p, msg, cap(d.ip6.Contents)-cap(msg)) {
-		base := pseudoHeader6(d.ip6.SrcIP, d.ip6.DstIP, uint32(len(msg)), ipProtoICMPv6)
+	if verifiable {
 		p.ICMPChecksum = verify(base, msg, 2)
 	}
 	e := &p.Error
 	switch p.ICMPType {
 	case icmp6Echo, icmp6EchoReply:
-		if d.echo6.DecodeFromBytes(ic.Payload, &tr) != nil {
+		if d.echo6.DecodeFromBytes(ic.Payload, &d.tr) != nil {
 			p.Truncated = true
 			return
 		}
@@ -393,14 +414,14 @@ func (d *Decoder) icmpv6(p *Packet, msg []byte) {
 // the sender's word: gopacket checks IHL against the bytes present, and the
 // echo header is read only when 8 bytes of it are really there.
 func (d *Decoder) quote4(q []byte, out *Quote) {
-	var tr truncation
-	if d.q4.DecodeFromBytes(q, &tr) != nil || d.q4.Version != 4 {
+	d.tr = false
+	if d.q4.DecodeFromBytes(q, &d.tr) != nil || d.q4.Version != 4 {
 		return
 	}
 	out.Present = true
 	out.Src, out.Dst = addrFrom(d.q4.SrcIP), addrFrom(d.q4.DstIP)
 	out.Protocol, out.TTL = uint8(d.q4.Protocol), d.q4.TTL
-	out.Truncated = bool(tr)
+	out.Truncated = bool(d.tr)
 	l4 := d.q4.Payload
 	if out.Protocol == ipProtoICMP && d.q4.FragOffset == 0 && len(l4) >= icmpHeaderLen && l4[0] == icmp4Echo {
 		out.Echo = true
@@ -410,14 +431,14 @@ func (d *Decoder) quote4(q []byte, out *Quote) {
 }
 
 func (d *Decoder) quote6(q []byte, out *Quote) {
-	var tr truncation
-	if d.q6.DecodeFromBytes(q, &tr) != nil || d.q6.Version != 6 {
+	d.tr = false
+	if d.q6.DecodeFromBytes(q, &d.tr) != nil || d.q6.Version != 6 {
 		return
 	}
 	out.Present = true
 	out.Src, out.Dst = addrFrom(d.q6.SrcIP), addrFrom(d.q6.DstIP)
 	out.Protocol, out.TTL = uint8(nextHeader(&d.q6)), d.q6.HopLimit
-	out.Truncated = bool(tr)
+	out.Truncated = bool(d.tr)
 	l4 := d.q6.Payload
 	if out.Protocol == ipProtoICMPv6 && len(l4) >= icmpHeaderLen && l4[0] == icmp6Echo {
 		out.Echo = true

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Exit codes, as iputils ping: 0 a reply came, 1 none did, 2 an error.
+const (
+	exitOK    = 0
+	exitError = 2
+)
+
+// usageError is bad input on the command line: exit 2 with one line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:            "pingcraft",
+		Usage:           "craft, send and capture ICMP echo traffic at every depth of the stack",
+		Version:         buildVersion(),
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: false,
+		// Errors are printed once, by run, as one line.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   onUsageError,
+		Commands: []*cli.Command{
+			craftCommand(),
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return app
+}
+
+// onUsageError turns a flag error into one line instead of a help page.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	if c.Command == nil || c.Command.Name == "" || c.Command.Name == c.App.Name {
+		return usagef("%v: see 'pingcraft --help'", err)
+	}
+	return usagef("%s: %v: see 'pingcraft %s --help'", c.Command.Name, err, c.Command.Name)
+}
+
+// run executes the command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	notFound := false
+	app.CommandNotFound = func(_ *cli.Context, name string) {
+		notFound = true
+		fmt.Fprintf(stderr, "pingcraft: no command %q: see 'pingcraft help'\n", name)
+	}
+	err := app.RunContext(ctx, args)
+	if notFound {
+		return exitError
+	}
+	if err == nil {
+		return exitOK
+	}
+	var exit cli.ExitCoder
+	if errors.As(err, &exit) {
+		if msg := strings.TrimSpace(err.Error()); msg != "" {
+			fmt.Fprintln(stderr, "pingcraft:", msg)
+		}
+		return exit.ExitCode()
+	}
+	fmt.Fprintln(stderr, "pingcraft:", oneLine(err.Error()))
+	return exitError
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

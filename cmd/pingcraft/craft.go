@@ -1,0 +1,174 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/urfave/cli/v2"
+
+	"github.com/pingcraft/pingcraft/craft"
+)
+
+func craftCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "craft",
+		Usage:     "build one echo probe and show it decoded and in hex; nothing is sent",
+		ArgsUsage: "[TARGET]",
+		Description: `Without TARGET, shows the classic checksum bug on a known answer: an echo
+request (id 69, seq 420, data 01 02 03 04) from 192.168.50.161 to 1.1.1.1,
+once with the checksum over header and payload (0xf210) and once over the
+8-byte header alone (0xf616), the value receivers drop.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "depth", Value: "ip", Usage: "what to build: ethernet, ip or icmp"},
+			&cli.StringFlag{Name: "source", Aliases: []string{"S"}, Usage: "source `ADDRESS` (required for ip and ethernet depth)"},
+			&cli.StringFlag{Name: "src-mac", Usage: "source `MAC` (ethernet depth)"},
+			&cli.StringFlag{Name: "dst-mac", Usage: "destination `MAC` (ethernet depth)"},
+			&cli.UintFlag{Name: "id", Usage: "ICMP identifier"},
+			&cli.UintFlag{Name: "seq", Value: 1, Usage: "ICMP sequence number"},
+			&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: 56, Usage: "payload `BYTES`"},
+			&cli.UintFlag{Name: "ttl", Aliases: []string{"t"}, Value: craft.DefaultTTL, Usage: "TTL or hop limit"},
+			&cli.UintFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "TOS or traffic class"},
+			&cli.BoolFlag{Name: "df", Usage: "set IPv4 don't-fragment"},
+			&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill `HEX` pattern, up to 16 bytes"},
+			&cli.BoolFlag{Name: "bad-checksum", Usage: "write the classic header-only ICMP checksum"},
+			&cli.BoolFlag{Name: "bad-ip-checksum", Usage: "write a wrong IPv4 header checksum"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return craftKnownAnswer(c.App.Writer)
+			}
+			if c.NArg() > 1 {
+				rest := c.Args().Tail()
+				if strings.HasPrefix(rest[0], "-") {
+					return usagef("craft: flags go before TARGET: move %q before %q", strings.Join(rest, " "), c.Args().First())
+				}
+				return usagef("craft takes one TARGET, got %d: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
+			}
+			e, depth, err := echoFromFlags(c)
+			if err != nil {
+				return err
+			}
+			return showProbe(c.App.Writer, "", e, depth)
+		},
+	}
+}
+
+func echoFromFlags(c *cli.Context) (*craft.Echo, craft.Depth, error) {
+	var depth craft.Depth
+	switch c.String("depth") {
+	case "ethernet":
+		depth = craft.DepthEthernet
+	case "ip":
+		depth = craft.DepthIP
+	case "icmp":
+		depth = craft.DepthICMP
+	default:
+		return nil, 0, usagef("--depth %q: use ethernet, ip or icmp", c.String("depth"))
+	}
+	dst, err := netip.ParseAddr(c.Args().First())
+	if err != nil {
+		return nil, 0, usagef("target %q is not an IP address: give an IPv4 or IPv6 literal", c.Args().First())
+	}
+	e := &craft.Echo{Dst: dst}
+	if s := c.String("source"); s != "" {
+		if e.Src, err = netip.ParseAddr(s); err != nil {
+			return nil, 0, usagef("--source %q is not an IP address", s)
+		}
+	}
+	for _, m := range []struct {
+		flag string
+		to   *net.HardwareAddr
+	}{{"src-mac", &e.SrcMAC}, {"dst-mac", &e.DstMAC}} {
+		if s := c.String(m.flag); s != "" {
+			if *m.to, err = net.ParseMAC(s); err != nil {
+				return nil, 0, usagef("--%s %q is not a MAC address: use the form 02:00:00:00:00:01", m.flag, s)
+			}
+		}
+	}
+	if depth == craft.DepthEthernet && (e.SrcMAC == nil || e.DstMAC == nil) {
+		return nil, 0, usagef("--depth ethernet needs --src-mac and --dst-mac")
+	}
+	if depth != craft.DepthICMP && !e.Src.IsValid() {
+		return nil, 0, usagef("--depth %s needs --source ADDRESS", depth)
+	}
+	if c.Uint("id") > 0xffff || c.Uint("seq") > 0xffff {
+		return nil, 0, usagef("--id and --seq are 16-bit: use 0 to 65535")
+	}
+	if c.Uint("ttl") < 1 || c.Uint("ttl") > 255 || c.Uint("tos") > 255 {
+		return nil, 0, usagef("--ttl must be 1 to 255 and --tos 0 to 255")
+	}
+	e.ID, e.Seq = uint16(c.Uint("id")), uint16(c.Uint("seq"))
+	e.TTL, e.TOS, e.DontFragment = uint8(c.Uint("ttl")), uint8(c.Uint("tos")), c.Bool("df")
+	max := craft.MaxPayloadIPv4
+	if e.Is6() {
+		max = craft.MaxPayloadIPv6
+	}
+	size := c.Int("size")
+	if size < 0 || size > max {
+		return nil, 0, usagef("--size %d is out of range: use 0 to %d", size, max)
+	}
+	pl := craft.Payload{Size: size}
+	if p := c.String("pattern"); p != "" {
+		if pl.Pattern, err = craft.ParsePattern(p); err != nil {
+			return nil, 0, usageError{err.Error()}
+		}
+	}
+	e.Payload = pl.Append(nil, time.Now())
+	if c.Bool("bad-checksum") {
+		e.Faults |= craft.FaultICMPHeaderChecksum
+	}
+	if c.Bool("bad-ip-checksum") {
+		e.Faults |= craft.FaultIPChecksum
+	}
+	return e, depth, nil
+}
+
+func craftKnownAnswer(w io.Writer) error {
+	e := &craft.Echo{
+		ID: 69, Seq: 420, Payload: []byte{1, 2, 3, 4},
+		Src: netip.MustParseAddr("192.168.50.161"), Dst: netip.MustParseAddr("1.1.1.1"),
+	}
+	if err := showProbe(w, "checksum over header and payload", e, craft.DepthIP); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	e.Faults = craft.FaultICMPHeaderChecksum
+	return showProbe(w, "checksum over the 8-byte header only (the classic bug)", e, craft.DepthIP)
+}
+
+func showProbe(w io.Writer, title string, e *craft.Echo, depth craft.Depth) error {
+	buf := gopacket.NewSerializeBuffer()
+	if err := e.Serialize(buf, depth); err != nil {
+		return err
+	}
+	b := buf.Bytes()
+	var p craft.Packet
+	switch depth {
+	case craft.DepthICMP:
+		d, _ := craft.NewDecoder(craft.LinkRaw)
+		d.DecodeICMP(b, e.Is6(), &p)
+	default:
+		link := craft.LinkRaw
+		if depth == craft.DepthEthernet {
+			link = craft.LinkEthernet
+		}
+		d, err := craft.NewDecoder(link)
+		if err != nil {
+			return err
+		}
+		if err := d.Decode(b, &p); err != nil {
+			return err
+		}
+	}
+	if title != "" {
+		fmt.Fprintf(w, "# %s\n", title)
+	}
+	fmt.Fprintf(w, "%s, %d bytes: %v\n%s", depth, len(b), &p, hex.Dump(b))
+	return nil
+}

@@ -88,8 +88,8 @@ type Decoder struct {
 	vlan  vlanStack
 	sll   layers.LinuxSLL
 	sll2  LinuxSLL2
-	ip4   layers.IPv4
-	ip6   layers.IPv6
+	ip4   ipv4Layer
+	ip6   ipv6Layer
 	ext   ipv6Ext
 	icmp4 layers.ICMPv4
 	icmp6 layers.ICMPv6
@@ -99,7 +99,7 @@ type Decoder struct {
 	decoded                        []gopacket.LayerType
 
 	q4 layers.IPv4
-	q6 layers.IPv6
+	q6 ipv6Layer
 	tr truncation // a field, so passing it as DecodeFeedback does not allocate
 }
 
@@ -209,7 +209,7 @@ func (d *Decoder) Decode(data []byte, p *Packet) error {
 		case layers.LayerTypeIPv4:
 			l4, l4ok = d.network4(p)
 		case layers.LayerTypeIPv6:
-			l4, l4ok = d.network6(p, d.ip6.Payload, nextHeader(&d.ip6))
+			l4, l4ok = d.network6(p, d.ip6.Payload, nextHeader(&d.ip6.IPv6))
 		case layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
 			l4, l4ok = d.network6(p, d.ext.Payload, d.ext.NextHeader)
 		}
@@ -437,9 +437,16 @@ func (d *Decoder) quote6(q []byte, out *Quote) {
 	}
 	out.Present = true
 	out.Src, out.Dst = addrFrom(d.q6.SrcIP), addrFrom(d.q6.DstIP)
-	out.Protocol, out.TTL = uint8(nextHeader(&d.q6)), d.q6.HopLimit
+	next := nextHeader(&d.q6.IPv6)
+	out.TTL = d.q6.HopLimit
 	out.Truncated = bool(d.tr)
 	l4 := d.q6.Payload
+	// A quoted first fragment (reassembly timeouts quote one) still holds
+	// the probe's ICMPv6 header behind its fragment header.
+	if next == layers.IPProtocolIPv6Fragment && len(l4) >= 8 && binary.BigEndian.Uint16(l4[2:4])>>3 == 0 {
+		next, l4 = layers.IPProtocol(l4[0]), l4[8:]
+	}
+	out.Protocol = uint8(next)
 	if out.Protocol == ipProtoICMPv6 && len(l4) >= icmpHeaderLen && l4[0] == icmp6Echo {
 		out.Echo = true
 		out.ID = binary.BigEndian.Uint16(l4[4:6])

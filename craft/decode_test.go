@@ -402,3 +402,31 @@ func BenchmarkDecodeEthernet(b *testing.B) {
 		}
 	}
 }
+
+// An IP-in-IP packet is classified by its outer header alone: the inner
+// header must not overwrite what the outer one said.
+func TestDecodeTunnelStaysOuter(t *testing.T) {
+	inner := probe4(t, 8)
+	for _, tt := range []struct {
+		name  string
+		outer gopacket.SerializableLayer
+		proto uint8
+	}{
+		{"IPv4 in IPv4", &layers.IPv4{Version: 4, TTL: 9, Protocol: layers.IPProtocolIPv4, SrcIP: router4.AsSlice(), DstIP: host4.AsSlice()}, 4},
+		{"IPv4 in IPv6", &layers.IPv6{Version: 6, HopLimit: 9, NextHeader: layers.IPProtocolIPv4, SrcIP: router6.AsSlice(), DstIP: host6.AsSlice()}, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			buf := gopacket.NewSerializeBuffer()
+			if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, tt.outer, gopacket.Payload(inner)); err != nil {
+				t.Fatal(err)
+			}
+			var p craft.Packet
+			if err := newDecoder(t, craft.LinkRaw).Decode(buf.Bytes(), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Class != craft.ClassOther || p.TTL != 9 || p.Protocol != tt.proto || p.Malformed != "" {
+				t.Errorf("decoded %v; want other, outer TTL 9, protocol %d", &p, tt.proto)
+			}
+		})
+	}
+}

@@ -10,8 +10,11 @@ import (
 func (p *Packet) String() string {
 	var b strings.Builder
 	b.WriteString(p.Class.String())
-	if p.SrcMAC != nil || p.DstMAC != nil {
+	switch {
+	case p.DstMAC != nil:
 		fmt.Fprintf(&b, " mac %v>%v", p.SrcMAC, p.DstMAC)
+	case p.SrcMAC != nil: // cooked captures know only the sender
+		fmt.Fprintf(&b, " from-mac %v", p.SrcMAC)
 	}
 	if len(p.VLAN) > 0 {
 		fmt.Fprintf(&b, " vlan %v", p.VLAN)

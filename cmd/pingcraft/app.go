@@ -50,6 +50,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError:   onUsageError,
 		Commands: []*cli.Command{
 			craftCommand(),
+			resolveCommand(),
 		},
 	}
 	for _, c := range app.Commands {

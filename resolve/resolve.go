@@ -1,0 +1,403 @@
+package resolve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Sentinel errors for the conditions callers act on; each returned error
+// wraps one and names the object and the fix.
+var (
+	ErrNoRoute       = errors.New("no route")
+	ErrNoInterface   = errors.New("no such interface")
+	ErrInterfaceDown = errors.New("interface down")
+	ErrNoAddress     = errors.New("no address")
+	ErrNoName        = errors.New("name not found")
+	ErrNoNeighbour   = errors.New("next hop did not answer")
+)
+
+// LinkKind is what an interface needs in front of an IP packet.
+type LinkKind uint8
+
+const (
+	_ LinkKind = iota
+	// LinkEthernet needs the next hop's hardware address.
+	LinkEthernet
+	// LinkLoopback: the kernel drops frames injected on lo through
+	// AF_PACKET, so probes go through a raw or ping socket.
+	LinkLoopback
+	// LinkNone has no link-layer address (tun, NOARP, tunnels).
+	LinkNone
+)
+
+func (k LinkKind) String() string {
+	switch k {
+	case LinkEthernet:
+		return "ethernet"
+	case LinkLoopback:
+		return "loopback"
+	case LinkNone:
+		return "none"
+	}
+	return fmt.Sprintf("LinkKind(%d)", uint8(k))
+}
+
+// MACSource says where the next hop's hardware address came from.
+type MACSource uint8
+
+const (
+	_ MACSource = iota
+	MACFromNeighbourTable
+	MACFromARP
+	MACFromNDP
+	MACNotNeeded
+)
+
+func (s MACSource) String() string {
+	switch s {
+	case MACFromNeighbourTable:
+		return "neighbour table"
+	case MACFromARP:
+		return "ARP"
+	case MACFromNDP:
+		return "NDP"
+	case MACNotNeeded:
+		return "not needed"
+	}
+	return fmt.Sprintf("MACSource(%d)", uint8(s))
+}
+
+// Path is everything a probe to Target needs.
+type Path struct {
+	// Name is the target as given, Target its address.
+	Name      string
+	Target    netip.Addr
+	Interface string
+	Index     int
+	Link      LinkKind
+	Source    netip.Addr
+	SourceMAC net.HardwareAddr
+	// NextHop is the gateway, or Target itself when it is on-link.
+	NextHop    netip.Addr
+	Gateway    bool
+	NextHopMAC net.HardwareAddr
+	MACSource  MACSource
+	MTU        int
+	// Took is how long resolving took, ARP or NDP included.
+	Took time.Duration
+}
+
+// Options constrain a resolution. A nil *Options means the defaults.
+type Options struct {
+	// Family is 4 or 6 to force one; 0 takes what the name resolves to,
+	// IPv4 first.
+	Family int
+	// Interface constrains the egress interface, like ping -I.
+	Interface string
+	// Source constrains the source address, like ping -I ADDRESS.
+	Source netip.Addr
+	// Tries and Timeout bound ARP and NDP: Tries requests, Timeout each.
+	Tries   int
+	Timeout time.Duration
+}
+
+// Defaults for Options.Tries and Options.Timeout.
+const (
+	DefaultTries   = 3
+	DefaultTimeout = time.Second
+)
+
+// Route is the kernel's answer to "how do I reach this address".
+type Route struct {
+	Index   int
+	Gateway netip.Addr // invalid when the destination is on-link
+	Source  netip.Addr // preferred source, if the kernel gave one
+	MTU     int        // route MTU, 0 when the route sets none
+}
+
+// Link is an interface as the resolver needs it.
+type Link struct {
+	Name         string
+	Index        int
+	MTU          int
+	HardwareAddr net.HardwareAddr
+	Up           bool
+	Kind         LinkKind
+}
+
+// System is the operating system under the resolver, injected so the
+// decision logic is tested without root.
+type System interface {
+	// Route returns the route to dst, constrained by oif (0: any) and src
+	// (invalid: any). An unreachable destination is an error wrapping
+	// ErrNoRoute.
+	Route(dst netip.Addr, oif string, src netip.Addr) (Route, error)
+	LinkByName(name string) (Link, error)
+	LinkByIndex(index int) (Link, error)
+	// Addrs returns the link's addresses of one family.
+	Addrs(index int, six bool) ([]netip.Addr, error)
+	// Neighbour returns a usable neighbour table entry (reachable,
+	// permanent, delay), or ok false when there is none or it is stale.
+	Neighbour(index int, ip netip.Addr) (mac net.HardwareAddr, ok bool, err error)
+	// Solicit asks target for its hardware address over link by ARP or
+	// NDP, tries times, waiting timeout for each answer.
+	Solicit(ctx context.Context, link Link, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error)
+}
+
+// Lookup resolves host names, as net.Resolver.LookupNetIP does.
+type Lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
+
+// Resolver resolves targets to paths. New returns one backed by the
+// running system; Lookup and Now default to the system resolver and clock.
+type Resolver struct {
+	System System
+	Lookup Lookup
+	Now    func() time.Time
+}
+
+// Resolve finds the path to target, an IPv4 or IPv6 literal (with an
+// optional %zone) or a host name.
+func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*Path, error) {
+	o := Options{Tries: DefaultTries, Timeout: DefaultTimeout}
+	if opts != nil {
+		o = *opts
+		if o.Tries <= 0 {
+			o.Tries = DefaultTries
+		}
+		if o.Timeout <= 0 {
+			o.Timeout = DefaultTimeout
+		}
+	}
+	if o.Family != 0 && o.Family != 4 && o.Family != 6 {
+		return nil, fmt.Errorf("resolve: family %d: use 4, 6 or 0 for either", o.Family)
+	}
+	now := r.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	dst, err := r.address(ctx, target, &o)
+	if err != nil {
+		return nil, err
+	}
+	p := &Path{Name: target, Target: dst}
+	six := dst.Is6()
+
+	if o.Source.IsValid() && o.Source.Is6() != six {
+		return nil, failf(ErrNoAddress, "resolve: source %s and target %s are of different families", o.Source, dst)
+	}
+	if o.Interface != "" {
+		l, err := r.System.LinkByName(o.Interface)
+		if err != nil {
+			return nil, err
+		}
+		if err := usable(l, r.System, six); err != nil {
+			return nil, err
+		}
+	}
+	rt, err := r.System.Route(dst, o.Interface, o.Source)
+	if err != nil {
+		return nil, err
+	}
+	link, err := r.System.LinkByIndex(rt.Index)
+	if err != nil {
+		return nil, err
+	}
+	if err := usable(link, r.System, six); err != nil {
+		return nil, err
+	}
+	p.Interface, p.Index, p.Link, p.SourceMAC = link.Name, link.Index, link.Kind, link.HardwareAddr
+	p.MTU = link.MTU
+	if rt.MTU > 0 && rt.MTU < p.MTU {
+		p.MTU = rt.MTU
+	}
+	p.Source = o.Source
+	if !p.Source.IsValid() {
+		p.Source = rt.Source
+	}
+	if !p.Source.IsValid() {
+		addrs, err := r.System.Addrs(link.Index, six)
+		if err != nil {
+			return nil, err
+		}
+		p.Source = pickSource(addrs, dst)
+	}
+	p.NextHop, p.Gateway = dst, false
+	if rt.Gateway.IsValid() {
+		p.NextHop, p.Gateway = rt.Gateway, true
+	}
+
+	switch link.Kind {
+	case LinkLoopback, LinkNone:
+		p.MACSource = MACNotNeeded
+	default:
+		mac, ok, err := r.System.Neighbour(link.Index, p.NextHop)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			p.NextHopMAC, p.MACSource = mac, MACFromNeighbourTable
+			break
+		}
+		if p.NextHopMAC, err = r.System.Solicit(ctx, link, p.Source, p.NextHop, o.Tries, o.Timeout); err != nil {
+			return nil, err
+		}
+		p.MACSource = MACFromARP
+		if six {
+			p.MACSource = MACFromNDP
+		}
+	}
+	p.Took = now().Sub(start)
+	return p, nil
+}
+
+// address turns target into one address of the wanted family.
+func (r *Resolver) address(ctx context.Context, target string, o *Options) (netip.Addr, error) {
+	if target == "" {
+		return netip.Addr{}, errors.New("resolve: empty target: give an IPv4 or IPv6 address or a host name")
+	}
+	if a, err := netip.ParseAddr(target); err == nil {
+		if zone := a.Zone(); zone != "" {
+			if o.Interface != "" && o.Interface != zone {
+				return netip.Addr{}, fmt.Errorf("resolve: target %s names zone %s but the interface is %s: drop one", target, zone, o.Interface)
+			}
+			o.Interface = zone
+			a = a.WithZone("")
+		}
+		a = a.Unmap()
+		if o.Family == 4 && !a.Is4() || o.Family == 6 && !a.Is6() {
+			return netip.Addr{}, failf(ErrNoAddress, "resolve: %s is not an IPv%d address: drop -%d or give an IPv%d target", target, o.Family, o.Family, o.Family)
+		}
+		return a, nil
+	}
+	network := map[int]string{0: "ip", 4: "ip4", 6: "ip6"}[o.Family]
+	lookup := r.Lookup
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupNetIP
+	}
+	addrs, err := lookup(ctx, network, target)
+	if err != nil || len(addrs) == 0 {
+		if o.Family != 0 && (err == nil || isNotFound(err)) {
+			return netip.Addr{}, failf(ErrNoName, "resolve: name %s has no IPv%d address: drop -%d or use another name", target, o.Family, o.Family)
+		}
+		return netip.Addr{}, failf(ErrNoName, "resolve: name %s not found: check the spelling or give an address", target)
+	}
+	// IPv4 first when either will do, as ping does with AI_ADDRCONFIG off.
+	for _, a := range addrs {
+		if a.Unmap().Is4() {
+			return a.Unmap(), nil
+		}
+	}
+	return addrs[0], nil
+}
+
+func isNotFound(err error) bool {
+	var dns *net.DNSError
+	return errors.As(err, &dns) && dns.IsNotFound
+}
+
+// usable checks that link can carry the family.
+func usable(l Link, sys System, six bool) error {
+	fam := 4
+	if six {
+		fam = 6
+	}
+	if !l.Up {
+		return failf(ErrInterfaceDown, "resolve: interface %s is down: bring it up with 'ip link set %s up'", l.Name, l.Name)
+	}
+	addrs, err := sys.Addrs(l.Index, six)
+	if err != nil {
+		return err
+	}
+	if len(addrs) == 0 {
+		return failf(ErrNoAddress, "resolve: interface %s has no IPv%d address: add one ('ip addr add ADDR/LEN dev %s') or choose another interface", l.Name, fam, l.Name)
+	}
+	return nil
+}
+
+// pickSource prefers an address of the same scope as dst: link-local for a
+// link-local target, global otherwise.
+func pickSource(addrs []netip.Addr, dst netip.Addr) netip.Addr {
+	for _, a := range addrs {
+		if a.IsLinkLocalUnicast() == dst.IsLinkLocalUnicast() {
+			return a
+		}
+	}
+	if len(addrs) > 0 {
+		return addrs[0]
+	}
+	return netip.Addr{}
+}
+
+// String prints the decision, one fact a line, for pingcraft resolve.
+func (p *Path) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "target      %s", p.Target)
+	if p.Name != p.Target.String() {
+		fmt.Fprintf(&b, " (%s)", p.Name)
+	}
+	fmt.Fprintf(&b, "\ninterface   %s (index %d, %s, mtu %d)\n", p.Interface, p.Index, p.Link, p.MTU)
+	fmt.Fprintf(&b, "source      %s", p.Source)
+	if p.SourceMAC != nil {
+		fmt.Fprintf(&b, " %s", p.SourceMAC)
+	}
+	role := "on-link"
+	if p.Gateway {
+		role = "gateway"
+	}
+	fmt.Fprintf(&b, "\nnext hop    %s (%s)", p.NextHop, role)
+	if p.NextHopMAC != nil {
+		fmt.Fprintf(&b, " %s", p.NextHopMAC)
+	}
+	fmt.Fprintf(&b, " [MAC: %s]\ntook        %s\n", p.MACSource, p.Took.Round(time.Microsecond))
+	return b.String()
+}
+
+// MarshalJSON writes the path with stable field names and MACs as text.
+func (p *Path) MarshalJSON() ([]byte, error) {
+	mac := func(m net.HardwareAddr) string {
+		if m == nil {
+			return ""
+		}
+		return m.String()
+	}
+	return json.Marshal(struct {
+		Name       string  `json:"name"`
+		Target     string  `json:"target"`
+		Interface  string  `json:"interface"`
+		Index      int     `json:"ifindex"`
+		Link       string  `json:"link"`
+		Source     string  `json:"source"`
+		SourceMAC  string  `json:"source_mac,omitempty"`
+		NextHop    string  `json:"next_hop"`
+		Gateway    bool    `json:"gateway"`
+		NextHopMAC string  `json:"next_hop_mac,omitempty"`
+		MACSource  string  `json:"mac_source"`
+		MTU        int     `json:"mtu"`
+		TookMS     float64 `json:"took_ms"`
+	}{
+		p.Name, p.Target.String(), p.Interface, p.Index, p.Link.String(), p.Source.String(), mac(p.SourceMAC),
+		p.NextHop.String(), p.Gateway, mac(p.NextHopMAC), p.MACSource.String(), p.MTU,
+		float64(p.Took.Microseconds()) / 1000,
+	})
+}
+
+// pathError is a one-line message that still matches its sentinel with
+// errors.Is, without repeating the sentinel's text.
+type pathError struct {
+	msg  string
+	kind error
+}
+
+func (e *pathError) Error() string { return e.msg }
+func (e *pathError) Unwrap() error { return e.kind }
+
+func failf(kind error, format string, a ...any) error {
+	return &pathError{msg: fmt.Sprintf(format, a...), kind: kind}
+}

@@ -1,0 +1,250 @@
+package resolve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/mdlayher/arp"
+	"github.com/mdlayher/ethernet"
+	"github.com/mdlayher/ndp"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// New returns a resolver backed by netlink, ARP and NDP in the calling
+// thread's network namespace.
+func New() *Resolver {
+	return &Resolver{System: netlinkSystem{}, Lookup: net.DefaultResolver.LookupNetIP, Now: time.Now}
+}
+
+type netlinkSystem struct{}
+
+func (netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route, error) {
+	opts := &netlink.RouteGetOptions{Oif: oif}
+	if src.IsValid() {
+		opts.SrcAddr = src.AsSlice()
+	}
+	rs, err := netlink.RouteGetWithOptions(dst.AsSlice(), opts)
+	if err != nil {
+		switch {
+		case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH):
+			via := ""
+			if oif != "" {
+				via = " via " + oif
+			}
+			return Route{}, failf(ErrNoRoute, "resolve: no route to %s%s ('ip route get %s' fails too): add a route or pick another target", dst, via, dst)
+		case errors.Is(err, unix.ENODEV):
+			return Route{}, failf(ErrNoInterface, "resolve: no interface named %s: see 'ip link'", oif)
+		case errors.Is(err, unix.EINVAL) && src.IsValid():
+			return Route{}, failf(ErrNoAddress, "resolve: source %s is not an address of this host: see 'ip addr'", src)
+		}
+		return Route{}, fmt.Errorf("resolve: route to %s: %w", dst, err)
+	}
+	if len(rs) == 0 {
+		return Route{}, failf(ErrNoRoute, "resolve: no route to %s", dst)
+	}
+	r := rs[0]
+	out := Route{Index: r.LinkIndex, MTU: r.MTU}
+	out.Gateway, _ = netip.AddrFromSlice(r.Gw)
+	out.Source, _ = netip.AddrFromSlice(r.Src)
+	out.Gateway, out.Source = out.Gateway.Unmap(), out.Source.Unmap()
+	return out, nil
+}
+
+func (netlinkSystem) LinkByName(name string) (Link, error) {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		var notFound netlink.LinkNotFoundError
+		if errors.As(err, &notFound) || errors.Is(err, unix.ENODEV) {
+			return Link{}, failf(ErrNoInterface, "resolve: no interface named %s: see 'ip link'", name)
+		}
+		return Link{}, fmt.Errorf("resolve: interface %s: %w", name, err)
+	}
+	return linkOf(l), nil
+}
+
+func (netlinkSystem) LinkByIndex(index int) (Link, error) {
+	l, err := netlink.LinkByIndex(index)
+	if err != nil {
+		return Link{}, fmt.Errorf("resolve: interface index %d: %w", index, err)
+	}
+	return linkOf(l), nil
+}
+
+func linkOf(l netlink.Link) Link {
+	a := l.Attrs()
+	out := Link{
+		Name: a.Name, Index: a.Index, MTU: a.MTU, HardwareAddr: a.HardwareAddr,
+		Up: a.Flags&net.FlagUp != 0,
+	}
+	switch {
+	case a.Flags&net.FlagLoopback != 0:
+		out.Kind = LinkLoopback
+	case a.RawFlags&unix.IFF_NOARP != 0 || len(a.HardwareAddr) != 6 || a.EncapType != "ether":
+		out.Kind = LinkNone
+	default:
+		out.Kind = LinkEthernet
+	}
+	return out
+}
+
+func (netlinkSystem) Addrs(index int, six bool) ([]netip.Addr, error) {
+	family := netlink.FAMILY_V4
+	if six {
+		family = netlink.FAMILY_V6
+	}
+	link, err := netlink.LinkByIndex(index)
+	if err != nil {
+		return nil, fmt.Errorf("resolve: interface index %d: %w", index, err)
+	}
+	as, err := netlink.AddrList(link, family)
+	if err != nil {
+		return nil, fmt.Errorf("resolve: addresses of %s: %w", link.Attrs().Name, err)
+	}
+	var out []netip.Addr
+	for _, a := range as {
+		// A tentative address (IPv6 duplicate address detection running)
+		// cannot be used as a source yet.
+		if a.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) != 0 {
+			continue
+		}
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			out = append(out, ip.Unmap())
+		}
+	}
+	return out, nil
+}
+
+// usableStates are the neighbour states whose address can be used without
+// asking again: confirmed, static, or confirmed a moment ago.
+const usableStates = unix.NUD_REACHABLE | unix.NUD_PERMANENT | unix.NUD_NOARP | unix.NUD_DELAY
+
+func (netlinkSystem) Neighbour(index int, ip netip.Addr) (net.HardwareAddr, bool, error) {
+	family := netlink.FAMILY_V4
+	if ip.Is6() {
+		family = netlink.FAMILY_V6
+	}
+	ns, err := netlink.NeighList(index, family)
+	if err != nil {
+		return nil, false, fmt.Errorf("resolve: neighbour table: %w", err)
+	}
+	for _, n := range ns {
+		if a, ok := netip.AddrFromSlice(n.IP); ok && a.Unmap() == ip && n.State&usableStates != 0 && len(n.HardwareAddr) == 6 {
+			return n.HardwareAddr, true, nil
+		}
+	}
+	return nil, false, nil
+}
+
+func (netlinkSystem) Solicit(ctx context.Context, link Link, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+	ifi, err := net.InterfaceByIndex(link.Index)
+	if err != nil {
+		return nil, fmt.Errorf("resolve: interface %s: %w", link.Name, err)
+	}
+	proto := "ARP"
+	ask := solicitARP
+	if target.Is6() {
+		proto, ask = "NDP", solicitNDP
+	}
+	mac, err := ask(ctx, ifi, src, target, tries, timeout)
+	switch {
+	case err == nil:
+		return mac, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("resolve: %s for %s on %s: %w", proto, target, link.Name, ctx.Err())
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, failf(ErrNoNeighbour, "resolve: %s for %s on %s: no reply after %d tries in %s: is the next hop up and on this link?", proto, target, link.Name, tries, time.Duration(tries)*timeout)
+	}
+	return nil, fmt.Errorf("resolve: %s for %s on %s: %w", proto, target, link.Name, err)
+}
+
+// closeOnCancel closes c when ctx ends, which unblocks a pending read; the
+// returned stop must be called before c is closed by the caller.
+func closeOnCancel(ctx context.Context, c interface{ Close() error }) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { c.Close() })
+}
+
+func solicitARP(ctx context.Context, ifi *net.Interface, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+	c, err := arp.Dial(ifi)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	defer closeOnCancel(ctx, c)()
+	// Our chosen source goes in the request, not arp.Client's first address.
+	req, err := arp.NewPacket(arp.OperationRequest, ifi.HardwareAddr, src, ethernet.Broadcast, target)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < tries; i++ {
+		if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
+			return nil, err
+		}
+		if err := c.WriteTo(req, ethernet.Broadcast); err != nil {
+			return nil, err
+		}
+		for {
+			p, _, err := c.Read()
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if p.Operation == arp.OperationReply && p.SenderIP == target {
+				return p.SenderHardwareAddr, nil
+			}
+		}
+	}
+	return nil, os.ErrDeadlineExceeded
+}
+
+func solicitNDP(ctx context.Context, ifi *net.Interface, _, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+	// Solicitations go out from the link-local address, as the kernel's do.
+	c, _, err := ndp.Listen(ifi, ndp.LinkLocal)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	defer closeOnCancel(ctx, c)()
+	group, err := ndp.SolicitedNodeMulticast(target)
+	if err != nil {
+		return nil, err
+	}
+	ns := &ndp.NeighborSolicitation{
+		TargetAddress: target,
+		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Source, Addr: ifi.HardwareAddr}},
+	}
+	for i := 0; i < tries; i++ {
+		if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
+			return nil, err
+		}
+		if err := c.WriteTo(ns, nil, group); err != nil {
+			return nil, err
+		}
+		for {
+			m, _, _, err := c.ReadFrom()
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			na, ok := m.(*ndp.NeighborAdvertisement)
+			if !ok || na.TargetAddress != target {
+				continue
+			}
+			for _, o := range na.Options {
+				if lla, ok := o.(*ndp.LinkLayerAddress); ok && lla.Direction == ndp.Target {
+					return lla.Addr, nil
+				}
+			}
+		}
+	}
+	return nil, os.ErrDeadlineExceeded
+}

@@ -1,0 +1,33 @@
+//go:build !linux
+
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"time"
+)
+
+// New returns a resolver whose every system call fails: route and
+// neighbour lookups are implemented for Linux only.
+func New() *Resolver {
+	return &Resolver{System: unsupported{}, Lookup: net.DefaultResolver.LookupNetIP, Now: time.Now}
+}
+
+type unsupported struct{}
+
+var errOS = fmt.Errorf("resolve: not implemented on %s", runtime.GOOS)
+
+func (unsupported) Route(netip.Addr, string, netip.Addr) (Route, error) { return Route{}, errOS }
+func (unsupported) LinkByName(string) (Link, error)                     { return Link{}, errOS }
+func (unsupported) LinkByIndex(int) (Link, error)                       { return Link{}, errOS }
+func (unsupported) Addrs(int, bool) ([]netip.Addr, error)               { return nil, errOS }
+func (unsupported) Neighbour(int, netip.Addr) (net.HardwareAddr, bool, error) {
+	return nil, false, errOS
+}
+func (unsupported) Solicit(context.Context, Link, netip.Addr, netip.Addr, int, time.Duration) (net.HardwareAddr, error) {
+	return nil, errOS
+}

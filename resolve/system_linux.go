@@ -31,8 +31,16 @@ func (netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route, e
 	}
 	rs, err := netlink.RouteGetWithOptions(dst.AsSlice(), opts)
 	if err != nil {
+		unreachable := errors.Is(err, unix.ENETUNREACH) || errors.Is(err, unix.EHOSTUNREACH)
+		if unreachable && src.IsValid() {
+			// The kernel says "unreachable" for a source it does not own;
+			// tell that apart from a destination without a route.
+			if _, again := netlink.RouteGetWithOptions(dst.AsSlice(), &netlink.RouteGetOptions{Oif: oif}); again == nil {
+				return Route{}, failf(ErrNoAddress, "resolve: source %s is not an address of this host: see 'ip addr'", src)
+			}
+		}
 		switch {
-		case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH):
+		case unreachable:
 			via := ""
 			if oif != "" {
 				via = " via " + oif

@@ -1,0 +1,48 @@
+// Package labtest gives tests a lab.Lab that is torn down when the test ends.
+package labtest
+
+import (
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/pingcraft/pingcraft/lab"
+)
+
+// New builds a lab for tb and closes it in tb.Cleanup, failing the test if
+// Close fails. Without root (or off Linux) it skips with a message saying so,
+// or fails when PINGCRAFT_REQUIRE_ROOT=1, as CI sets it, so that integration
+// tests never go silently unrun.
+func New(tb testing.TB) *lab.Lab {
+	tb.Helper()
+	RequireRoot(tb)
+	l, err := lab.New(tb.Context())
+	if err != nil {
+		tb.Fatalf("labtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			tb.Errorf("labtest: %v", err)
+		}
+	})
+	return l
+}
+
+// RequireRoot skips tb, or fails it under PINGCRAFT_REQUIRE_ROOT=1, unless
+// the process may build labs: for tests that call lab functions directly.
+func RequireRoot(tb testing.TB) {
+	tb.Helper()
+	var missing string
+	switch {
+	case runtime.GOOS != "linux":
+		missing = "needs Linux network namespaces: run on Linux as root (CI does)"
+	case os.Geteuid() != 0:
+		missing = "needs root for network namespaces: run as root (CI does)"
+	}
+	if missing != "" {
+		if os.Getenv("PINGCRAFT_REQUIRE_ROOT") == "1" {
+			tb.Fatalf("%s; PINGCRAFT_REQUIRE_ROOT=1 makes this a failure", missing)
+		}
+		tb.Skipf("SKIPPED: %s. Set PINGCRAFT_REQUIRE_ROOT=1 to make this a failure.", missing)
+	}
+}

@@ -71,3 +71,17 @@ func (l *Lab) nodes() []*Node {
 	}
 	return ns
 }
+
+// ofLabs reports whether the namespace name belongs to one of the labs ids,
+// or to any lab when ids is empty.
+func ofLabs(name string, ids []string) bool {
+	if len(ids) == 0 {
+		return strings.HasPrefix(name, namePrefix)
+	}
+	for _, id := range ids {
+		if strings.HasPrefix(name, namePrefix+id+"-") {
+			return true
+		}
+	}
+	return false
+}

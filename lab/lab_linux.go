@@ -123,10 +123,11 @@ func (n *Node) HardwareAddr(link string) (net.HardwareAddr, error) {
 	return lk.Attrs().HardwareAddr, nil
 }
 
-// Down removes every namespace this package creates, the labs of other
-// running processes included, and returns their names. It is for cleaning up
-// after processes that were killed; tests must not call it.
-func Down() ([]string, error) {
+// Down removes the namespaces of the labs with the given IDs, or with none
+// given every namespace this package creates, the labs of other running
+// processes included, and returns their names. It is for `pingcraft lab
+// down` and for cleaning up after killed processes; tests must name an ID.
+func Down(ids ...string) ([]string, error) {
 	names, err := Names()
 	if err != nil {
 		return nil, err
@@ -134,6 +135,9 @@ func Down() ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, name := range names {
+		if !ofLabs(name, ids) {
+			continue
+		}
 		if err := deleteNamespace(name); err != nil {
 			errs = append(errs, err)
 			continue

@@ -34,7 +34,7 @@ func (n *Node) Command(ctx context.Context, name string, args ...string) *exec.C
 func (n *Node) HardwareAddr(link string) (net.HardwareAddr, error) { return nil, errNotLinux() }
 
 // Down fails: network namespaces need Linux.
-func Down() ([]string, error) { return nil, errNotLinux() }
+func Down(ids ...string) ([]string, error) { return nil, errNotLinux() }
 
 // Names fails: network namespaces need Linux.
 func Names() ([]string, error) { return nil, errNotLinux() }

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -623,3 +624,23 @@ func (c *cancelAfter) Err() error {
 }
 
 func (c *cancelAfter) Done() <-chan struct{} { return c.done }
+
+// TestDownByID: `pingcraft lab down ID` removes that lab and leaves others.
+func TestDownByID(t *testing.T) {
+	a, b := labtest.New(t), labtest.New(t)
+	removed, err := lab.Down(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{a.Host.Name, a.Router.Name, a.Target.Name}
+	sort.Strings(want)
+	if diff := cmp.Diff(want, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	if got := namesOf(t, a.ID); len(got) != 0 {
+		t.Errorf("after Down(%s): %v remain", a.ID, got)
+	}
+	if got := namesOf(t, b.ID); len(got) != 3 {
+		t.Errorf("Down(%s) touched the other lab: %v remain of it", a.ID, got)
+	}
+}

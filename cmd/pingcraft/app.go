@@ -51,11 +51,17 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			craftCommand(),
 			resolveCommand(),
+			labCommand(),
 		},
 	}
-	for _, c := range app.Commands {
-		c.OnUsageError = onUsageError
+	var setUsage func([]*cli.Command)
+	setUsage = func(cs []*cli.Command) {
+		for _, c := range cs {
+			c.OnUsageError = onUsageError
+			setUsage(c.Subcommands)
+		}
 	}
+	setUsage(app.Commands)
 	return app
 }
 

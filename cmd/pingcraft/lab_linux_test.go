@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/pingcraft/pingcraft/lab"
+	"github.com/pingcraft/pingcraft/lab/labtest"
+)
+
+var labID = regexp.MustCompile(`(?m)^lab ([0-9a-f]+) built`)
+
+func labNames(t *testing.T, id string) []string {
+	t.Helper()
+	names, err := lab.Names()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours []string
+	for _, n := range names {
+		if strings.HasPrefix(n, "pingcraft-"+id+"-") {
+			ours = append(ours, n)
+		}
+	}
+	return ours
+}
+
+func idOf(t *testing.T, out string) string {
+	t.Helper()
+	m := labID.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no lab id in output:\n%s", out)
+	}
+	return m[1]
+}
+
+func TestLabCommand(t *testing.T) {
+	labtest.RequireRoot(t)
+	code, out, errOut := runArgs(t, "lab")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	for _, want := range []string{
+		"ARP who-has 198.18.0.1 tell 198.18.0.2 -> is-at ",
+		"next hop    198.18.0.1 (gateway) ",
+		"[MAC: ARP]",
+		"NDP neighbor solicitation for fd00:198:18::1 on h0",
+		"[MAC: NDP]",
+		"removed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if left := labNames(t, idOf(t, out)); len(left) != 0 {
+		t.Errorf("namespaces left behind: %v", left)
+	}
+}
+
+func TestLabKeepAndDown(t *testing.T) {
+	labtest.RequireRoot(t)
+	code, out, errOut := runArgs(t, "lab", "--keep")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	id := idOf(t, out)
+	t.Cleanup(func() { lab.Down(id) })
+	if got := labNames(t, id); len(got) != 3 {
+		t.Fatalf("--keep left %v, want three namespaces", got)
+	}
+	if !strings.Contains(out, "ip netns exec pingcraft-"+id+"-host bash") || !strings.Contains(out, "pingcraft lab down "+id) {
+		t.Errorf("--keep does not say how to enter or remove the lab:\n%s", out)
+	}
+	code, out, errOut = runArgs(t, "lab", "down", id)
+	if code != 0 || strings.Count(out, "removed pingcraft-"+id+"-") != 3 {
+		t.Errorf("lab down %s: exit %d, %q %q", id, code, out, errOut)
+	}
+	if left := labNames(t, id); len(left) != 0 {
+		t.Errorf("after lab down: %v remain", left)
+	}
+}
+
+func TestLabBadTarget(t *testing.T) {
+	labtest.RequireRoot(t)
+	code, out, errOut := runArgs(t, "lab", "--target", "198.18.0.77")
+	if code != exitError || !strings.Contains(errOut, "ARP for 198.18.0.77 on h0: no reply after 3 tries") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if left := labNames(t, idOf(t, out)); len(left) != 0 {
+		t.Errorf("namespaces left behind after an error: %v", left)
+	}
+}
+
+// TestLabInterrupt sends SIGINT to a real pingcraft process while it waits
+// for an ARP reply that never comes: it must remove the lab and exit 2.
+func TestLabInterrupt(t *testing.T) {
+	labtest.RequireRoot(t)
+	bin := filepath.Join(t.TempDir(), "pingcraft")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.CommandContext(context.Background(), bin, "lab", "--target", "198.18.0.77")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if strings.HasPrefix(lines.Text(), "resolving 198.18.0.77") {
+			break // the ARP exchange is under way
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+	}
+	err = cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("killed by %v instead of exiting: %v", ws.Signal(), err)
+	}
+	if code != exitError || !strings.Contains(stderr.String(), "interrupted; everything it built was removed") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if left := labNames(t, idOf(t, out.String())); len(left) != 0 {
+		t.Errorf("namespaces left behind after SIGINT: %v", left)
+	}
+}

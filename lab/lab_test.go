@@ -256,10 +256,10 @@ func TestConcurrentLabs(t *testing.T) {
 	if err := labs[0].Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := namesOf(t, labs[0].ID); len(got) != 0 {
+	if got := labtest.Namespaces(t, labs[0].ID); len(got) != 0 {
 		t.Errorf("after Close: %v still exist", got)
 	}
-	if got := namesOf(t, labs[1].ID); len(got) != 3 {
+	if got := labtest.Namespaces(t, labs[1].ID); len(got) != 3 {
 		t.Errorf("closing lab %s: the other lab's namespaces are %v, want all three", labs[0].ID, got)
 	}
 	pingAll(labs[1])
@@ -277,7 +277,7 @@ func TestClose(t *testing.T) {
 		"pingcraft-" + l.ID + "-router",
 		"pingcraft-" + l.ID + "-target",
 	}
-	if diff := cmp.Diff(want, namesOf(t, l.ID)); diff != "" {
+	if diff := cmp.Diff(want, labtest.Namespaces(t, l.ID)); diff != "" {
 		t.Errorf("Names after New (-want +got):\n%s", diff)
 	}
 	for i := range 2 {
@@ -285,7 +285,7 @@ func TestClose(t *testing.T) {
 			t.Fatalf("Close #%d: %v", i+1, err)
 		}
 	}
-	if got := namesOf(t, l.ID); len(got) != 0 {
+	if got := labtest.Namespaces(t, l.ID); len(got) != 0 {
 		t.Errorf("after Close: %v still exist", got)
 	}
 	if err := l.Host.Do(func() error { return nil }); !errors.Is(err, fs.ErrNotExist) {
@@ -311,7 +311,7 @@ func TestNewCanceled(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || l != nil {
 			t.Errorf("New: %v, %v; want nil, context.Canceled", l, err)
 		}
-		if got := namesOf(t, id); len(got) != 0 {
+		if got := labtest.Namespaces(t, id); len(got) != 0 {
 			t.Errorf("leaked %v", got)
 		}
 	})
@@ -337,7 +337,7 @@ func TestNewCanceled(t *testing.T) {
 			if !errors.Is(err, context.Canceled) || l != nil {
 				t.Fatalf("canceled at check %d: New: %v, %v; want nil, context.Canceled", checks+1, l, err)
 			}
-			if got := namesOf(t, id); len(got) != 0 {
+			if got := labtest.Namespaces(t, id); len(got) != 0 {
 				t.Fatalf("canceled at check %d (%v): leaked %v", checks+1, err, got)
 			}
 			if elapsed > time.Second {
@@ -577,20 +577,6 @@ func hardwareAddr(t *testing.T, n *lab.Node, link string) net.HardwareAddr {
 
 // namesOf returns the existing namespaces of the lab with this ID. Tests
 // look only at their own labs: other packages' tests build labs concurrently.
-func namesOf(t *testing.T, id string) []string {
-	t.Helper()
-	names, err := lab.Names()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ours []string
-	for _, n := range names {
-		if strings.HasPrefix(n, "pingcraft-"+id+"-") {
-			ours = append(ours, n)
-		}
-	}
-	return ours
-}
 
 // testID returns a lab ID no other lab has.
 func testID(t *testing.T) string {
@@ -637,10 +623,10 @@ func TestDownByID(t *testing.T) {
 	if diff := cmp.Diff(want, removed); diff != "" {
 		t.Errorf("removed (-want +got):\n%s", diff)
 	}
-	if got := namesOf(t, a.ID); len(got) != 0 {
+	if got := labtest.Namespaces(t, a.ID); len(got) != 0 {
 		t.Errorf("after Down(%s): %v remain", a.ID, got)
 	}
-	if got := namesOf(t, b.ID); len(got) != 3 {
+	if got := labtest.Namespaces(t, b.ID); len(got) != 3 {
 		t.Errorf("Down(%s) touched the other lab: %v remain of it", a.ID, got)
 	}
 }

@@ -44,7 +44,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Version:         buildVersion(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
-		HideHelpCommand: false,
 		// Errors are printed once, by run, as one line.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,

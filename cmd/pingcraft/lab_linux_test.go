@@ -17,21 +17,6 @@ import (
 
 var labID = regexp.MustCompile(`(?m)^lab ([0-9a-f]+) built`)
 
-func labNames(t *testing.T, id string) []string {
-	t.Helper()
-	names, err := lab.Names()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ours []string
-	for _, n := range names {
-		if strings.HasPrefix(n, "pingcraft-"+id+"-") {
-			ours = append(ours, n)
-		}
-	}
-	return ours
-}
-
 func idOf(t *testing.T, out string) string {
 	t.Helper()
 	m := labID.FindStringSubmatch(out)
@@ -59,7 +44,7 @@ func TestLabCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if left := labNames(t, idOf(t, out)); len(left) != 0 {
+	if left := labtest.Namespaces(t, idOf(t, out)); len(left) != 0 {
 		t.Errorf("namespaces left behind: %v", left)
 	}
 }
@@ -72,7 +57,7 @@ func TestLabKeepAndDown(t *testing.T) {
 	}
 	id := idOf(t, out)
 	t.Cleanup(func() { lab.Down(id) })
-	if got := labNames(t, id); len(got) != 3 {
+	if got := labtest.Namespaces(t, id); len(got) != 3 {
 		t.Fatalf("--keep left %v, want three namespaces", got)
 	}
 	if !strings.Contains(out, "ip netns exec pingcraft-"+id+"-host bash") || !strings.Contains(out, "pingcraft lab down "+id) {
@@ -82,7 +67,7 @@ func TestLabKeepAndDown(t *testing.T) {
 	if code != 0 || strings.Count(out, "removed pingcraft-"+id+"-") != 3 {
 		t.Errorf("lab down %s: exit %d, %q %q", id, code, out, errOut)
 	}
-	if left := labNames(t, id); len(left) != 0 {
+	if left := labtest.Namespaces(t, id); len(left) != 0 {
 		t.Errorf("after lab down: %v remain", left)
 	}
 }
@@ -93,7 +78,7 @@ func TestLabBadTarget(t *testing.T) {
 	if code != exitError || !strings.Contains(errOut, "ARP for 198.18.0.77 on h0: no reply after 3 tries") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
-	if left := labNames(t, idOf(t, out)); len(left) != 0 {
+	if left := labtest.Namespaces(t, idOf(t, out)); len(left) != 0 {
 		t.Errorf("namespaces left behind after an error: %v", left)
 	}
 }
@@ -138,7 +123,7 @@ func TestLabInterrupt(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr.String(), "interrupted; everything it built was removed") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
-	if left := labNames(t, idOf(t, out.String())); len(left) != 0 {
+	if left := labtest.Namespaces(t, idOf(t, out.String())); len(left) != 0 {
 		t.Errorf("namespaces left behind after SIGINT: %v", left)
 	}
 }

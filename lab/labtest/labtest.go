@@ -4,6 +4,7 @@ package labtest
 import (
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/pingcraft/pingcraft/lab"
@@ -45,4 +46,21 @@ func RequireRoot(tb testing.TB) {
 		}
 		tb.Skipf("SKIPPED: %s. Set PINGCRAFT_REQUIRE_ROOT=1 to make this a failure.", missing)
 	}
+}
+
+// Namespaces lists the namespaces of lab id that still exist, for tests that
+// check nothing was left behind. Other labs, of other tests, are not looked at.
+func Namespaces(tb testing.TB, id string) []string {
+	tb.Helper()
+	names, err := lab.Names()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ours []string
+	for _, n := range names {
+		if strings.HasPrefix(n, "pingcraft-"+id+"-") {
+			ours = append(ours, n)
+		}
+	}
+	return ours
 }

@@ -39,11 +39,11 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:            "pingcraft",
-		Usage:           "craft, send and capture ICMP echo traffic at every depth of the stack",
-		Version:         buildVersion(),
-		Writer:          stdout,
-		ErrWriter:       stderr,
+		Name:      "pingcraft",
+		Usage:     "craft, send and capture ICMP echo traffic at every depth of the stack",
+		Version:   buildVersion(),
+		Writer:    stdout,
+		ErrWriter: stderr,
 		// Errors are printed once, by run, as one line.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,

@@ -1,0 +1,123 @@
+package ping
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/pingcraft/pingcraft/craft"
+)
+
+// Mode is how a probe leaves the host (see the transports table in the
+// README): what pingcraft builds and what the kernel adds.
+type Mode uint8
+
+const (
+	_ Mode = iota
+	// ModeAuto picks the deepest mode the caller may use and the link supports.
+	ModeAuto
+	// ModeEthernet: AF_PACKET SOCK_RAW; pingcraft builds Ethernet + IP + ICMP.
+	ModeEthernet
+	// ModeIP: AF_PACKET SOCK_DGRAM; pingcraft builds IP + ICMP, the kernel
+	// adds the link-layer header.
+	ModeIP
+	// ModeRaw: AF_INET/AF_INET6 SOCK_RAW; pingcraft builds ICMP.
+	ModeRaw
+	// ModeDgram: the unprivileged ping socket; the kernel owns id and checksum.
+	ModeDgram
+)
+
+var modeNames = [...]string{ModeAuto: "auto", ModeEthernet: "ethernet", ModeIP: "ip", ModeRaw: "raw", ModeDgram: "dgram"}
+
+func (m Mode) String() string {
+	if int(m) < len(modeNames) && modeNames[m] != "" {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// ParseMode parses a --mode value.
+func ParseMode(s string) (Mode, error) {
+	for m, n := range modeNames {
+		if n != "" && n == s {
+			return Mode(m), nil
+		}
+	}
+	return 0, fmt.Errorf("ping: mode %q: use auto, ethernet, ip, raw or dgram", s)
+}
+
+// Depth is what the mode builds.
+func (m Mode) Depth() craft.Depth {
+	switch m {
+	case ModeEthernet:
+		return craft.DepthEthernet
+	case ModeIP:
+		return craft.DepthIP
+	}
+	return craft.DepthICMP
+}
+
+// StampSource says which clock timed an event.
+type StampSource uint8
+
+const (
+	_ StampSource = iota
+	// StampKernel: the kernel stamped the packet (ring frame, SO_TIMESTAMPNS).
+	StampKernel
+	// StampUser: read from the user-space clock around the system call.
+	StampUser
+)
+
+func (s StampSource) String() string {
+	switch s {
+	case StampKernel:
+		return "kernel"
+	case StampUser:
+		return "user"
+	}
+	return fmt.Sprintf("StampSource(%d)", uint8(s))
+}
+
+// Received is one packet a Conn hands the engine.
+type Received struct {
+	// Packet is the decoded packet. Its slices alias the Conn's buffer and
+	// are valid until the next Receive.
+	Packet craft.Packet
+	// From is who sent it: the IP source, or for ICMP errors that a ping
+	// socket reports through its error queue, the router that sent them.
+	From netip.Addr
+	// TTL of the packet as received (hop limit for IPv6), HasTTL false when
+	// the transport could not learn it.
+	TTL    uint8
+	HasTTL bool
+	// At is when the packet was received, or for Outgoing when it left.
+	At    time.Time
+	Stamp StampSource
+	// Outgoing marks our own echo request seen leaving the host (ring
+	// transports see both directions): At is its kernel send time.
+	Outgoing bool
+	// Bytes is the ICMP message length as iputils counts it for "N bytes
+	// from": ICMP header + data.
+	Bytes int
+}
+
+// Conn is one transport on one interface for one family. Send and Receive
+// may be called from different goroutines; Close unblocks Receive.
+type Conn interface {
+	Mode() Mode
+	// Send transmits e, built at Mode().Depth(). It returns the user-space
+	// time just before the system call, the fallback send time.
+	Send(e *craft.Echo) (time.Time, error)
+	// Receive blocks for the next packet that may concern us and decodes
+	// it into r. It returns an error wrapping os.ErrDeadlineExceeded when
+	// the deadline set by SetReceiveDeadline passes.
+	Receive(r *Received) error
+	SetReceiveDeadline(t time.Time) error
+	// LocalID returns the ICMP id the kernel gives our probes (ping
+	// sockets) and true, or false when probes carry the id we choose.
+	LocalID() (uint16, bool)
+	// Drops returns how many packets the receive path lost (ring drops);
+	// 0 for transports that cannot lose them silently.
+	Drops() (uint64, error)
+	Close() error
+}

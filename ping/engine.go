@@ -1,0 +1,576 @@
+package ping
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
+)
+
+// Config is what every probe of a run shares. A nil *Config means defaults.
+type Config struct {
+	// Count probes per target; 0 sends until the context ends or Deadline.
+	// With Deadline set, the run also ends once Count replies arrived.
+	Count int
+	// Interval between two probes to one target (default 1s). In flood
+	// mode it is the longest wait when no reply comes (default 10ms).
+	Interval time.Duration
+	// Timeout is how long a probe waits for its reply (default 10s, the
+	// time iputils lingers for the last one).
+	Timeout time.Duration
+	// Deadline ends the run this long after it starts, whatever else.
+	Deadline time.Duration
+	// Size of the echo data (default 56).
+	Size         int
+	TTL, TOS     uint8
+	DontFragment bool
+	Pattern      []byte
+	// Preload probes are sent at once when the run starts; in flood mode
+	// as many are kept in flight.
+	Preload int
+	// Flood sends the next probe as soon as a reply comes back.
+	Flood bool
+	// ID of our probes; 0 picks a random one. Ping sockets override it.
+	ID     uint16
+	Faults craft.Faults
+	// Cookie tells our replies from other pingers'; zero picks a random one.
+	Cookie craft.Cookie
+}
+
+// Defaults.
+const (
+	DefaultInterval      = time.Second
+	DefaultFloodInterval = 10 * time.Millisecond
+	DefaultTimeout       = 10 * time.Second
+	DefaultSize          = 56
+)
+
+// Target is one destination and the connection its probes use.
+type Target struct {
+	Path *resolve.Path
+	Conn Conn
+}
+
+// probe is one slot of a target's window of recent probes.
+type probe struct {
+	n        uint64    // 1 + the probe's number in its target's run; 0: empty
+	sent     time.Time // user clock, with its monotonic reading
+	kernel   time.Time // kernel send stamp, when the ring saw it leave
+	payload  time.Time // the send time written into the data
+	deadline time.Time
+	state    uint8
+}
+
+const (
+	pending uint8 = iota + 1
+	replied
+	timedOut
+)
+
+type target struct {
+	Target
+	index  int
+	id     uint16
+	next   uint64 // number of the next probe
+	window []probe
+	stats  Stats
+}
+
+// Engine runs one probing session over any number of targets.
+type Engine struct {
+	cfg     Config
+	payload craft.Payload
+	onEvent func(*Event)
+	now     func() time.Time
+
+	mu      sync.Mutex
+	targets []*target
+	byAddr  map[netip.Addr]*target
+	queue   []queued // pending probes in send order: their deadlines ascend
+	wake    chan struct{}
+	start   time.Time
+	data    []byte // echo data of the probe being sent; only schedule sends
+	early   bool   // a flood reply arrived since the last send
+}
+
+type queued struct {
+	t *target
+	n uint64
+}
+
+// New prepares a run. onEvent is called for every event, from the engine's
+// goroutines with its lock held: it must be quick and must not call back
+// into the engine.
+func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
+	c := Config{}
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.Interval <= 0 {
+		c.Interval = DefaultInterval
+		if c.Flood {
+			c.Interval = DefaultFloodInterval
+		}
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Size == 0 && cfg == nil {
+		c.Size = DefaultSize
+	}
+	if c.Count < 0 || c.Preload < 0 || c.Size < 0 {
+		return nil, errors.New("ping: count, preload and size must not be negative")
+	}
+	if len(targets) == 0 {
+		return nil, errors.New("ping: no targets")
+	}
+	if c.Cookie == (craft.Cookie{}) {
+		if _, err := rand.Read(c.Cookie[:]); err != nil {
+			return nil, fmt.Errorf("ping: cookie: %w", err)
+		}
+	}
+	if c.ID == 0 {
+		var b [2]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("ping: id: %w", err)
+		}
+		c.ID = uint16(b[0])<<8 | uint16(b[1])
+	}
+	if onEvent == nil {
+		onEvent = func(*Event) {}
+	}
+	e := &Engine{
+		cfg:     c,
+		payload: craft.Payload{Size: c.Size, Cookie: c.Cookie, Pattern: c.Pattern},
+		onEvent: onEvent,
+		now:     time.Now,
+		byAddr:  make(map[netip.Addr]*target, len(targets)),
+		wake:    make(chan struct{}, 1),
+	}
+	win := windowSize(&c)
+	for i, tg := range targets {
+		t := &target{Target: tg, index: i, id: c.ID, window: make([]probe, win)}
+		if id, ok := tg.Conn.LocalID(); ok {
+			t.id = id
+		}
+		if _, dup := e.byAddr[tg.Path.Target]; dup {
+			return nil, fmt.Errorf("ping: target %s given twice", tg.Path.Target)
+		}
+		e.targets = append(e.targets, t)
+		e.byAddr[tg.Path.Target] = t
+	}
+	return e, nil
+}
+
+// windowSize is how many recent probes a target remembers: enough to cover
+// everything that can be in flight, a power of two for cheap indexing.
+func windowSize(c *Config) int {
+	inFlight := int(c.Timeout/c.Interval) + c.Preload + 2
+	n := 16
+	for n < 2*inFlight && n < 1<<16 {
+		n <<= 1
+	}
+	return n
+}
+
+// ID returns the identifier of target i's probes.
+func (e *Engine) ID(i int) uint16 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.targets[i].id
+}
+
+// Stats returns a snapshot of target i's statistics.
+func (e *Engine) Stats(i int) Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.targets[i].stats
+}
+
+// Run probes until Count is done, Deadline passes or ctx ends, then returns.
+// Receiving goroutines are joined before it returns; the Conns stay open.
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	e.start = e.now()
+	for _, t := range e.targets {
+		t.stats.Started = e.start
+	}
+	e.mu.Unlock()
+
+	rctx, stopReceivers := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	seen := map[Conn]bool{}
+	errs := make(chan error, len(e.targets))
+	for _, t := range e.targets {
+		if seen[t.Conn] {
+			continue
+		}
+		seen[t.Conn] = true
+		wg.Add(1)
+		go func(c Conn) {
+			defer wg.Done()
+			if err := e.receive(rctx, c); err != nil {
+				errs <- err
+				stopReceivers()
+			}
+		}(t.Conn)
+	}
+	err := e.schedule(rctx)
+	stopReceivers()
+	wg.Wait()
+	select {
+	case rerr := <-errs:
+		if err == nil || errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			err = rerr
+		}
+	default:
+	}
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil // stopped by the caller: a normal end, as Ctrl-C is for ping
+	}
+	return err
+}
+
+// receivePoll bounds each Receive so cancellation is seen promptly.
+const receivePoll = 100 * time.Millisecond
+
+func (e *Engine) receive(ctx context.Context, c Conn) error {
+	var r Received
+	for ctx.Err() == nil {
+		if err := c.SetReceiveDeadline(time.Now().Add(receivePoll)); err != nil {
+			return fmt.Errorf("ping: receive: %w", err)
+		}
+		err := c.Receive(&r)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("ping: receive: %w", err)
+		}
+		e.handle(&r)
+	}
+	return nil
+}
+
+// schedule sends probes and expires them until the run is over.
+func (e *Engine) schedule(ctx context.Context) error {
+	c := &e.cfg
+	var deadline time.Time
+	if c.Deadline > 0 {
+		deadline = e.start.Add(c.Deadline)
+	}
+	nextSend := e.start
+	burst := c.Preload // probes to send without waiting
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		now := e.now()
+		e.mu.Lock()
+		e.expire(now)
+		done := e.done(now, deadline)
+		if !done && e.sending(now, nextSend, deadline) {
+			for _, t := range e.targets {
+				e.send(t, now)
+			}
+			early := now.Before(nextSend)
+			e.early = false
+			switch {
+			case burst > 0:
+				burst--
+			case early:
+				nextSend = now.Add(c.Interval)
+			default:
+				nextSend = nextSend.Add(c.Interval)
+				if nextSend.Before(now) {
+					nextSend = now.Add(c.Interval)
+				}
+			}
+			e.mu.Unlock()
+			continue
+		}
+		wait := e.nextWake(now, nextSend, deadline)
+		e.mu.Unlock()
+		if done {
+			return nil
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+		case <-e.wake: // a flood reply: sending decides whether to go early
+			e.mu.Lock()
+			e.early = true
+			e.mu.Unlock()
+		}
+	}
+}
+
+// sending reports whether the next round of probes goes out now. A flood
+// sends early, on a reply, while fewer than max(1, Preload) are in flight,
+// and at least every Interval regardless. e.mu is held.
+func (e *Engine) sending(now, nextSend, deadline time.Time) bool {
+	c := &e.cfg
+	for _, t := range e.targets {
+		if c.Count > 0 && int(t.next) >= c.Count && deadline.IsZero() {
+			return false
+		}
+	}
+	if !now.Before(nextSend) {
+		return true
+	}
+	if !c.Flood || !e.early {
+		return false
+	}
+	for _, t := range e.targets {
+		if t.stats.Outstanding >= max(1, c.Preload) {
+			return false
+		}
+	}
+	return true
+}
+
+// done reports whether the run is over. e.mu is held.
+func (e *Engine) done(now, deadline time.Time) bool {
+	if !deadline.IsZero() && !now.Before(deadline) {
+		return true
+	}
+	c := &e.cfg
+	if c.Count == 0 {
+		return false
+	}
+	for _, t := range e.targets {
+		if !deadline.IsZero() {
+			if t.stats.Received < c.Count {
+				return false
+			}
+			continue
+		}
+		if int(t.next) < c.Count || t.stats.Outstanding > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) nextWake(now, nextSend, deadline time.Time) time.Duration {
+	at := nextSend
+	if len(e.queue) > 0 {
+		if d := e.slot(e.queue[0]).deadline; d.Before(at) {
+			at = d
+		}
+	}
+	if !deadline.IsZero() && deadline.Before(at) {
+		at = deadline
+	}
+	if w := at.Sub(now); w > 0 {
+		return w
+	}
+	return 0
+}
+
+func (e *Engine) slot(q queued) *probe {
+	return &q.t.window[(q.n-1)&uint64(len(q.t.window)-1)]
+}
+
+// send registers and sends target t's next probe. e.mu is held: the entry
+// exists before the reply can arrive.
+func (e *Engine) send(t *target, now time.Time) {
+	c := &e.cfg
+	n := t.next + 1
+	t.next++
+	p := &t.window[(n-1)&uint64(len(t.window)-1)]
+	if p.n != 0 && p.state == pending {
+		// The window is full of unanswered probes: the oldest gives up.
+		e.timeout(t, p)
+	}
+	seq := uint16(n) // seq 1 first, wrapping at 65535 like iputils
+	*p = probe{n: n, sent: now, payload: now, deadline: now.Add(c.Timeout), state: pending}
+	e.data = e.payload.Append(e.data[:0], now)
+	data := e.data
+	echo := craft.Echo{
+		ID: t.id, Seq: seq, TTL: c.TTL, TOS: c.TOS, DontFragment: c.DontFragment,
+		IPID: seq, Payload: data, Faults: c.Faults,
+		Src: t.Path.Source, Dst: t.Path.Target, SrcMAC: t.Path.SourceMAC, DstMAC: t.Path.NextHopMAC,
+	}
+	sent, err := t.Conn.Send(&echo)
+	t.stats.LastChange = now
+	if err != nil {
+		// Never on the wire: a send error, not loss. The seq is spent so
+		// that -c counts attempts and a dead path cannot loop forever.
+		p.n = 0
+		t.stats.SendErrors++
+		e.onEvent(&Event{Kind: EventSendError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, Err: err})
+		return
+	}
+	if !sent.IsZero() {
+		p.sent = sent
+	}
+	t.stats.Transmitted++
+	t.stats.Outstanding++
+	e.queue = append(e.queue, queued{t, n})
+	e.onEvent(&Event{Kind: EventSent, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: p.sent, Bytes: icmpHeader + len(data)})
+}
+
+const icmpHeader = 8
+
+// expire times out pending probes whose deadline passed. e.mu is held.
+func (e *Engine) expire(now time.Time) {
+	i := 0
+	for ; i < len(e.queue); i++ {
+		q := e.queue[i]
+		p := e.slot(q)
+		if p.n != q.n || p.state != pending {
+			continue // answered, or its slot was reused
+		}
+		if now.Before(p.deadline) {
+			break
+		}
+		e.timeout(q.t, p)
+	}
+	e.queue = e.queue[i:]
+}
+
+func (e *Engine) timeout(t *target, p *probe) {
+	p.state = timedOut
+	t.stats.Outstanding--
+	t.stats.TimedOut++
+	e.onEvent(&Event{Kind: EventTimeout, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: uint16(p.n), At: p.deadline})
+}
+
+// find returns the slot of t's probe with this seq, if it is still known.
+func (t *target) find(seq uint16) *probe {
+	// The newest probe numbered seq modulo 65536 that was sent.
+	n := t.next - uint64(uint16(t.next)-seq)
+	if n == 0 || n > t.next || t.next-n >= uint64(len(t.window)) {
+		return nil
+	}
+	p := &t.window[(n-1)&uint64(len(t.window)-1)]
+	if p.n != n {
+		return nil
+	}
+	return p
+}
+
+// handle matches one received packet. It takes e.mu.
+func (e *Engine) handle(r *Received) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	pk := &r.Packet
+	switch pk.Class {
+	case craft.ClassEchoRequest:
+		if r.Outgoing {
+			if t := e.byAddr[pk.Dst]; t != nil && pk.ID == t.id {
+				if p := t.find(pk.Seq); p != nil && p.kernel.IsZero() {
+					p.kernel = r.At
+				}
+			}
+		}
+	case craft.ClassEchoReply:
+		t := e.byAddr[r.From]
+		if t == nil || pk.ID != t.id {
+			return
+		}
+		if e.payload.HasCookie() {
+			if c, ok := craft.CookieOf(pk.Payload); !ok || c != e.payload.Cookie {
+				return // another pinger's reply with the same id
+			}
+		}
+		p := t.find(pk.Seq)
+		if p == nil {
+			return
+		}
+		e.reply(t, p, r)
+	case craft.ClassError:
+		q := &pk.Error.Quote
+		if !q.Echo {
+			return
+		}
+		t := e.byAddr[q.Dst]
+		if t == nil || q.ID != t.id || (q.Src.IsValid() && q.Src != t.Path.Source && t.Path.Source.IsValid()) {
+			return
+		}
+		p := t.find(q.Seq)
+		if p == nil {
+			return
+		}
+		t.stats.Errors++
+		ev := Event{Kind: EventICMPError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: q.Seq, At: r.At,
+			From: r.From, Error: pk.Error, TTL: r.TTL, HasTTL: r.HasTTL}
+		e.onEvent(&ev)
+	}
+}
+
+func (e *Engine) reply(t *target, p *probe, r *Received) {
+	pk := &r.Packet
+	rtt, stamp := e.rtt(p, r)
+	ev := Event{Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: pk.Seq, At: r.At, RTT: rtt, Stamp: stamp,
+		TTL: r.TTL, HasTTL: r.HasTTL, Bytes: r.Bytes, From: r.From}
+	if bad := e.payload.Check(pk.Payload, p.payload); bad >= 0 {
+		// Checked before counting: a corrupted reply is never a good one.
+		ev.Kind, ev.BadByte = EventCorrupted, bad
+		want := e.payload.Append(nil, p.payload)
+		if bad < len(want) {
+			ev.Want = want[bad]
+		}
+		if bad < len(pk.Payload) {
+			ev.Got = pk.Payload[bad]
+		}
+		t.stats.Corrupted++
+		e.onEvent(&ev)
+		return
+	}
+	switch p.state {
+	case pending:
+		p.state = replied
+		t.stats.Outstanding--
+		t.stats.Received++
+		t.stats.addRTT(rtt)
+		ev.Kind = EventReply
+		if e.cfg.Flood {
+			select {
+			case e.wake <- struct{}{}:
+			default:
+			}
+		}
+	case replied:
+		t.stats.Duplicates++
+		t.stats.addRTT(rtt)
+		ev.Kind = EventDuplicate
+	case timedOut:
+		t.stats.Late++
+		ev.Kind = EventLate
+	}
+	t.stats.LastChange = r.At
+	e.onEvent(&ev)
+}
+
+// rtt picks the best pair of stamps and guards against clock steps: wall
+// clocks may jump, the monotonic reading in p.sent does not.
+func (e *Engine) rtt(p *probe, r *Received) (time.Duration, StampSource) {
+	mono := e.now().Sub(p.sent) // monotonic: an upper bound for the RTT
+	var d time.Duration
+	stamp := StampUser
+	switch {
+	case r.Stamp == StampKernel && !p.kernel.IsZero():
+		d, stamp = r.At.Sub(p.kernel), StampKernel
+	case r.Stamp == StampKernel:
+		d = r.At.Sub(p.sent.Round(0)) // kernel receive, user send, as iputils
+	default:
+		d = mono
+	}
+	if d < 0 || d > mono {
+		return mono, StampUser
+	}
+	return d, stamp
+}

@@ -1,0 +1,435 @@
+package ping
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/gopacket"
+
+	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
+)
+
+var (
+	us     = netip.MustParseAddr("198.18.0.2")
+	them   = netip.MustParseAddr("198.18.1.2")
+	router = netip.MustParseAddr("198.18.0.1")
+	other  = netip.MustParseAddr("198.18.1.3")
+)
+
+// answer says what the fake network does with one probe.
+type answer struct {
+	drop    bool
+	copies  int           // replies sent (default 1)
+	delay   time.Duration // before the reply arrives
+	from    netip.Addr    // reply source (default the target)
+	id      int           // reply id override (-1: keep)
+	cookie  bool          // replace the cookie with a foreign one
+	corrupt int           // flip data byte corrupt-1 (0: none)
+	icmpErr bool          // a time exceeded from the router instead of a reply
+	sendErr error
+}
+
+// fakeConn is a network in a box: Send decides the probe's fate by seq.
+type fakeConn struct {
+	fate    func(seq uint16) answer
+	localID int // >= 0: a ping socket's kernel id
+	in      chan Received
+	mu      sync.Mutex
+	sent    []craft.Echo
+	timers  sync.WaitGroup
+	dl      time.Time
+}
+
+func newFakeConn(fate func(seq uint16) answer) *fakeConn {
+	return &fakeConn{fate: fate, localID: -1, in: make(chan Received, 1024)}
+}
+
+func (f *fakeConn) Mode() Mode { return ModeRaw }
+
+func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
+	a := f.fate(e.Seq)
+	if a.sendErr != nil {
+		return time.Time{}, a.sendErr
+	}
+	if f.localID >= 0 {
+		e.ID = uint16(f.localID)
+	}
+	f.mu.Lock()
+	f.sent = append(f.sent, *e)
+	f.mu.Unlock()
+	if a.drop {
+		return time.Now(), nil
+	}
+	r := Received{From: them, TTL: 63, HasTTL: true, Stamp: StampUser}
+	if a.from.IsValid() {
+		r.From = a.from
+	}
+	data := bytes.Clone(e.Payload)
+	if a.cookie {
+		copy(data, "FOREIGN!")
+	}
+	if a.corrupt > 0 {
+		data[a.corrupt-1] ^= 0xff
+	}
+	reply := craft.Echo{Reply: true, ID: e.ID, Seq: e.Seq, Src: r.From, Dst: us, Payload: data}
+	if a.id >= 0 && a.id != 0 {
+		reply.ID = uint16(a.id)
+	}
+	var pkt []byte
+	dec, _ := craft.NewDecoder(craft.LinkRaw)
+	buf := gopacket.NewSerializeBuffer()
+	if a.icmpErr {
+		// Router's time exceeded quoting our probe.
+		probe := craft.Echo{ID: e.ID, Seq: e.Seq, Src: us, Dst: them, Payload: e.Payload, TTL: 1}
+		if err := probe.Serialize(buf, craft.DepthIP); err != nil {
+			panic(err)
+		}
+		quote := bytes.Clone(buf.Bytes()[:28])
+		pkt = timeExceeded(quote)
+		r.From = router
+	} else {
+		if err := reply.Serialize(buf, craft.DepthIP); err != nil {
+			panic(err)
+		}
+		pkt = bytes.Clone(buf.Bytes())
+	}
+	if err := dec.Decode(pkt, &r.Packet); err != nil {
+		panic(err)
+	}
+	r.Bytes = 8 + len(data)
+	copies := a.copies
+	if copies == 0 {
+		copies = 1
+	}
+	for i := 0; i < copies; i++ {
+		f.timers.Add(1)
+		time.AfterFunc(a.delay, func() {
+			defer f.timers.Done()
+			rr := r
+			rr.At = time.Now()
+			f.in <- rr
+		})
+	}
+	return time.Now(), nil
+}
+
+func timeExceeded(quote []byte) []byte {
+	// 20-byte IPv4 header + ICMP type 11 + quote, checksums left as is:
+	// the engine matches on the quote, not on checksums.
+	b := make([]byte, 28+len(quote))
+	b[0], b[8], b[9] = 0x45, 64, 1
+	b[2], b[3] = byte(len(b)>>8), byte(len(b))
+	copy(b[12:], router.AsSlice())
+	copy(b[16:], us.AsSlice())
+	b[20] = 11
+	copy(b[28:], quote)
+	return b
+}
+
+func (f *fakeConn) Receive(r *Received) error {
+	f.mu.Lock()
+	dl := f.dl
+	f.mu.Unlock()
+	t := time.NewTimer(time.Until(dl))
+	defer t.Stop()
+	select {
+	case *r = <-f.in:
+		return nil
+	case <-t.C:
+		return os.ErrDeadlineExceeded
+	}
+}
+
+func (f *fakeConn) SetReceiveDeadline(t time.Time) error {
+	f.mu.Lock()
+	f.dl = t
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeConn) LocalID() (uint16, bool) {
+	if f.localID >= 0 {
+		return uint16(f.localID), true
+	}
+	return 0, false
+}
+func (f *fakeConn) Drops() (uint64, error) { return 0, nil }
+func (f *fakeConn) Close() error           { return nil }
+
+func path() *resolve.Path {
+	return &resolve.Path{Target: them, Source: us, Interface: "eth0", Index: 2}
+}
+
+// run runs an engine to the end and returns its events, checking the
+// accounting invariant at every one.
+func run(t *testing.T, cfg *Config, c *fakeConn) ([]Event, Stats) {
+	t.Helper()
+	var events []Event
+	var e *Engine
+	e, err := New(cfg, []Target{{Path: path(), Conn: c}}, func(ev *Event) {
+		events = append(events, *ev)
+		s := e.targets[0].stats // the lock is held in callbacks
+		if s.Transmitted != s.Received+s.TimedOut+s.Outstanding {
+			t.Errorf("after %v seq %d: transmitted %d != received %d + timed out %d + outstanding %d",
+				ev.Kind, ev.Seq, s.Transmitted, s.Received, s.TimedOut, s.Outstanding)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.timers.Wait()
+	return events, e.Stats(0)
+}
+
+// kinds lists (kind, seq) of events other than sent.
+func kinds(evs []Event) []string {
+	var out []string
+	for _, ev := range evs {
+		if ev.Kind != EventSent {
+			out = append(out, ev.Kind.String()+" "+itoa(ev.Seq))
+		}
+	}
+	return out
+}
+
+func itoa(n uint16) string { return strconv.Itoa(int(n)) }
+
+func fast(count int) *Config {
+	return &Config{Count: count, Interval: 5 * time.Millisecond, Timeout: 100 * time.Millisecond, Size: 56}
+}
+
+func TestEngineOutcomes(t *testing.T) {
+	tests := []struct {
+		name string
+		fate func(seq uint16) answer
+		want []string
+		st   Stats // counters only
+	}{
+		{"all answered", func(uint16) answer { return answer{id: -1} }, []string{"reply 1", "reply 2", "reply 3"},
+			Stats{Transmitted: 3, Received: 3}},
+		{"loss", func(s uint16) answer { return answer{id: -1, drop: s == 2} }, []string{"reply 1", "reply 3", "timeout 2"},
+			Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
+		{"duplicates", func(s uint16) answer { return answer{id: -1, copies: map[bool]int{true: 3, false: 1}[s == 2]} },
+			[]string{"reply 1", "reply 2", "duplicate 2", "duplicate 2", "reply 3"},
+			Stats{Transmitted: 3, Received: 3, Duplicates: 2}},
+		{"corrupted data is never a reply", func(s uint16) answer {
+			return answer{id: -1, corrupt: map[bool]int{true: 30}[s == 2]}
+		}, []string{"reply 1", "corrupted 2", "reply 3", "timeout 2"},
+			Stats{Transmitted: 3, Received: 2, TimedOut: 1, Corrupted: 1}},
+		{"another pinger's id", func(s uint16) answer { return answer{id: map[bool]int{true: 7, false: -1}[s == 2]} },
+			[]string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
+		{"another pinger's cookie, same id", func(s uint16) answer { return answer{id: -1, cookie: s == 2} },
+			[]string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
+		{"another host", func(s uint16) answer {
+			a := answer{id: -1}
+			if s == 2 {
+				a.from = other
+			}
+			return a
+		}, []string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
+		{"ICMP error", func(s uint16) answer { return answer{id: -1, icmpErr: s == 2} },
+			[]string{"reply 1", "error 2", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1, Errors: 1}},
+		{"send error is not loss", func(s uint16) answer {
+			a := answer{id: -1}
+			if s == 2 {
+				a.sendErr = &net.OpError{Op: "sendto", Err: os.NewSyscallError("sendto", syscall.ENOBUFS)}
+			}
+			return a
+		}, []string{"reply 1", "send_error 2", "reply 3"}, Stats{Transmitted: 2, Received: 2, SendErrors: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, st := run(t, fast(3), newFakeConn(tt.fate))
+			got := kinds(evs)
+			// Events of different probes may interleave; order them by
+			// the kind's first appearance per seq only where it matters.
+			if diff := cmp.Diff(sortedCopy(tt.want), sortedCopy(got)); diff != "" {
+				t.Errorf("events (-want +got):\n%s\nin order: %v", diff, got)
+			}
+			st.Started, st.LastChange = time.Time{}, time.Time{}
+			want := tt.st
+			if diff := cmp.Diff(want, st, cmp.AllowUnexported(Stats{}), cmp.FilterPath(func(p cmp.Path) bool {
+				return p.Last().String() == ".rttN" || p.Last().String() == ".rttSum" || p.Last().String() == ".rttSum2" ||
+					p.Last().String() == ".rttMinUS" || p.Last().String() == ".rttMaxUS"
+			}, cmp.Ignore())); diff != "" {
+				t.Errorf("stats (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// A reply after its probe's timeout is late: reported, never received. The
+// run must still be going when it arrives, so 40 probes cover 200ms.
+func TestEngineLateReply(t *testing.T) {
+	evs, st := run(t, fast(40), newFakeConn(func(s uint16) answer {
+		return answer{id: -1, delay: map[bool]time.Duration{true: 150 * time.Millisecond}[s == 1]}
+	}))
+	var seq1 []string
+	for _, k := range kinds(evs) {
+		if strings.HasSuffix(k, " 1") {
+			seq1 = append(seq1, k)
+		}
+	}
+	if diff := cmp.Diff([]string{"timeout 1", "late 1"}, seq1); diff != "" {
+		t.Errorf("events of seq 1 (-want +got):\n%s", diff)
+	}
+	if st.Received != 39 || st.TimedOut != 1 || st.Late != 1 {
+		t.Errorf("received %d, timed out %d, late %d; want 39, 1, 1", st.Received, st.TimedOut, st.Late)
+	}
+}
+
+func TestEnginePingSocketID(t *testing.T) {
+	c := newFakeConn(func(uint16) answer { return answer{id: -1} })
+	c.localID = 4242
+	evs, st := run(t, fast(2), c)
+	if st.Received != 2 {
+		t.Fatalf("received %d of 2: %v", st.Received, kinds(evs))
+	}
+	for _, ev := range evs {
+		if ev.ID != 4242 {
+			t.Errorf("%v carries id %d, want the kernel's 4242", ev.Kind, ev.ID)
+		}
+	}
+}
+
+func TestEngineRTT(t *testing.T) {
+	evs, st := run(t, fast(3), newFakeConn(func(uint16) answer { return answer{id: -1, delay: 20 * time.Millisecond} }))
+	for _, ev := range evs {
+		if ev.Kind == EventReply && (ev.RTT < 20*time.Millisecond || ev.RTT > 100*time.Millisecond || ev.Stamp != StampUser) {
+			t.Errorf("seq %d: rtt %v from %v, want about 20ms from the user clock", ev.Seq, ev.RTT, ev.Stamp)
+		}
+	}
+	min, avg, max, mdev, ok := st.RTT()
+	if !ok || min > avg || avg > max || mdev < 0 {
+		t.Errorf("rtt min/avg/max/mdev %v/%v/%v/%v", min, avg, max, mdev)
+	}
+}
+
+// A kernel receive stamp from before the send (the wall clock stepped back)
+// must not give a negative RTT.
+func TestEngineClockStep(t *testing.T) {
+	e := &Engine{now: time.Now}
+	sent := time.Now()
+	p := &probe{sent: sent}
+	r := &Received{At: sent.Add(-time.Hour), Stamp: StampKernel}
+	d, stamp := e.rtt(p, r)
+	if d < 0 || stamp != StampUser {
+		t.Errorf("rtt %v from %v after a clock step back", d, stamp)
+	}
+	r.At = sent.Add(time.Hour) // stepped forward
+	if d, _ := e.rtt(p, r); d > time.Minute {
+		t.Errorf("rtt %v after a clock step forward", d)
+	}
+	p.kernel = sent
+	r.At = sent.Add(time.Microsecond)
+	if d, stamp := e.rtt(p, r); d != time.Microsecond || stamp != StampKernel {
+		t.Errorf("kernel stamps: rtt %v from %v, want 1µs from kernel", d, stamp)
+	}
+}
+
+func TestSeqWrap(t *testing.T) {
+	tg := &target{window: make([]probe, 16)}
+	for _, start := range []uint64{1, 65530, 65536, 131070} {
+		tg.next = start - 1
+		for i := 0; i < 10; i++ {
+			tg.next++
+			n := tg.next
+			tg.window[(n-1)&15] = probe{n: n, state: pending}
+			if p := tg.find(uint16(n)); p == nil || p.n != n {
+				t.Fatalf("probe %d (seq %d) not found", n, uint16(n))
+			}
+		}
+		// A seq from outside the window is not found.
+		if p := tg.find(uint16(tg.next - 20)); p != nil {
+			t.Errorf("seq %d of probe %d found in a 16-probe window at %d", uint16(tg.next-20), tg.next-20, tg.next)
+		}
+	}
+}
+
+func TestEngineDeadlineAndCancel(t *testing.T) {
+	c := newFakeConn(func(uint16) answer { return answer{id: -1} })
+	e, err := New(&Config{Interval: 10 * time.Millisecond, Deadline: 100 * time.Millisecond, Size: 56}, []Target{{Path: path(), Conn: c}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Stats(0); st.Transmitted < 3 || st.Transmitted > 12 {
+		t.Errorf("deadline 100ms at 10ms intervals sent %d", st.Transmitted)
+	}
+
+	e, _ = New(&Config{Interval: 10 * time.Millisecond, Size: 56}, []Target{{Path: path(), Conn: c}}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if err := e.Run(ctx); err != nil {
+		t.Errorf("Run after cancel: %v, want nil (a normal end)", err)
+	}
+	c.timers.Wait()
+}
+
+func TestEngineFloodPreload(t *testing.T) {
+	c := newFakeConn(func(uint16) answer { return answer{id: -1, delay: time.Millisecond} })
+	cfg := &Config{Count: 200, Flood: true, Preload: 4, Timeout: time.Second, Size: 56}
+	evs, st := run(t, cfg, c)
+	if st.Received != 200 || st.Transmitted != 200 {
+		t.Fatalf("flood: %d sent, %d received", st.Transmitted, st.Received)
+	}
+	inFlight, most := 0, 0
+	for _, ev := range evs {
+		switch ev.Kind {
+		case EventSent:
+			inFlight++
+		case EventReply:
+			inFlight--
+		}
+		most = max(most, inFlight)
+	}
+	if most < 4 {
+		t.Errorf("at most %d in flight with preload 4", most)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	c := newFakeConn(nil)
+	for _, tt := range []struct {
+		cfg     *Config
+		targets []Target
+	}{
+		{&Config{Count: -1}, []Target{{Path: path(), Conn: c}}},
+		{nil, nil},
+		{nil, []Target{{Path: path(), Conn: c}, {Path: path(), Conn: c}}},
+	} {
+		if _, err := New(tt.cfg, tt.targets, nil); err == nil {
+			t.Errorf("New(%+v, %d targets) accepted", tt.cfg, len(tt.targets))
+		}
+	}
+}

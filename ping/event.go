@@ -1,0 +1,68 @@
+package ping
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/pingcraft/pingcraft/craft"
+)
+
+// EventKind is what happened to a probe.
+type EventKind uint8
+
+const (
+	_ EventKind = iota
+	EventSent
+	EventReply
+	// EventDuplicate: another reply to a probe already answered.
+	EventDuplicate
+	// EventLate: a reply to a probe that had already timed out.
+	EventLate
+	EventTimeout
+	// EventICMPError: a router or host answered with an ICMP error.
+	EventICMPError
+	// EventCorrupted: a reply whose data differs from what was sent.
+	EventCorrupted
+	// EventSendError: the probe never left (ENOBUFS, EPERM from a firewall,
+	// no neighbour): counted apart from loss.
+	EventSendError
+)
+
+var eventNames = [...]string{EventSent: "sent", EventReply: "reply", EventDuplicate: "duplicate", EventLate: "late",
+	EventTimeout: "timeout", EventICMPError: "error", EventCorrupted: "corrupted", EventSendError: "send_error"}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", uint8(k))
+}
+
+// Event is one outcome of one probe. The engine reuses nothing in it: an
+// Event may be kept.
+type Event struct {
+	Kind   EventKind
+	Target int        // index into the engine's targets
+	Addr   netip.Addr // the target's address
+	ID     uint16
+	Seq    uint16
+	At     time.Time
+	// RTT of replies, duplicates, late and corrupted replies.
+	RTT   time.Duration
+	Stamp StampSource // kernel when both ends of RTT are kernel stamps
+	// TTL and Bytes of what came back.
+	TTL    uint8
+	HasTTL bool
+	Bytes  int
+	// From is who answered: the target, or the router of an ICMP error.
+	From netip.Addr
+	// Error of EventICMPError.
+	Error craft.ICMPError
+	// Corrupted: the first wrong byte of the data, what it should be and
+	// what it was.
+	BadByte   int
+	Want, Got byte
+	// Err of EventSendError.
+	Err error
+}

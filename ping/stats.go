@@ -1,0 +1,59 @@
+package ping
+
+import (
+	"math"
+	"time"
+)
+
+// Stats counts one target's probes. At every moment
+// Transmitted == Received + TimedOut + Outstanding.
+type Stats struct {
+	Transmitted int
+	Received    int
+	TimedOut    int
+	Outstanding int
+	Duplicates  int
+	Late        int
+	Corrupted   int
+	Errors      int // ICMP errors received
+	SendErrors  int
+	// RTTs of replies and duplicates, as iputils sums them (microseconds).
+	rttN                int64
+	rttSum, rttSum2     int64
+	rttMinUS, rttMaxUS  int64
+	Started, LastChange time.Time
+}
+
+func (s *Stats) addRTT(d time.Duration) {
+	us := d.Microseconds()
+	if s.rttN == 0 || us < s.rttMinUS {
+		s.rttMinUS = us
+	}
+	if us > s.rttMaxUS {
+		s.rttMaxUS = us
+	}
+	s.rttN++
+	s.rttSum += us
+	s.rttSum2 += us * us
+}
+
+// RTT returns min, avg, max and mdev (population standard deviation), with
+// iputils' integer-microsecond arithmetic so the printed figures agree.
+func (s *Stats) RTT() (min, avg, max, mdev time.Duration, ok bool) {
+	if s.rttN == 0 {
+		return 0, 0, 0, 0, false
+	}
+	mean := s.rttSum / s.rttN
+	mean2 := s.rttSum2 / s.rttN
+	dev := int64(math.Sqrt(float64(mean2 - mean*mean)))
+	us := time.Microsecond
+	return time.Duration(s.rttMinUS) * us, time.Duration(mean) * us, time.Duration(s.rttMaxUS) * us, time.Duration(dev) * us, true
+}
+
+// Loss is the percentage of transmitted probes without a reply.
+func (s *Stats) Loss() float64 {
+	if s.Transmitted == 0 {
+		return 0
+	}
+	return float64(s.Transmitted-s.Received) * 100 / float64(s.Transmitted)
+}

@@ -1,0 +1,398 @@
+package ping
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/google/gopacket"
+	"github.com/mdlayher/socket"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
+)
+
+// socketConn is the raw and dgram transports: an AF_INET or AF_INET6
+// socket of type SOCK_RAW or SOCK_DGRAM (the ping socket), IPPROTO_ICMP(V6).
+type socketConn struct {
+	mode Mode
+	six  bool
+	path *resolve.Path
+	c    *socket.Conn
+	to   unix.Sockaddr
+	id   uint16 // the kernel's, for ping sockets
+
+	smu  sync.Mutex // Send
+	sbuf gopacket.SerializeBuffer
+	opts sendOpts // what the socket was last set to
+
+	rbuf, oob []byte
+	dec       *craft.Decoder
+}
+
+type sendOpts struct {
+	ttl, tos uint8
+	df       bool
+	set      bool
+}
+
+// openSocketConn opens the raw (ModeRaw) or ping (ModeDgram) socket for
+// path's family, bound to its source address and interface.
+func openSocketConn(path *resolve.Path, mode Mode, id uint16) (*socketConn, error) {
+	six := path.Target.Is6()
+	domain, proto := unix.AF_INET, unix.IPPROTO_ICMP
+	if six {
+		domain, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
+	}
+	typ := unix.SOCK_RAW
+	if mode == ModeDgram {
+		typ = unix.SOCK_DGRAM
+	}
+	c, err := socket.Socket(domain, typ, proto, "ping", nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &socketConn{mode: mode, six: six, path: path, c: c, sbuf: gopacket.NewSerializeBuffer(),
+		rbuf: make([]byte, 1<<16), oob: make([]byte, 512), id: id}
+	if s.dec, err = craft.NewDecoder(craft.LinkRaw); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := s.setup(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ping: %s socket on %s: %w", mode, path.Interface, err)
+	}
+	return s, nil
+}
+
+func (s *socketConn) setup() error {
+	c, path := s.c, s.path
+	zone := 0
+	if path.Target.IsLinkLocalUnicast() {
+		zone = path.Index
+	}
+	if s.six {
+		s.to = &unix.SockaddrInet6{Addr: path.Target.As16(), ZoneId: uint32(zone)}
+	} else {
+		s.to = &unix.SockaddrInet4{Addr: path.Target.As4()}
+	}
+	if path.Interface != "" && path.Link != resolve.LinkLoopback {
+		if err := c.SetsockoptString(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, path.Interface); err != nil {
+			return err
+		}
+	}
+	if path.Source.IsValid() {
+		var sa unix.Sockaddr
+		if s.six {
+			sa = &unix.SockaddrInet6{Addr: path.Source.As16(), ZoneId: uint32(zone)}
+		} else {
+			sa = &unix.SockaddrInet4{Addr: path.Source.As4()}
+		}
+		if err := c.Bind(sa); err != nil {
+			return err
+		}
+	}
+	if err := c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		return err
+	}
+	if s.six {
+		if err := c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT, 1); err != nil {
+			return err
+		}
+	} else if s.mode == ModeDgram {
+		if err := c.SetsockoptInt(unix.IPPROTO_IP, unix.IP_RECVTTL, 1); err != nil {
+			return err
+		}
+	}
+	switch {
+	case s.mode == ModeDgram:
+		// ICMP errors reach a ping socket only through its error queue.
+		level, opt := unix.IPPROTO_IP, unix.IP_RECVERR
+		if s.six {
+			level, opt = unix.IPPROTO_IPV6, unix.IPV6_RECVERR
+		}
+		if err := c.SetsockoptInt(level, opt, 1); err != nil {
+			return err
+		}
+		sa, err := c.Getsockname()
+		if err != nil {
+			return err
+		}
+		// The kernel owns the id: it is the socket's local "port".
+		switch sa := sa.(type) {
+		case *unix.SockaddrInet4:
+			s.id = uint16(sa.Port)
+		case *unix.SockaddrInet6:
+			s.id = uint16(sa.Port)
+		}
+	case s.six:
+		// A raw ICMPv6 socket sees every ICMPv6 message: keep echo replies
+		// and errors only.
+		var f unix.ICMPv6Filter
+		for i := range f.Data {
+			f.Data[i] = 0xffffffff
+		}
+		for _, typ := range []uint8{1, 2, 3, 4, 129} {
+			f.Data[typ>>5] &^= 1 << (typ & 31)
+		}
+		if err := c.SetsockoptICMPv6Filter(unix.IPPROTO_ICMPV6, unix.ICMPV6_FILTER, &f); err != nil {
+			return err
+		}
+	default:
+		// A raw ICMP socket sees every ICMP packet: drop echo replies that
+		// carry another id in the kernel, as iputils does.
+		prog, err := bpf.Assemble([]bpf.Instruction{
+			bpf.LoadMemShift{Off: 0},          // X = IP header length
+			bpf.LoadIndirect{Off: 4, Size: 2}, // A = ICMP id
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(s.id), SkipFalse: 1},
+			bpf.RetConstant{Val: 0xffff},      // ours
+			bpf.LoadIndirect{Off: 0, Size: 1}, // A = ICMP type
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0, SkipTrue: 1},
+			bpf.RetConstant{Val: 0xffff}, // not an echo reply: errors pass
+			bpf.RetConstant{Val: 0},      // another pinger's reply
+		})
+		if err != nil {
+			return err
+		}
+		if err := c.SetBPF(prog); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *socketConn) Mode() Mode { return s.mode }
+
+func (s *socketConn) LocalID() (uint16, bool) { return s.id, s.mode == ModeDgram }
+
+func (s *socketConn) Drops() (uint64, error) { return 0, nil }
+
+func (s *socketConn) Close() error { return s.c.Close() }
+
+func (s *socketConn) SetReceiveDeadline(t time.Time) error { return s.c.SetReadDeadline(t) }
+
+// Send writes e's ICMP message; the kernel adds the IP header. TTL, TOS and
+// DF are socket options, set when they change.
+func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	e.Src, e.Dst = s.path.Source, s.path.Target
+	if err := s.setOpts(sendOpts{ttl: e.TTL, tos: e.TOS, df: e.DontFragment, set: true}); err != nil {
+		return time.Time{}, err
+	}
+	if err := e.Serialize(s.sbuf, craft.DepthICMP); err != nil {
+		return time.Time{}, err
+	}
+	now := time.Now()
+	return now, s.c.Sendto(context.Background(), s.sbuf.Bytes(), 0, s.to)
+}
+
+func (s *socketConn) setOpts(o sendOpts) error {
+	if o == s.opts {
+		return nil
+	}
+	ttl := int(o.ttl)
+	if ttl == 0 {
+		ttl = craft.DefaultTTL
+	}
+	var err error
+	if s.six {
+		err = errors.Join(
+			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl),
+			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_TCLASS, int(o.tos)),
+		)
+	} else {
+		pmtu := unix.IP_PMTUDISC_DONT
+		if o.df {
+			pmtu = unix.IP_PMTUDISC_DO
+		}
+		err = errors.Join(
+			s.c.SetsockoptInt(unix.IPPROTO_IP, unix.IP_TTL, ttl),
+			s.c.SetsockoptInt(unix.IPPROTO_IP, unix.IP_TOS, int(o.tos)),
+			s.c.SetsockoptInt(unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, pmtu),
+		)
+	}
+	if err != nil {
+		return err
+	}
+	s.opts = o
+	return nil
+}
+
+// Receive reads the next packet, or the next ICMP error from a ping
+// socket's error queue.
+func (s *socketConn) Receive(r *Received) error {
+	for {
+		n, oobn, _, from, err := s.c.Recvmsg(context.Background(), s.rbuf, s.oob, 0)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, net.ErrClosed) || s.mode != ModeDgram {
+				return err
+			}
+			// A pending socket error: the details wait in the error queue.
+			ok, qerr := s.errQueue(r)
+			if qerr != nil || ok {
+				return qerr
+			}
+			return err
+		}
+		*r = Received{}
+		s.control(s.oob[:oobn], r)
+		data := s.rbuf[:n]
+		if !s.six && s.mode == ModeRaw {
+			// Raw IPv4 sockets deliver the IP header.
+			if err := s.dec.Decode(data, &r.Packet); err != nil {
+				continue
+			}
+			r.From, r.TTL, r.HasTTL = r.Packet.Src, r.Packet.TTL, true
+			r.Bytes = r.Packet.IPLength - int(data[0]&0xf)*4
+		} else {
+			s.dec.DecodeICMP(data, s.six, &r.Packet)
+			r.From = addrOf(from)
+			r.Bytes = n
+		}
+		if r.Packet.Class == craft.ClassOther || r.Packet.Class == craft.ClassEchoRequest {
+			continue
+		}
+		return nil
+	}
+}
+
+// control reads the kernel timestamp and TTL from a message's ancillary data.
+func (s *socketConn) control(oob []byte, r *Received) {
+	r.At, r.Stamp = time.Now(), StampUser
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return
+	}
+	for _, m := range msgs {
+		h := m.Header
+		switch {
+		case h.Level == unix.SOL_SOCKET && h.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= 16:
+			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+			r.At, r.Stamp = time.Unix(sec, nsec), StampKernel
+		case (h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TTL || h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_HOPLIMIT) && len(m.Data) >= 4:
+			r.TTL, r.HasTTL = uint8(binary.NativeEndian.Uint32(m.Data)), true
+		}
+	}
+}
+
+// errQueue reads one ICMP error from a ping socket's error queue into r as
+// a ClassError packet whose quote is the probe it answers.
+func (s *socketConn) errQueue(r *Received) (bool, error) {
+	n, oobn, _, _, err := s.c.Recvmsg(context.Background(), s.rbuf, s.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+	if err != nil {
+		if errors.Is(err, unix.EAGAIN) {
+			return false, nil
+		}
+		return false, err
+	}
+	*r = Received{}
+	s.control(s.oob[:oobn], r)
+	msgs, err := unix.ParseSocketControlMessage(s.oob[:oobn])
+	if err != nil {
+		return false, nil
+	}
+	for _, m := range msgs {
+		if !(m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_RECVERR ||
+			m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_RECVERR) {
+			continue
+		}
+		const eeLen = int(unsafe.Sizeof(unix.SockExtendedErr{}))
+		if len(m.Data) < eeLen {
+			continue
+		}
+		ee := (*unix.SockExtendedErr)(unsafe.Pointer(&m.Data[0]))
+		if ee.Origin != unix.SO_EE_ORIGIN_ICMP && ee.Origin != unix.SO_EE_ORIGIN_ICMP6 {
+			continue
+		}
+		r.From = offender(m.Data[eeLen:], s.six)
+		pk := &r.Packet
+		*pk = craft.Packet{Class: craft.ClassError}
+		e := &pk.Error
+		e.Six, e.Type, e.Code = s.six, ee.Type, ee.Code
+		e.Kind = errorKind(s.six, ee.Type)
+		if e.Kind == 0 {
+			return false, nil
+		}
+		switch e.Kind {
+		case craft.ErrPacketTooBig:
+			e.MTU = ee.Info
+		case craft.ErrUnreachable:
+			if !s.six && ee.Code == 4 {
+				e.MTU = ee.Info
+			}
+		case craft.ErrParameterProblem:
+			e.Pointer = ee.Info
+		}
+		// The data is the probe as sent; its id is the kernel's.
+		if n >= 8 {
+			e.Quote = craft.Quote{Present: true, Src: s.path.Source, Dst: s.path.Target, Echo: true,
+				ID: binary.BigEndian.Uint16(s.rbuf[4:6]), Seq: binary.BigEndian.Uint16(s.rbuf[6:8])}
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+func errorKind(six bool, typ uint8) craft.ErrorKind {
+	if six {
+		switch typ {
+		case 1:
+			return craft.ErrUnreachable
+		case 2:
+			return craft.ErrPacketTooBig
+		case 3:
+			return craft.ErrTimeExceeded
+		case 4:
+			return craft.ErrParameterProblem
+		}
+		return 0
+	}
+	switch typ {
+	case 3:
+		return craft.ErrUnreachable
+	case 4:
+		return craft.ErrSourceQuench
+	case 5:
+		return craft.ErrRedirect
+	case 11:
+		return craft.ErrTimeExceeded
+	case 12:
+		return craft.ErrParameterProblem
+	}
+	return 0
+}
+
+// offender parses the sockaddr that follows a sock_extended_err.
+func offender(b []byte, six bool) netip.Addr {
+	if six {
+		if len(b) >= unix.SizeofSockaddrInet6 {
+			a, _ := netip.AddrFromSlice(b[8:24])
+			return a
+		}
+	} else if len(b) >= unix.SizeofSockaddrInet4 {
+		a, _ := netip.AddrFromSlice(b[4:8])
+		return a
+	}
+	return netip.Addr{}
+}
+
+func addrOf(sa unix.Sockaddr) netip.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrFrom4(sa.Addr)
+	case *unix.SockaddrInet6:
+		return netip.AddrFrom16(sa.Addr)
+	}
+	return netip.Addr{}
+}

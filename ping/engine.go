@@ -224,6 +224,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	err := e.schedule(rctx)
 	stopReceivers()
+	for c := range seen {
+		c.SetReceiveDeadline(time.Now()) // unblock a pending Receive now
+	}
 	wg.Wait()
 	select {
 	case rerr := <-errs:
@@ -298,7 +301,11 @@ func (e *Engine) schedule(ctx context.Context) error {
 			e.mu.Unlock()
 			continue
 		}
-		wait := e.nextWake(now, nextSend, deadline)
+		wake := nextSend
+		if !e.more(deadline) {
+			wake = time.Time{} // nothing left to send: only timeouts matter
+		}
+		wait := e.nextWake(now, wake, deadline)
 		e.mu.Unlock()
 		if done {
 			return nil
@@ -321,10 +328,8 @@ func (e *Engine) schedule(ctx context.Context) error {
 // and at least every Interval regardless. e.mu is held.
 func (e *Engine) sending(now, nextSend, deadline time.Time) bool {
 	c := &e.cfg
-	for _, t := range e.targets {
-		if c.Count > 0 && int(t.next) >= c.Count && deadline.IsZero() {
-			return false
-		}
+	if !e.more(deadline) {
+		return false
 	}
 	if !now.Before(nextSend) {
 		return true
@@ -334,6 +339,17 @@ func (e *Engine) sending(now, nextSend, deadline time.Time) bool {
 	}
 	for _, t := range e.targets {
 		if t.stats.Outstanding >= max(1, c.Preload) {
+			return false
+		}
+	}
+	return true
+}
+
+// more reports whether probes remain to be sent. e.mu is held.
+func (e *Engine) more(deadline time.Time) bool {
+	c := &e.cfg
+	for _, t := range e.targets {
+		if c.Count > 0 && int(t.next) >= c.Count && deadline.IsZero() {
 			return false
 		}
 	}
@@ -363,15 +379,24 @@ func (e *Engine) done(now, deadline time.Time) bool {
 	return true
 }
 
+// nextWake is how long to sleep until the next send (zero time: none),
+// timeout or deadline; an hour when there is nothing but a poke to wait for.
 func (e *Engine) nextWake(now, nextSend, deadline time.Time) time.Duration {
-	at := nextSend
-	if len(e.queue) > 0 {
-		if d := e.slot(e.queue[0]).deadline; d.Before(at) {
-			at = d
+	at := now.Add(time.Hour)
+	for _, t := range []time.Time{nextSend, deadline} {
+		if !t.IsZero() && t.Before(at) {
+			at = t
 		}
 	}
-	if !deadline.IsZero() && deadline.Before(at) {
-		at = deadline
+	for len(e.queue) > 0 {
+		q := e.queue[0]
+		if p := e.slot(q); p.n == q.n && p.state == pending {
+			if p.deadline.Before(at) {
+				at = p.deadline
+			}
+			break
+		}
+		e.queue = e.queue[1:] // ended already
 	}
 	if w := at.Sub(now); w > 0 {
 		return w
@@ -505,6 +530,14 @@ func (e *Engine) handle(r *Received) {
 			return
 		}
 		t.stats.Errors++
+		if p.state == pending {
+			// No reply will come: the error is the probe's outcome, as
+			// iputils counts it toward -c.
+			p.state = timedOut
+			t.stats.Outstanding--
+			t.stats.TimedOut++
+			e.poke()
+		}
 		ev := Event{Kind: EventICMPError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: q.Seq, At: r.At,
 			From: r.From, Error: pk.Error, TTL: r.TTL, HasTTL: r.HasTTL}
 		e.onEvent(&ev)
@@ -537,12 +570,7 @@ func (e *Engine) reply(t *target, p *probe, r *Received) {
 		t.stats.Received++
 		t.stats.addRTT(rtt)
 		ev.Kind = EventReply
-		if e.cfg.Flood {
-			select {
-			case e.wake <- struct{}{}:
-			default:
-			}
-		}
+		e.poke()
 	case replied:
 		t.stats.Duplicates++
 		t.stats.addRTT(rtt)
@@ -553,6 +581,15 @@ func (e *Engine) reply(t *target, p *probe, r *Received) {
 	}
 	t.stats.LastChange = r.At
 	e.onEvent(&ev)
+}
+
+// poke wakes the scheduler after a probe ended: the run may be over, or a
+// flood may send the next probe.
+func (e *Engine) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
 }
 
 // rtt picks the best pair of stamps and guards against clock steps: wall

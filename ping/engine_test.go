@@ -244,7 +244,7 @@ func TestEngineOutcomes(t *testing.T) {
 			return a
 		}, []string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
 		{"ICMP error", func(s uint16) answer { return answer{id: -1, icmpErr: s == 2} },
-			[]string{"reply 1", "error 2", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1, Errors: 1}},
+			[]string{"reply 1", "error 2", "reply 3"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1, Errors: 1}},
 		{"send error is not loss", func(s uint16) answer {
 			a := answer{id: -1}
 			if s == 2 {

@@ -6,7 +6,9 @@ import (
 )
 
 // Stats counts one target's probes. At every moment
-// Transmitted == Received + TimedOut + Outstanding.
+// Transmitted == Received + TimedOut + Outstanding, where TimedOut counts
+// every probe that ended without a reply: its timeout passed or an ICMP
+// error answered it.
 type Stats struct {
 	Transmitted int
 	Received    int

@@ -51,6 +51,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			craftCommand(),
 			resolveCommand(),
 			labCommand(),
+			sendCommand(),
 		},
 	}
 	var setUsage func([]*cli.Command)

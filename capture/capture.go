@@ -1,0 +1,112 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/gopacket/layers"
+)
+
+// Config describes a ring. A nil *Config is invalid: Interface is required.
+type Config struct {
+	// Interface is the name of the interface to capture on.
+	Interface string
+	// Snaplen is the most bytes kept of each frame; 0 means DefaultSnaplen.
+	Snaplen int
+	// BlockSize is the size of one ring block in bytes, a multiple of the
+	// page size; 0 means DefaultBlockSize.
+	BlockSize int
+	// NumBlocks is how many blocks the ring holds; 0 means DefaultNumBlocks.
+	NumBlocks int
+	// BlockTimeout is how long the kernel fills a block before handing it
+	// to the reader even if it is not full, in whole milliseconds; 0 means
+	// DefaultBlockTimeout. TPACKET_V3 wakes the reader only when a block
+	// retires, so this bounds how late a reply is seen.
+	BlockTimeout time.Duration
+	// PollTimeout bounds one wait in ReadPacket, in whole milliseconds; 0
+	// means DefaultPollTimeout. It is also how long Close may wait for a
+	// blocked reader.
+	PollTimeout time.Duration
+	// Filter is a libpcap filter expression; "" accepts every frame.
+	Filter string
+	// Link is how captured frames start, and what Filter is compiled for:
+	// layers.LinkTypeEthernet (0 means it) for whole frames on Ethernet
+	// links, layers.LinkTypeRaw for frames from the IP header on (a
+	// SOCK_DGRAM ring, as libpcap's cooked mode), for links without
+	// Ethernet framing (tun, NOARP, IP tunnels).
+	Link layers.LinkType
+}
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultSnaplen      = 65535
+	DefaultBlockSize    = 256 << 10
+	DefaultNumBlocks    = 32
+	DefaultBlockTimeout = 2 * time.Millisecond
+	DefaultPollTimeout  = 50 * time.Millisecond
+)
+
+// MaxSnaplen is libpcap's largest snapshot length.
+const MaxSnaplen = 262144
+
+// frameSize is the ring's nominal frame size. TPACKET_V3 packs frames of any
+// length into a block, so it only has to divide the block size, which every
+// Linux page size (4, 16 or 64 KiB) guarantees.
+const frameSize = 4096
+
+// Stats are a ring's counters since its filter was attached.
+type Stats struct {
+	// Packets is how many frames passed the kernel filter, dropped ones
+	// included: tcpdump's "received by filter".
+	Packets uint64
+	// Drops is how many of them the ring had no room for.
+	Drops uint64
+	// QueueFreezes counts how often the ring was full, so that the kernel
+	// froze it until the reader returned a block.
+	QueueFreezes uint64
+}
+
+// withDefaults returns cfg with its zero fields set, or an error naming the
+// field that is out of range.
+func (cfg *Config) withDefaults(pageSize int) (Config, error) {
+	if cfg == nil || cfg.Interface == "" {
+		return Config{}, errors.New("capture: no interface to capture on")
+	}
+	c := *cfg
+	if c.Snaplen == 0 {
+		c.Snaplen = DefaultSnaplen
+	}
+	if c.BlockSize == 0 {
+		c.BlockSize = DefaultBlockSize
+	}
+	if c.NumBlocks == 0 {
+		c.NumBlocks = DefaultNumBlocks
+	}
+	if c.BlockTimeout == 0 {
+		c.BlockTimeout = DefaultBlockTimeout
+	}
+	if c.PollTimeout == 0 {
+		c.PollTimeout = DefaultPollTimeout
+	}
+	if c.Link == 0 {
+		c.Link = layers.LinkTypeEthernet
+	}
+	switch {
+	case c.Link != layers.LinkTypeEthernet && c.Link != layers.LinkTypeRaw:
+		return Config{}, fmt.Errorf("capture: link type %s: use Ethernet or Raw", c.Link)
+	case c.Snaplen < 0 || c.Snaplen > MaxSnaplen:
+		return Config{}, fmt.Errorf("capture: snaplen %d out of range: use 1 to %d", c.Snaplen, MaxSnaplen)
+	case c.BlockSize < 0 || c.BlockSize%pageSize != 0:
+		return Config{}, fmt.Errorf("capture: block size %d: use a positive multiple of the page size, %d", c.BlockSize, pageSize)
+	case c.NumBlocks < 0:
+		return Config{}, fmt.Errorf("capture: %d blocks: use a positive number", c.NumBlocks)
+	case c.BlockTimeout < time.Millisecond:
+		// The kernel takes whole milliseconds; 0 would make it pick its own.
+		return Config{}, fmt.Errorf("capture: block timeout %v: use 1ms or more", c.BlockTimeout)
+	case c.PollTimeout < time.Millisecond:
+		// poll(2) takes whole milliseconds; 0 would spin, negative never return.
+		return Config{}, fmt.Errorf("capture: poll timeout %v: use 1ms or more", c.PollTimeout)
+	}
+	return c, nil
+}

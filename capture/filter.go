@@ -1,0 +1,33 @@
+//go:build cgo
+
+package capture
+
+import (
+	"fmt"
+
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcap"
+	"golang.org/x/net/bpf"
+)
+
+// CompileFilter compiles a libpcap filter expression into classic BPF for
+// frames of the given link type, accepting at most snaplen bytes of each. The
+// program uses no Linux extensions, so golang.org/x/net/bpf can run it too.
+// A bad expression returns libpcap's message.
+func CompileFilter(link layers.LinkType, snaplen int, expr string) ([]bpf.RawInstruction, error) {
+	dlt := link
+	if link == layers.LinkTypeRaw {
+		// pcap_open_dead takes a DLT_ value, and LINKTYPE_RAW (101) is
+		// the one whose DLT_RAW differs (12 on Linux).
+		dlt = 12
+	}
+	insns, err := pcap.CompileBPFFilter(dlt, snaplen, expr)
+	if err != nil {
+		return nil, fmt.Errorf("capture: filter %q: %w", expr, err)
+	}
+	raw := make([]bpf.RawInstruction, len(insns))
+	for i, in := range insns {
+		raw[i] = bpf.RawInstruction{Op: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}
+	}
+	return raw, nil
+}

@@ -1,0 +1,235 @@
+//go:build linux && cgo
+
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/afpacket"
+	"github.com/google/gopacket/layers"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// ErrTimeout is wrapped by the error ReadPacket returns when PollTimeout
+// passes without a frame: check deadlines or the context, then read again.
+var ErrTimeout = afpacket.ErrTimeout
+
+// Ring is a TPACKET_V3 receive ring on one interface. ReadPacket must not be
+// called concurrently with itself; Stats and Close may be called from any
+// goroutine at any time.
+type Ring struct {
+	tp    *afpacket.TPacket
+	iface string
+	link  layers.LinkType
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+
+	// rd is held by ReadPacket for as long as it may touch the ring, and by
+	// Close around the unmap: afpacket's Close unmaps the ring without
+	// asking whether a reader is inside it.
+	rd sync.Mutex
+	// early runs the filter in user space on the frames stamped before
+	// the kernel filter was in place (at or before attached); nil once a
+	// later frame shows they are all read.
+	early         *bpf.VM
+	attached      time.Time
+	earlyRejected int // for tests: proof that early frames happen
+	// Preallocated so that a timeout, every PollTimeout, allocates nothing.
+	errTimeout, errClosed error
+
+	mu    sync.Mutex // guards the fields below and tp against Close
+	stats Stats
+	// last are afpacket's cumulative 32-bit counters at the previous read;
+	// Stats adds their difference, so it survives their wrapping.
+	lastPackets, lastDrops, lastFreezes uint32
+	done                                bool // tp is closed; stats are final
+}
+
+// OpenRing opens a ring on cfg.Interface with cfg.Filter attached. Without
+// CAP_NET_RAW the error wraps os.ErrPermission.
+func OpenRing(cfg *Config) (*Ring, error) {
+	c, err := cfg.withDefaults(unix.Getpagesize())
+	if err != nil {
+		return nil, err
+	}
+	prog, err := CompileFilter(c.Link, c.Snaplen, c.Filter)
+	if err != nil {
+		return nil, err
+	}
+	insns, ok := bpf.Disassemble(prog)
+	if !ok {
+		return nil, fmt.Errorf("capture: filter %q: libpcap emitted instructions golang.org/x/net/bpf cannot decode", c.Filter)
+	}
+	vm, err := bpf.NewVM(insns)
+	if err != nil {
+		return nil, fmt.Errorf("capture: filter %q: %w", c.Filter, err)
+	}
+	// afpacket reports a missing interface without its cause; ask first.
+	if _, err := net.InterfaceByName(c.Interface); err != nil {
+		return nil, fmt.Errorf("capture: interface %s: %w", c.Interface, err)
+	}
+	socktype := afpacket.SocketRaw
+	if c.Link == layers.LinkTypeRaw {
+		socktype = afpacket.SocketDgram
+	}
+	tp, err := afpacket.NewTPacket(
+		afpacket.OptInterface(c.Interface),
+		afpacket.OptSocketType(socktype),
+		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
+		afpacket.OptFrameSize(frameSize),
+		afpacket.OptBlockSize(c.BlockSize),
+		afpacket.OptNumBlocks(c.NumBlocks),
+		afpacket.OptBlockTimeout(c.BlockTimeout),
+		afpacket.OptPollTimeout(c.PollTimeout),
+	)
+	if err != nil {
+		// socket(2) failing for want of CAP_NET_RAW arrives as a bare
+		// errno, which errors.Is matches against os.ErrPermission.
+		return nil, fmt.Errorf("capture: open TPACKET_V3 ring on %s: %w", c.Interface, err)
+	}
+	r := &Ring{
+		tp:         tp,
+		iface:      c.Interface,
+		link:       c.Link,
+		early:      vm,
+		errTimeout: fmt.Errorf("capture: read %s: %w", c.Interface, afpacket.ErrTimeout),
+		errClosed:  fmt.Errorf("capture: read %s: %w", c.Interface, net.ErrClosed),
+	}
+	// The socket has captured everything since NewTPacket bound it.
+	if err := tp.SetBPF(prog); err != nil {
+		tp.Close()
+		return nil, fmt.Errorf("capture: attach filter %q on %s: %w", c.Filter, c.Interface, os.NewSyscallError("setsockopt", err))
+	}
+	// Counters start now: reading them resets the kernel's, and what
+	// came before the filter is not counted.
+	r.mu.Lock()
+	_, err = r.readStats()
+	r.stats = Stats{}
+	r.mu.Unlock()
+	if err != nil {
+		tp.Close()
+		return nil, err
+	}
+	r.attached = time.Now()
+	return r, nil
+}
+
+// LinkType is how the frames ReadPacket returns start.
+func (r *Ring) LinkType() layers.LinkType { return r.link }
+
+// ReadPacket returns the next frame and when the kernel captured it. The
+// data is the ring's own memory, not a copy: it is valid until the next call
+// to ReadPacket or Close, and must not be written. After PollTimeout without
+// a frame it returns an error wrapping ErrTimeout; after Close, one wrapping
+// net.ErrClosed.
+func (r *Ring) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
+	r.rd.Lock()
+	defer r.rd.Unlock()
+	for {
+		if r.closed.Load() {
+			return nil, gopacket.CaptureInfo{}, r.errClosed
+		}
+		data, ci, err := r.tp.ZeroCopyReadPacketData()
+		if r.closed.Load() {
+			// Close is waiting to unmap: hand out nothing from the ring.
+			return nil, gopacket.CaptureInfo{}, r.errClosed
+		}
+		switch {
+		case errors.Is(err, afpacket.ErrTimeout):
+			return nil, ci, r.errTimeout
+		case errors.Is(err, afpacket.ErrPoll):
+			return nil, ci, fmt.Errorf("capture: read %s: %w", r.iface, r.socketError())
+		case err != nil:
+			return nil, ci, fmt.Errorf("capture: read %s: %w", r.iface, os.NewSyscallError("poll", err))
+		}
+		if r.early != nil {
+			if ci.Timestamp.After(r.attached) {
+				// Frames leave the ring in capture order, so every
+				// frame from before the filter has been read.
+				r.early = nil
+			} else {
+				n, err := r.early.Run(data)
+				if err != nil || n == 0 {
+					r.earlyRejected++
+					continue
+				}
+				if n < len(data) {
+					data, ci.CaptureLength = data[:n], n
+				}
+			}
+		}
+		return data, ci, nil
+	}
+}
+
+// socketError reads and so clears the error pending on the socket, which made
+// poll(2) report POLLERR: ENETDOWN when the interface goes down. afpacket
+// never clears it, so without this every later poll would fail at once, even
+// after the interface is back up. r.rd must be held.
+func (r *Ring) socketError() error {
+	// afpacket v1.1.19 keeps the descriptor to itself.
+	fd := int(reflect.ValueOf(r.tp).Elem().FieldByName("fd").Int())
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	switch {
+	case err != nil:
+		return os.NewSyscallError("getsockopt", err)
+	case errno == 0:
+		return afpacket.ErrPoll
+	}
+	return os.NewSyscallError("poll", unix.Errno(errno))
+}
+
+// Stats returns the ring's counters since it was opened; after Close, the
+// final ones.
+func (r *Ring) Stats() (Stats, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return r.stats, nil
+	}
+	return r.readStats()
+}
+
+// readStats adds what the kernel counted since the last read (reading
+// PACKET_STATISTICS resets the kernel's counters; afpacket accumulates them
+// in 32 bits) and returns the totals. r.mu must be held.
+func (r *Ring) readStats() (Stats, error) {
+	_, v3, err := r.tp.SocketStats()
+	if err != nil {
+		return r.stats, fmt.Errorf("capture: statistics of %s: %w", r.iface, os.NewSyscallError("getsockopt", err))
+	}
+	p, d, f := uint32(v3.Packets()), uint32(v3.Drops()), uint32(v3.QueueFreezes())
+	r.stats.Packets += uint64(p - r.lastPackets)
+	r.stats.Drops += uint64(d - r.lastDrops)
+	r.stats.QueueFreezes += uint64(f - r.lastFreezes)
+	r.lastPackets, r.lastDrops, r.lastFreezes = p, d, f
+	return r.stats, nil
+}
+
+// Close closes the ring. It is idempotent and safe while another goroutine
+// is inside ReadPacket: it waits for that read to return, at most
+// PollTimeout, before unmapping the ring. Data returned by earlier reads is
+// invalid once Close returns.
+func (r *Ring) Close() error {
+	r.closeOnce.Do(func() {
+		r.closed.Store(true)
+		r.rd.Lock()
+		defer r.rd.Unlock()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.readStats() // best effort: keep the final counters for Stats
+		r.done = true
+		r.tp.Close()
+	})
+	return nil
+}

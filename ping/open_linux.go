@@ -1,0 +1,96 @@
+package ping
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/pingcraft/pingcraft/resolve"
+)
+
+// AutoMode is the deepest mode the link supports: Ethernet frames on
+// Ethernet-like links, IP packets on links without a link-layer address,
+// a raw socket on loopback (the kernel drops frames injected on lo through
+// AF_PACKET). Open falls back to the ping socket without CAP_NET_RAW.
+func AutoMode(p *resolve.Path) Mode {
+	switch p.Link {
+	case resolve.LinkEthernet:
+		return ModeEthernet
+	case resolve.LinkNone:
+		return ModeIP
+	}
+	return ModeRaw
+}
+
+// ErrNoPrivilege is wrapped by Open's error when no transport is allowed.
+var ErrNoPrivilege = errors.New("no transport allowed")
+
+// Open opens mode's transport for path. ModeAuto takes AutoMode and falls
+// back to ModeDgram when raw sockets are not allowed; it returns the mode
+// it opened.
+func Open(p *resolve.Path, mode Mode, id uint16) (Conn, Mode, error) {
+	want := mode
+	if mode == ModeAuto {
+		want = AutoMode(p)
+	}
+	if err := fits(p, want); err != nil {
+		return nil, 0, err
+	}
+	c, err := open(p, want, id)
+	switch {
+	case err == nil:
+		return c, want, nil
+	case !errors.Is(err, os.ErrPermission):
+		return nil, 0, err
+	case mode != ModeAuto:
+		if want == ModeDgram {
+			return nil, 0, noPrivilege()
+		}
+		return nil, 0, &privilegeError{fmt.Sprintf("ping: --mode %s needs CAP_NET_RAW: run as root, 'setcap cap_net_raw+ep' the binary, or use --mode dgram", want)}
+	}
+	c, err = open(p, ModeDgram, id)
+	if errors.Is(err, os.ErrPermission) {
+		return nil, 0, noPrivilege()
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return c, ModeDgram, nil
+}
+
+// fits rejects modes the link cannot carry.
+func fits(p *resolve.Path, m Mode) error {
+	switch {
+	case p.Link == resolve.LinkLoopback && (m == ModeEthernet || m == ModeIP):
+		return fmt.Errorf("ping: --mode %s on %s: the kernel drops frames injected on loopback through AF_PACKET: use --mode raw or dgram", m, p.Interface)
+	case p.Link == resolve.LinkNone && m == ModeEthernet:
+		return fmt.Errorf("ping: --mode ethernet on %s: the interface has no link-layer address: use --mode ip", p.Interface)
+	}
+	return nil
+}
+
+func open(p *resolve.Path, m Mode, id uint16) (Conn, error) {
+	switch m {
+	case ModeEthernet, ModeIP:
+		return openRingConn(p, m, id)
+	case ModeRaw, ModeDgram:
+		return openSocketConn(p, m, id)
+	}
+	return nil, fmt.Errorf("ping: mode %v cannot be opened", m)
+}
+
+func noPrivilege() error {
+	rng := "unknown"
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ping_group_range"); err == nil {
+		rng = strings.Join(strings.Fields(string(b)), " ")
+	}
+	return &privilegeError{fmt.Sprintf("ping: no transport is allowed: run as root, give the binary CAP_NET_RAW ('setcap cap_net_raw+ep'), "+
+		"or widen net.ipv4.ping_group_range (now %q) to include group %d", rng, os.Getgid())}
+}
+
+// privilegeError reads as one line and matches ErrNoPrivilege.
+type privilegeError struct{ msg string }
+
+func (e *privilegeError) Error() string { return e.msg }
+func (e *privilegeError) Unwrap() error { return ErrNoPrivilege }

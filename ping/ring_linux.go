@@ -1,0 +1,313 @@
+package ping
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/mdlayher/packet"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/pingcraft/pingcraft/capture"
+	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
+)
+
+// Ring sizes for a pinger: 16 blocks of 128 KiB (2 MiB) hold a 64 KiB frame
+// each and, at the 2 ms block timeout, 32 ms of a stalled reader even when
+// every packet retires a block of its own.
+const (
+	ringBlockSize = 128 << 10
+	ringBlocks    = 16
+	// ringPoll bounds how late a receive deadline or Close is noticed.
+	ringPoll = 10 * time.Millisecond
+)
+
+// ringConn is the ethernet and ip transports: probes leave through an
+// AF_PACKET socket (SOCK_RAW with our Ethernet header, or SOCK_DGRAM where
+// the kernel adds it) and everything comes back through a TPACKET_V3 ring,
+// which also sees our own requests leave, with kernel timestamps.
+type ringConn struct {
+	mode  Mode
+	iface string
+	id    uint16
+
+	// Send side; Send is not called concurrently with itself.
+	tx   *packet.Conn
+	to   *packet.Addr
+	path struct {
+		src, dst       netip.Addr
+		srcMAC, dstMAC net.HardwareAddr
+	}
+	echo craft.Echo
+	buf  gopacket.SerializeBuffer
+
+	// Receive side.
+	ring  *capture.Ring
+	dec   *craft.Decoder
+	l3    int    // where the IP header starts in a captured frame
+	frame []byte // the frame being decoded, copied out of the ring
+	// deadline is the receive deadline as an offset from epoch, on the
+	// monotonic clock; ringNoDeadline when there is none.
+	deadline   atomic.Int64
+	epoch      time.Time
+	errTimeout error
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+const ringNoDeadline = math.MaxInt64
+
+var _ Conn = (*ringConn)(nil)
+
+// openRingConn opens the transport for ModeEthernet or ModeIP on path's
+// interface, for path's family. Its ring sees only ICMP for id and ICMP
+// errors (see ringFilter).
+func openRingConn(path *resolve.Path, mode Mode, id uint16) (*ringConn, error) {
+	if mode != ModeEthernet && mode != ModeIP {
+		return nil, fmt.Errorf("ping: %v is not a ring transport", mode)
+	}
+	six := path.Target.Is6() && !path.Target.Is4In6()
+	ether := path.Link != resolve.LinkNone
+	if mode == ModeEthernet && (!ether || len(path.SourceMAC) != 6 || len(path.NextHopMAC) != 6) {
+		return nil, fmt.Errorf("ping: --mode ethernet on %s needs Ethernet addresses for the source and the next hop %s: use --mode ip", path.Interface, path.NextHop)
+	}
+
+	cfg := &capture.Config{
+		Interface:   path.Interface,
+		BlockSize:   ringBlockSize,
+		NumBlocks:   ringBlocks,
+		PollTimeout: ringPoll,
+		Filter:      ringFilter(six, id),
+	}
+	dec := craft.LinkEthernet
+	l3 := 14
+	if !ether {
+		cfg.Link, dec, l3 = layers.LinkTypeRaw, craft.LinkRaw, 0
+	}
+	// The ring first, so that it sees our first probe leave.
+	ring, err := capture.OpenRing(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ping: %s mode on %s: %w", mode, path.Interface, err)
+	}
+	d, err := craft.NewDecoder(dec)
+	if err != nil {
+		ring.Close()
+		return nil, err
+	}
+
+	// Bound to a protocol, the TX socket would also queue every incoming
+	// IP frame; a filter that accepts nothing keeps its queue empty.
+	none, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	if err != nil {
+		ring.Close()
+		return nil, fmt.Errorf("ping: assemble the TX socket filter: %w", err)
+	}
+	typ, proto := packet.Raw, unix.ETH_P_IP
+	if mode == ModeIP {
+		typ = packet.Datagram
+	}
+	if six {
+		proto = unix.ETH_P_IPV6
+	}
+	ifi := &net.Interface{Index: path.Index, Name: path.Interface, HardwareAddr: path.SourceMAC}
+	tx, err := packet.Listen(ifi, typ, proto, &packet.Config{Filter: none})
+	if err != nil {
+		ring.Close()
+		return nil, fmt.Errorf("ping: %s mode on %s: %w", mode, path.Interface, err)
+	}
+	// packet.Conn refuses a nil address; links without one take an empty one.
+	to := &packet.Addr{HardwareAddr: net.HardwareAddr{}}
+	if len(path.NextHopMAC) > 0 {
+		to.HardwareAddr = path.NextHopMAC
+	}
+
+	c := &ringConn{
+		mode:       mode,
+		iface:      path.Interface,
+		id:         id,
+		tx:         tx,
+		to:         to,
+		buf:        gopacket.NewSerializeBuffer(),
+		ring:       ring,
+		dec:        d,
+		l3:         l3,
+		frame:      make([]byte, 0, capture.DefaultSnaplen),
+		epoch:      time.Now(),
+		errTimeout: fmt.Errorf("ping: receive on %s: %w", path.Interface, os.ErrDeadlineExceeded),
+	}
+	c.path.src, c.path.dst = path.Source, path.Target
+	c.path.srcMAC, c.path.dstMAC = path.SourceMAC, path.NextHopMAC
+	c.deadline.Store(ringNoDeadline)
+	return c, nil
+}
+
+// ringFilter is the ring's kernel filter: echo requests and replies with our
+// id (our own requests leaving included) and every ICMP error, which the
+// filter cannot match to us, so Receive does. libpcap's "and" and "or" bind
+// equally tightly, left to right: hence every parenthesis. A first fragment
+// of a large echo passes, later fragments do not. The IPv6 offsets assume
+// no extension header other than a fragment header: echo replies carry none.
+func ringFilter(six bool, id uint16) string {
+	if !six {
+		return fmt.Sprintf("icmp and (((icmp[icmptype] == icmp-echoreply or icmp[icmptype] == icmp-echo) and icmp[4:2] == %d)"+
+			" or icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-paramprob"+
+			" or icmp[icmptype] == icmp-redirect or icmp[icmptype] == icmp-sourcequench)", id)
+	}
+	// at is where the ICMPv6 header starts in the IPv6 packet.
+	icmp6 := func(at int) string {
+		return fmt.Sprintf("(((ip6[%d] == 128 or ip6[%d] == 129) and ip6[%d:2] == %d) or (ip6[%d] >= 1 and ip6[%d] <= 4))",
+			at, at, at+4, id, at, at)
+	}
+	return fmt.Sprintf("icmp6 and ((ip6[6] == 58 and %s) or (ip6[6] == 44 and ip6[42:2] & 0xfff8 == 0 and %s))", icmp6(40), icmp6(48))
+}
+
+func (c *ringConn) Mode() Mode { return c.mode }
+
+// Send transmits e. The path fields e leaves zero (Src, Dst, SrcMAC, DstMAC)
+// are taken from the path on a copy, so e itself is not modified; fields e
+// sets are kept, a deliberately wrong MAC included. Send must not be called
+// concurrently with itself; it may be with Receive.
+func (c *ringConn) Send(e *craft.Echo) (time.Time, error) {
+	if c.closed.Load() {
+		return time.Time{}, fmt.Errorf("ping: send on %s: %w", c.iface, net.ErrClosed)
+	}
+	c.echo = *e
+	if !c.echo.Src.IsValid() {
+		c.echo.Src = c.path.src
+	}
+	if !c.echo.Dst.IsValid() {
+		c.echo.Dst = c.path.dst
+	}
+	if c.echo.SrcMAC == nil {
+		c.echo.SrcMAC = c.path.srcMAC
+	}
+	if c.echo.DstMAC == nil {
+		c.echo.DstMAC = c.path.dstMAC
+	}
+	if err := c.echo.Serialize(c.buf, c.mode.Depth()); err != nil {
+		return time.Time{}, fmt.Errorf("ping: %w", err)
+	}
+	c.echo.Payload = nil // not ours to keep
+	at := time.Now()
+	if _, err := c.tx.WriteTo(c.buf.Bytes(), c.to); err != nil {
+		// A *net.OpError around an *os.SyscallError: errors.Is finds
+		// ENOBUFS, EPERM (os.ErrPermission) and the like.
+		return at, fmt.Errorf("ping: send to %s on %s: %w", c.echo.Dst, c.iface, err)
+	}
+	return at, nil
+}
+
+// Receive returns the next echo reply or request with our id or ICMP error
+// quoting one; other frames are skipped. Outgoing marks our own requests,
+// stamped by the kernel as they left. r's slices alias the conn's buffer
+// until the next Receive, never the ring, so Close cannot pull them away.
+func (c *ringConn) Receive(r *Received) error {
+	for {
+		if time.Since(c.epoch) >= time.Duration(c.deadline.Load()) {
+			return c.errTimeout
+		}
+		data, ci, err := c.ring.ReadPacket()
+		if errors.Is(err, capture.ErrTimeout) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("ping: receive on %s: %w", c.iface, err)
+		}
+		c.frame = append(c.frame[:0], data...)
+		if c.accept(r, ci.Timestamp) {
+			return nil
+		}
+	}
+}
+
+// accept decodes c.frame into r and reports whether it concerns us.
+func (c *ringConn) accept(r *Received, at time.Time) bool {
+	p := &r.Packet
+	if c.dec.Decode(c.frame, p) != nil {
+		return false
+	}
+	outgoing := false
+	switch p.Class {
+	case craft.ClassEchoReply:
+		if p.ID != c.id {
+			return false
+		}
+	case craft.ClassEchoRequest:
+		// Only our own: someone pinging this host with our id is not.
+		if p.ID != c.id || p.Src != c.path.src {
+			return false
+		}
+		outgoing = true
+	case craft.ClassError:
+		if q := &p.Error.Quote; !q.Echo || q.ID != c.id {
+			return false
+		}
+	default:
+		return false
+	}
+	r.From = p.Src
+	r.TTL, r.HasTTL = p.TTL, true
+	r.At, r.Stamp = at, StampKernel
+	r.Outgoing = outgoing
+	l3 := c.l3
+	if l3 > 0 {
+		l3 += 4 * len(p.VLAN) // tags the NIC did not strip
+	}
+	r.Bytes = ringICMPLen(c.frame[min(l3, len(c.frame)):], p)
+	return true
+}
+
+// ringICMPLen is the ICMP message length the IP header gives (what iputils
+// prints as "N bytes from"), whatever the capture kept of it.
+func ringICMPLen(ip []byte, p *craft.Packet) int {
+	hdr := 40 // IPv6; the ring's filter allows a fragment header at most
+	switch {
+	case p.IPVersion == 4 && len(ip) > 0:
+		hdr = int(ip[0]&0x0f) * 4
+	case len(ip) > 6 && ip[6] == uint8(layers.IPProtocolIPv6Fragment):
+		hdr += 8
+	}
+	return max(p.IPLength-hdr, 0)
+}
+
+// SetReceiveDeadline sets when Receive gives up; the zero time means never.
+// It is noticed between ring polls, so up to ringPoll late.
+func (c *ringConn) SetReceiveDeadline(t time.Time) error {
+	d := int64(ringNoDeadline)
+	if !t.IsZero() {
+		d = int64(t.Sub(c.epoch))
+	}
+	c.deadline.Store(d)
+	return nil
+}
+
+// LocalID returns false: probes carry the id we choose.
+func (c *ringConn) LocalID() (uint16, bool) { return 0, false }
+
+// Drops returns how many frames the ring had no room for since it opened.
+func (c *ringConn) Drops() (uint64, error) {
+	st, err := c.ring.Stats()
+	return st.Drops, err
+}
+
+// Close closes both sockets. It is idempotent and unblocks Receive, waiting
+// at most ringPoll for it.
+func (c *ringConn) Close() error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		c.closeErr = errors.Join(c.ring.Close(), c.tx.Close())
+	})
+	return c.closeErr
+}

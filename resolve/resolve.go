@@ -57,6 +57,8 @@ const (
 	MACFromARP
 	MACFromNDP
 	MACNotNeeded
+	// MACUnknown: Options.NoSolicit left an empty neighbour entry unasked.
+	MACUnknown
 )
 
 func (s MACSource) String() string {
@@ -69,6 +71,8 @@ func (s MACSource) String() string {
 		return "NDP"
 	case MACNotNeeded:
 		return "not needed"
+	case MACUnknown:
+		return "unknown"
 	}
 	return fmt.Sprintf("MACSource(%d)", uint8(s))
 }
@@ -105,6 +109,10 @@ type Options struct {
 	// Tries and Timeout bound ARP and NDP: Tries requests, Timeout each.
 	Tries   int
 	Timeout time.Duration
+	// NoSolicit takes the next hop's MAC from the neighbour table only;
+	// without an entry it stays unknown (MACUnknown) until Solicit asks.
+	// ARP and NDP need CAP_NET_RAW, which the ping socket does not.
+	NoSolicit bool
 }
 
 // Defaults for Options.Tries and Options.Timeout.
@@ -245,16 +253,48 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 			p.NextHopMAC, p.MACSource = mac, MACFromNeighbourTable
 			break
 		}
-		if p.NextHopMAC, err = r.System.Solicit(ctx, link, p.Source, p.NextHop, o.Tries, o.Timeout); err != nil {
-			return nil, err
-		}
-		p.MACSource = MACFromARP
-		if six {
-			p.MACSource = MACFromNDP
+		p.MACSource = MACUnknown
+		if !o.NoSolicit {
+			if err := r.solicit(ctx, p, link, &o); err != nil {
+				return nil, err
+			}
 		}
 	}
 	p.Took = now().Sub(start)
 	return p, nil
+}
+
+// Solicit asks p's next hop for its MAC by ARP or NDP when p does not know
+// it yet (a path resolved with NoSolicit); only Tries and Timeout of opts
+// are used.
+func (r *Resolver) Solicit(ctx context.Context, p *Path, opts *Options) error {
+	if p.MACSource != MACUnknown {
+		return nil
+	}
+	o := Options{Tries: DefaultTries, Timeout: DefaultTimeout}
+	if opts != nil && opts.Tries > 0 {
+		o.Tries = opts.Tries
+	}
+	if opts != nil && opts.Timeout > 0 {
+		o.Timeout = opts.Timeout
+	}
+	link, err := r.System.LinkByIndex(p.Index)
+	if err != nil {
+		return err
+	}
+	return r.solicit(ctx, p, link, &o)
+}
+
+func (r *Resolver) solicit(ctx context.Context, p *Path, link Link, o *Options) error {
+	mac, err := r.System.Solicit(ctx, link, p.Source, p.NextHop, o.Tries, o.Timeout)
+	if err != nil {
+		return err
+	}
+	p.NextHopMAC, p.MACSource = mac, MACFromARP
+	if p.NextHop.Is6() {
+		p.MACSource = MACFromNDP
+	}
+	return nil
 }
 
 // address turns target into one address of the wanted family.

@@ -253,6 +253,29 @@ func TestResolveErrors(t *testing.T) {
 	}
 }
 
+func TestNoSolicit(t *testing.T) {
+	a := netip.MustParseAddr
+	sys := &fakeSystem{answers: map[netip.Addr]net.HardwareAddr{a("198.18.0.1"): macRouter}}
+	r := newResolver(sys)
+	p, err := r.Resolve(context.Background(), "198.18.1.2", &resolve.Options{NoSolicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.MACSource != resolve.MACUnknown || p.NextHopMAC != nil || len(sys.solicited) != 0 {
+		t.Fatalf("NoSolicit: MAC %v from %v after %d solicitations", p.NextHopMAC, p.MACSource, len(sys.solicited))
+	}
+	if err := r.Solicit(context.Background(), p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p.MACSource != resolve.MACFromARP || p.NextHopMAC.String() != macRouter.String() {
+		t.Errorf("after Solicit: MAC %v from %v", p.NextHopMAC, p.MACSource)
+	}
+	// A known MAC is not asked for again.
+	if err := r.Solicit(context.Background(), p, nil); err != nil || len(sys.solicited) != 1 {
+		t.Errorf("second Solicit: %v, %d solicitations", err, len(sys.solicited))
+	}
+}
+
 func TestPathString(t *testing.T) {
 	a := netip.MustParseAddr
 	p := resolve.Path{Name: "target.lab", Target: a("198.18.1.2"), Interface: "eth0", Index: 2, Link: resolve.LinkEthernet,

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -163,8 +164,12 @@ func runSend(c *cli.Context) error {
 	if a, err := netip.ParseAddr(o.Interface); err == nil {
 		o.Interface, o.Source = "", a
 	}
+	// The MAC is asked for only once a transport that needs it is open:
+	// ARP and NDP need CAP_NET_RAW, the ping socket does not.
+	o.NoSolicit = true
 	name := c.Args().First()
-	path, err := resolve.New().Resolve(ctx, name, o)
+	resolver := resolve.New()
+	path, err := resolver.Resolve(ctx, name, o)
 	if err != nil {
 		return err
 	}
@@ -180,9 +185,24 @@ func runSend(c *cli.Context) error {
 			cfg.Size, cfg.Size+hdr, path.Interface, path.MTU, path.MTU-hdr)
 	}
 	if c.Bool("dry-run") {
+		if m := mode; m == ping.ModeAuto && ping.AutoMode(path) == ping.ModeEthernet || m == ping.ModeEthernet {
+			if err := resolver.Solicit(ctx, path, o); err != nil {
+				return err
+			}
+		}
 		return dryRun(c.App.Writer, path, mode, cfg)
 	}
 
+	if path.Link == resolve.LinkEthernet && mode != ping.ModeRaw && mode != ping.ModeDgram {
+		// The AF_PACKET transports need the next hop's MAC; asking for it
+		// needs CAP_NET_RAW, and so do they: without it auto means dgram.
+		if err := resolver.Solicit(ctx, path, o); err != nil {
+			if mode != ping.ModeAuto || !errors.Is(err, os.ErrPermission) {
+				return err
+			}
+			mode = ping.ModeDgram
+		}
+	}
 	conn, mode, err := ping.Open(path, mode, cfg.ID)
 	if err != nil {
 		return err

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pingcraft/pingcraft/lab"
+	"github.com/pingcraft/pingcraft/lab/labtest"
+)
+
+var (
+	builtOnce sync.Once
+	builtPath string
+	builtErr  error
+)
+
+// pingcraftBinary builds pingcraft once per test binary, world-readable so that an
+// unprivileged user can run it too.
+func pingcraftBinary(t *testing.T) string {
+	t.Helper()
+	builtOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pingcraft-bin-")
+		if err != nil {
+			builtErr = err
+			return
+		}
+		os.Chmod(dir, 0o755)
+		builtPath = filepath.Join(dir, "pingcraft")
+		if out, err := exec.Command("go", "build", "-o", builtPath, ".").CombinedOutput(); err != nil {
+			builtErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if builtErr != nil {
+		t.Fatal(builtErr)
+	}
+	return builtPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtPath != "" {
+		os.RemoveAll(filepath.Dir(builtPath))
+	}
+	os.Exit(code)
+}
+
+var (
+	rttField   = regexp.MustCompile(`time=[0-9.]+ ms`)
+	totalTime  = regexp.MustCompile(`time [0-9]+ms`)
+	rttSummary = regexp.MustCompile(`(?m)^rtt min/avg/max/mdev = .*$`)
+)
+
+// normalise blanks what differs between any two runs: times.
+func normalise(s string) string {
+	s = rttField.ReplaceAllString(s, "time=T ms")
+	s = totalTime.ReplaceAllString(s, "time Tms")
+	return rttSummary.ReplaceAllString(s, "rtt min/avg/max/mdev = T")
+}
+
+// inHost runs a command in the lab host; as, when set, is the user to run
+// it as (through setpriv).
+func inHost(t *testing.T, l *lab.Lab, as string, name string, args ...string) (string, string, int) {
+	t.Helper()
+	if as != "" {
+		args = append([]string{"--reuid=" + as, "--regid=" + as, "--clear-groups", name}, args...)
+		name = "setpriv"
+	}
+	cmd := l.Host.Command(context.Background(), name, args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("%s %v: %v", name, args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return out.String(), errb.String(), code
+}
+
+func setPingGroups(t *testing.T, n *lab.Node, rng string) {
+	t.Helper()
+	if err := n.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte(rng), 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSendMatchesIputils: for the same target in the same lab, pingcraft's
+// output equals iputils ping's once times are blanked: counts, loss, TTLs,
+// error lines, every byte of the rest.
+func TestSendMatchesIputils(t *testing.T) {
+	labtest.RequireRoot(t)
+	bin := pingcraftBinary(t)
+	for _, mode := range []string{"ethernet", "ip", "raw", "dgram"} {
+		for _, six := range []bool{false, true} {
+			// Not parallel: ICMP errors come from one machine-wide token
+			// bucket (icmp_msgs_burst), which parallel runs would drain.
+			t.Run(fmt.Sprintf("%s/v6=%v", mode, six), func(t *testing.T) {
+				l := labtest.New(t)
+				setPingGroups(t, l.Host, "0 2147483647")
+				target, unreach := l.Target4.String(), l.Unreachable4.Addr().Next().String()
+				if six {
+					target, unreach = l.Target6.String(), l.Unreachable6.Addr().Next().String()
+				}
+				for _, tc := range []struct {
+					name     string
+					args     []string
+					wantCode int
+				}{
+					{"replies", []string{"-c", "3", "-i", "0.2", target}, 0},
+					{"TTL 1", []string{"-c", "3", "-i", "0.2", "-t", "1", target}, 1},
+					// The router answers a peer's unreachable routes 5 times
+					// a burst (route/error_burst): 2 each for ping and us.
+					{"unreachable", []string{"-c", "2", "-i", "0.2", unreach}, 1},
+					{"size and TOS", []string{"-c", "2", "-i", "0.2", "-s", "1200", "-Q", "0x10", target}, 0},
+				} {
+					args := append([]string{"-W", "2"}, tc.args...)
+					want, _, wcode := inHost(t, l, "", "ping", args...)
+					got, stderr, gcode := inHost(t, l, "", bin, append([]string{"send", "--mode", mode}, args...)...)
+					if gcode != tc.wantCode || wcode != tc.wantCode {
+						t.Errorf("%s: exit %d (iputils %d), want %d; stderr %q", tc.name, gcode, wcode, tc.wantCode, stderr)
+					}
+					if diff := cmp.Diff(normalise(want), normalise(got)); diff != "" {
+						t.Errorf("%s: output differs from iputils ping (-ping +pingcraft):\n%s", tc.name, diff)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSendUnprivileged runs pingcraft as nobody: with ping_group_range open
+// auto picks the ping socket and works; closed, it fails in one line that
+// names the three fixes and the current range.
+func TestSendUnprivileged(t *testing.T) {
+	labtest.RequireRoot(t)
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	nobody := "65534"
+
+	setPingGroups(t, l.Host, "0 2147483647")
+	out, stderr, code := inHost(t, l, nobody, bin, "send", "-v", "-c", "2", "-i", "0.2", l.Target4.String())
+	if code != 0 || !strings.Contains(out, "transport dgram") || !strings.Contains(out, "2 packets transmitted, 2 received") {
+		t.Errorf("open range: exit %d\n%s%s", code, out, stderr)
+	}
+	_, stderr, code = inHost(t, l, nobody, bin, "send", "-c", "2", "-i", "0.001", l.Target4.String())
+	if code != 2 || !strings.Contains(stderr, "below 2ms") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("-i 0.001 unprivileged: exit %d, stderr %q", code, stderr)
+	}
+
+	setPingGroups(t, l.Host, "1 0")
+	out, stderr, code = inHost(t, l, nobody, bin, "send", "-c", "1", l.Target4.String())
+	for _, want := range []string{"run as root", "setcap cap_net_raw+ep", `ping_group_range (now "1 0")`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("closed range: stderr %q lacks %q", stderr, want)
+		}
+	}
+	if code != 2 || strings.Count(stderr, "\n") != 1 || out != "" {
+		t.Errorf("closed range: exit %d, stdout %q, stderr %q: want exit 2 and one line", code, out, stderr)
+	}
+}
+
+func TestSendBadInput(t *testing.T) {
+	labtest.RequireRoot(t)
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	target := l.Target4.String()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-I", "nosuch0", target}, "no interface named nosuch0"},
+		{[]string{"no-such-host.invalid"}, "name no-such-host.invalid not found"},
+		{[]string{"-M", "do", "-s", "1473", target}, "h0's MTU is 1500: lower -s to 1472"},
+		{[]string{"-c", "0", target}, "-c 0: the count must be at least 1"},
+		{[]string{"-c", "-3", target}, "-c -3"},
+		{[]string{"-p", "zz", target}, `pattern "zz" is not hex`},
+		{[]string{"--mode", "bogus", target}, `mode "bogus"`},
+		{[]string{"-t", "0", target}, "-t 0"},
+		{[]string{"-s", "70000", target}, "-s 70000"},
+		{[]string{"--mode", "ethernet", "127.0.0.1"}, "drops frames injected on loopback"},
+		{[]string{}, "send needs a TARGET"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, stderr, code := inHost(t, l, "", bin, append([]string{"send"}, tt.args...)...)
+			if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) || out != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q: want exit 2 and one line containing %q", code, out, stderr, tt.want)
+			}
+		})
+	}
+}

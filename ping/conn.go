@@ -113,9 +113,10 @@ type Conn interface {
 	// the deadline set by SetReceiveDeadline passes.
 	Receive(r *Received) error
 	SetReceiveDeadline(t time.Time) error
-	// LocalID returns the ICMP id the kernel gives our probes (ping
-	// sockets) and true, or false when probes carry the id we choose.
-	LocalID() (uint16, bool)
+	// ID returns the ICMP id of this Conn's probes: the one it was opened
+	// with (its kernel filter passes only that), or for a ping socket the
+	// kernel's own.
+	ID() uint16
 	// Drops returns how many packets the receive path lost (ring drops);
 	// 0 for transports that cannot lose them silently.
 	Drops() (uint64, error)

@@ -36,9 +36,7 @@ type Config struct {
 	// as many are kept in flight.
 	Preload int
 	// Flood sends the next probe as soon as a reply comes back.
-	Flood bool
-	// ID of our probes; 0 picks a random one. Ping sockets override it.
-	ID     uint16
+	Flood  bool
 	Faults craft.Faults
 	// Cookie tells our replies from other pingers'; zero picks a random one.
 	Cookie craft.Cookie
@@ -136,13 +134,6 @@ func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 			return nil, fmt.Errorf("ping: cookie: %w", err)
 		}
 	}
-	if c.ID == 0 {
-		var b [2]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return nil, fmt.Errorf("ping: id: %w", err)
-		}
-		c.ID = uint16(b[0])<<8 | uint16(b[1])
-	}
 	if onEvent == nil {
 		onEvent = func(*Event) {}
 	}
@@ -156,10 +147,7 @@ func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 	}
 	win := windowSize(&c)
 	for i, tg := range targets {
-		t := &target{Target: tg, index: i, id: c.ID, window: make([]probe, win)}
-		if id, ok := tg.Conn.LocalID(); ok {
-			t.id = id
-		}
+		t := &target{Target: tg, index: i, id: tg.Conn.ID(), window: make([]probe, win)}
 		if _, dup := e.byAddr[tg.Path.Target]; dup {
 			return nil, fmt.Errorf("ping: target %s given twice", tg.Path.Target)
 		}
@@ -167,6 +155,15 @@ func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 		e.byAddr[tg.Path.Target] = t
 	}
 	return e, nil
+}
+
+// NewID returns a random, non-zero ICMP identifier to open Conns with.
+func NewID() (uint16, error) {
+	var b [2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, fmt.Errorf("ping: id: %w", err)
+	}
+	return uint16(b[0])<<8 | uint16(b[1]) | 1, nil
 }
 
 // windowSize is how many recent probes a target remembers: enough to cover

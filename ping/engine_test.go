@@ -158,11 +158,11 @@ func (f *fakeConn) SetReceiveDeadline(t time.Time) error {
 	return nil
 }
 
-func (f *fakeConn) LocalID() (uint16, bool) {
+func (f *fakeConn) ID() uint16 {
 	if f.localID >= 0 {
-		return uint16(f.localID), true
+		return uint16(f.localID)
 	}
-	return 0, false
+	return 0x1234
 }
 func (f *fakeConn) Drops() (uint64, error) { return 0, nil }
 func (f *fakeConn) Close() error           { return nil }

@@ -293,8 +293,8 @@ func (c *ringConn) SetReceiveDeadline(t time.Time) error {
 	return nil
 }
 
-// LocalID returns false: probes carry the id we choose.
-func (c *ringConn) LocalID() (uint16, bool) { return 0, false }
+// ID returns the id the ring filter passes: the one we chose.
+func (c *ringConn) ID() uint16 { return c.id }
 
 // Drops returns how many frames the ring had no room for since it opened.
 func (c *ringConn) Drops() (uint64, error) {

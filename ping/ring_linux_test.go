@@ -303,8 +303,8 @@ func TestRingTransports(t *testing.T) {
 				if c.Mode() != mode {
 					t.Errorf("Mode() = %v", c.Mode())
 				}
-				if id, ok := c.LocalID(); ok {
-					t.Errorf("LocalID() = %d, true; want false", id)
+				if id := c.ID(); id != ringTestID {
+					t.Errorf("ID() = %d, want the id it was opened with, %d", id, ringTestID)
 				}
 				payload := craft.Payload{Size: 56, Cookie: craft.Cookie{1, 2, 3, 4, 5, 6, 7, 8}}
 				now := time.Now()

@@ -172,7 +172,7 @@ func (s *socketConn) setup() error {
 
 func (s *socketConn) Mode() Mode { return s.mode }
 
-func (s *socketConn) LocalID() (uint16, bool) { return s.id, s.mode == ModeDgram }
+func (s *socketConn) ID() uint16 { return s.id }
 
 func (s *socketConn) Drops() (uint64, error) { return 0, nil }
 

@@ -32,8 +32,7 @@ func runIn(t *testing.T, n *lab.Node, target netip.Addr, mode Mode, cfg *Config)
 		if err != nil {
 			return err
 		}
-		cfg.ID = 0x7063 // the id the raw IPv4 socket's filter passes
-		c, err := openTransport(p, mode, cfg.ID)
+		c, err := openTransport(p, mode, 0x7063)
 		if err != nil {
 			return err
 		}

@@ -10,16 +10,18 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pingcraft/pingcraft/lab"
+	"github.com/pingcraft/pingcraft/ping"
 	"github.com/pingcraft/pingcraft/resolve"
 )
 
 func labCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "lab",
-		Usage: "build throwaway host -> router -> target namespaces and resolve across them",
+		Usage: "build throwaway host -> router -> target namespaces and ping across them at layer 2",
 		Description: `Builds three network namespaces joined by veth pairs (198.18.0.0/15 and
 fd00:198:18::/48, nothing leaves the machine), resolves the target from the
-host, ARP and NDP included, and removes everything on exit, error or Ctrl-C.
+host, ARP and NDP included, pings it with Ethernet frames pingcraft builds,
+and removes everything on exit, error or Ctrl-C.
 Needs root (or CAP_SYS_ADMIN and CAP_NET_ADMIN).`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "keep", Usage: "leave the lab up and print how to enter it"},
@@ -93,6 +95,9 @@ func runLab(ctx context.Context, w io.Writer, keep bool, targets []string) (err 
 			fmt.Fprintf(w, "  NDP neighbor solicitation for %s on %s -> advertised %s\n", p.NextHop, p.Interface, p.NextHopMAC)
 		}
 		fmt.Fprint(w, p)
+		if err := labPing(ctx, w, l, target, p); err != nil {
+			return labErr(ctx, err)
+		}
 	}
 
 	if keep {
@@ -110,4 +115,42 @@ func labErr(ctx context.Context, err error) error {
 		return fmt.Errorf("lab: interrupted; everything it built was removed")
 	}
 	return err
+}
+
+// labPing pings across the lab at layer 2: frames pingcraft builds, sent
+// from the host, replies read from the ring.
+func labPing(ctx context.Context, w io.Writer, l *lab.Lab, name string, p *resolve.Path) error {
+	mode := ping.AutoMode(p)
+	fmt.Fprintf(w, "\nsending from the host, --mode %s\n", mode)
+	return l.Host.Do(func() error {
+		cfg := &ping.Config{Count: 3, Interval: 200 * time.Millisecond, Timeout: 2 * time.Second, Size: ping.DefaultSize}
+		id, err := ping.NewID()
+		if err != nil {
+			return err
+		}
+		conn, mode, err := ping.Open(p, mode, id)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		pr := &ping.Printer{W: w, Name: name}
+		eng, err := ping.New(cfg, []ping.Target{{Path: p, Conn: conn}}, pr.Event)
+		if err != nil {
+			return err
+		}
+		pr.Header(p.Target, cfg.Size, "")
+		start := time.Now()
+		if err := eng.Run(ctx); err != nil {
+			return err
+		}
+		st := eng.Stats(0)
+		pr.Summary(&st, time.Since(start), 0)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if st.Received == 0 {
+			return fmt.Errorf("lab: no reply from %s over --mode %s", name, mode)
+		}
+		return nil
+	})
 }

@@ -38,6 +38,10 @@ func TestLabCommand(t *testing.T) {
 		"[MAC: ARP]",
 		"NDP neighbor solicitation for fd00:198:18::1 on h0",
 		"[MAC: NDP]",
+		"sending from the host, --mode ethernet",
+		"64 bytes from 198.18.1.2: icmp_seq=3 ttl=63 time=",
+		"64 bytes from fd00:198:18:1::2: icmp_seq=3 ttl=63 time=",
+		"3 packets transmitted, 3 received, 0% packet loss",
 		"removed",
 	} {
 		if !strings.Contains(out, want) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -128,17 +126,8 @@ func sendConfig(c *cli.Context) (*ping.Config, error) {
 			return nil, usageError{err.Error()}
 		}
 	}
-	switch id := c.Int("id"); {
-	case id > 0xffff || id < -1:
+	if id := c.Int("id"); id > 0xffff || id < -1 {
 		return nil, usagef("--id %d: give 0 to 65535", id)
-	case id >= 0:
-		cfg.ID = uint16(id)
-	default:
-		var b [2]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return nil, err
-		}
-		cfg.ID = binary.BigEndian.Uint16(b[:]) | 1 // never 0, the engine's "pick one"
 	}
 	if c.Bool("bad-checksum") {
 		cfg.Faults = craft.FaultICMPHeaderChecksum
@@ -151,6 +140,12 @@ func runSend(c *cli.Context) error {
 	cfg, err := sendConfig(c)
 	if err != nil {
 		return err
+	}
+	id := uint16(c.Int("id"))
+	if c.Int("id") < 0 {
+		if id, err = ping.NewID(); err != nil {
+			return err
+		}
 	}
 	mode, err := ping.ParseMode(c.String("mode"))
 	if err != nil {
@@ -190,7 +185,7 @@ func runSend(c *cli.Context) error {
 				return err
 			}
 		}
-		return dryRun(c.App.Writer, path, mode, cfg)
+		return dryRun(c.App.Writer, path, mode, cfg, id)
 	}
 
 	if path.Link == resolve.LinkEthernet && mode != ping.ModeRaw && mode != ping.ModeDgram {
@@ -203,7 +198,7 @@ func runSend(c *cli.Context) error {
 			mode = ping.ModeDgram
 		}
 	}
-	conn, mode, err := ping.Open(path, mode, cfg.ID)
+	conn, mode, err := ping.Open(path, mode, id)
 	if err != nil {
 		return err
 	}
@@ -295,12 +290,12 @@ func describe(w io.Writer, p *resolve.Path, m ping.Mode, id uint16) {
 	fmt.Fprintf(w, "pingcraft: transport %s: %s; icmp id %d\n", m, socket, id)
 }
 
-func dryRun(w io.Writer, p *resolve.Path, m ping.Mode, cfg *ping.Config) error {
+func dryRun(w io.Writer, p *resolve.Path, m ping.Mode, cfg *ping.Config, id uint16) error {
 	if m == ping.ModeAuto {
 		m = ping.AutoMode(p)
 	}
 	pl := craft.Payload{Size: cfg.Size, Pattern: cfg.Pattern}
-	e := &craft.Echo{ID: cfg.ID, Seq: 1, Src: p.Source, Dst: p.Target, SrcMAC: p.SourceMAC, DstMAC: p.NextHopMAC,
+	e := &craft.Echo{ID: id, Seq: 1, Src: p.Source, Dst: p.Target, SrcMAC: p.SourceMAC, DstMAC: p.NextHopMAC,
 		TTL: cfg.TTL, TOS: cfg.TOS, DontFragment: cfg.DontFragment, IPID: 1, Payload: pl.Append(nil, time.Now()), Faults: cfg.Faults}
 	fmt.Fprintf(w, "pingcraft: --mode %s builds %s depth; nothing is sent\n", m, m.Depth())
 	return showProbe(w, "", e, m.Depth())

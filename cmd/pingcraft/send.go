@@ -203,6 +203,9 @@ func runSend(c *cli.Context) error {
 		return err
 	}
 	defer conn.Close()
+	if err := dropCapabilities(); err != nil {
+		return err
+	}
 	if mode == ping.ModeDgram {
 		if cfg.Flood || (cfg.Interval > 0 && cfg.Interval < minUserInterval) {
 			return usagef("-i below 2ms and -f need CAP_NET_RAW (the ping socket is unprivileged): run as root or 'setcap cap_net_raw+ep' the binary")

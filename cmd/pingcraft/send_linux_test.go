@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -200,5 +201,46 @@ func TestSendBadInput(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q: want exit 2 and one line containing %q", code, out, stderr, tt.want)
 			}
 		})
+	}
+}
+
+// TestSendDropsCapabilities reads a running send's capability sets: once
+// its sockets are open every thread must hold none, root or not.
+func TestSendDropsCapabilities(t *testing.T) {
+	labtest.RequireRoot(t)
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	cmd := l.Host.Command(context.Background(), bin, "send", "-c", "20", "-i", "0.05", l.Target4.String())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(out)
+	for lines.Scan() && !strings.Contains(lines.Text(), "bytes from") {
+	}
+	// `ip netns exec` execs the command: the PID is pingcraft's.
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", cmd.Process.Pid))
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("no tasks of pid %d: %v", cmd.Process.Pid, err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			continue // the thread ended
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, set := range []string{"CapEff:", "CapPrm:"} {
+				if strings.HasPrefix(line, set) && strings.TrimSpace(strings.TrimPrefix(line, set)) != "0000000000000000" {
+					t.Errorf("%s: %s", task, line)
+				}
+			}
+		}
+	}
+	for lines.Scan() {
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -71,23 +70,11 @@ func readFrames(t *testing.T, r *Ring, n int, deadline time.Time) []frame {
 	return got
 }
 
-func lookPing(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("ping"); err == nil {
-		return
-	}
-	if os.Getenv("PINGCRAFT_REQUIRE_TOOLS") == "1" {
-		t.Fatal("ping is not on PATH and PINGCRAFT_REQUIRE_TOOLS=1: install it (apt-get install iputils-ping)")
-	}
-	t.Skip("SKIPPED: ping is not on PATH, so the ring is NOT tested. " +
-		"Install it (apt-get install iputils-ping); set PINGCRAFT_REQUIRE_TOOLS=1 to make this a failure.")
-}
-
 // TestRingPing captures iputils ping across the lab: every request and reply,
 // in order, with kernel timestamps, counted and not dropped.
 func TestRingPing(t *testing.T) {
 	t.Parallel()
-	lookPing(t)
+	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
 	r := openIn(t, l.Host, &Config{Interface: l.HostLink, Filter: "icmp"})
 
@@ -191,7 +178,7 @@ func TestRingClose(t *testing.T) {
 // says so, and once it is back up the ring captures again.
 func TestRingInterfaceDown(t *testing.T) {
 	t.Parallel()
-	lookPing(t)
+	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
 	r := openIn(t, l.Host, &Config{Interface: l.HostLink, Filter: "icmp", PollTimeout: 20 * time.Millisecond})
 	ip := func(args ...string) {

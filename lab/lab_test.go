@@ -41,7 +41,7 @@ type pingResult struct {
 
 func TestPing(t *testing.T) {
 	t.Parallel()
-	lookPing(t)
+	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
 	tests := []struct {
 		name string
@@ -77,7 +77,7 @@ func TestPing(t *testing.T) {
 // can watch the first probe resolve the next hop, and that it then does.
 func TestNeighbours(t *testing.T) {
 	t.Parallel()
-	lookPing(t)
+	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
 	for _, n := range []*lab.Node{l.Host, l.Router, l.Target} {
 		if diff := cmp.Diff([]string(nil), neighbours(t, n, nil)); diff != "" {
@@ -124,7 +124,7 @@ func TestNeighbours(t *testing.T) {
 // link-local ones included (NDP sends from them), without waiting for DAD.
 func TestIPv6Ready(t *testing.T) {
 	t.Parallel()
-	lookPing(t)
+	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
 	var routerLinkLocal netip.Addr
 	for _, tt := range []struct {
@@ -211,7 +211,7 @@ func TestRouterSysctls(t *testing.T) {
 
 func TestConcurrentLabs(t *testing.T) {
 	t.Parallel()
-	lookPing(t)
+	labtest.RequireTool(t, "ping", "iputils-ping")
 	labtest.RequireRoot(t)
 	labs := make([]*lab.Lab, 2)
 	errs := make([]error, len(labs))
@@ -466,19 +466,6 @@ func TestHardwareAddr(t *testing.T) {
 	if _, err := l.Host.HardwareAddr(l.RouterHostLink); err == nil {
 		t.Errorf("HardwareAddr(%s) in %s succeeded; that link is in %s", l.RouterHostLink, l.Host.Name, l.Router.Name)
 	}
-}
-
-// lookPing skips (or fails, under PINGCRAFT_REQUIRE_TOOLS=1) without iputils ping.
-func lookPing(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("ping"); err == nil {
-		return
-	}
-	if os.Getenv("PINGCRAFT_REQUIRE_TOOLS") == "1" {
-		t.Fatal("ping is not on PATH and PINGCRAFT_REQUIRE_TOOLS=1: install it (apt-get install iputils-ping)")
-	}
-	t.Skip("SKIPPED: ping is not on PATH, so the lab is NOT tested end to end. " +
-		"Install it (apt-get install iputils-ping); set PINGCRAFT_REQUIRE_TOOLS=1 to make this a failure.")
 }
 
 // ping sends one probe from n with iputils ping and returns its result line.

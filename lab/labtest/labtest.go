@@ -3,6 +3,7 @@ package labtest
 
 import (
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -63,4 +64,19 @@ func Namespaces(tb testing.TB, id string) []string {
 		}
 	}
 	return ours
+}
+
+// RequireTool skips tb when the command name is not on PATH, or fails it
+// when PINGCRAFT_REQUIRE_TOOLS=1, as CI sets it; pkg is the Debian package
+// that provides it.
+func RequireTool(tb testing.TB, name, pkg string) {
+	tb.Helper()
+	if _, err := exec.LookPath(name); err == nil {
+		return
+	}
+	if os.Getenv("PINGCRAFT_REQUIRE_TOOLS") == "1" {
+		tb.Fatalf("%s is not on PATH and PINGCRAFT_REQUIRE_TOOLS=1: install it (apt-get install %s)", name, pkg)
+	}
+	tb.Skipf("SKIPPED: %s is not on PATH, so this test did NOT run. Install it (apt-get install %s); "+
+		"set PINGCRAFT_REQUIRE_TOOLS=1 to make this a failure.", name, pkg)
 }

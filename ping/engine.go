@@ -77,6 +77,11 @@ type target struct {
 	index  int
 	id     uint16
 	next   uint64 // number of the next probe
+	newest uint64 // number of the newest probe that was answered
+	// slowest is the longest a reply took to reach the engine (monotonic
+	// clock): the RTT plus what the receive path adds, such as a ring's
+	// block timeout. Lingering is measured in it.
+	slowest time.Duration
 	window []probe
 	stats  Stats
 }
@@ -95,7 +100,7 @@ type Engine struct {
 	wake    chan struct{}
 	start   time.Time
 	data    []byte // echo data of the probe being sent; only schedule sends
-	early   bool   // a flood reply arrived since the last send
+	sendErr bool   // the last round had a send error: wait an interval
 }
 
 type queued struct {
@@ -270,7 +275,7 @@ func (e *Engine) schedule(ctx context.Context) error {
 		deadline = e.start.Add(c.Deadline)
 	}
 	nextSend := e.start
-	burst := c.Preload // probes to send without waiting
+	burst := max(c.Preload-1, 0) // -l N sends N at once, the first included
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -279,11 +284,11 @@ func (e *Engine) schedule(ctx context.Context) error {
 		e.expire(now)
 		done := e.done(now, deadline)
 		if !done && e.sending(now, nextSend, deadline) {
+			e.sendErr = false
 			for _, t := range e.targets {
 				e.send(t, now)
 			}
 			early := now.Before(nextSend)
-			e.early = false
 			switch {
 			case burst > 0:
 				burst--
@@ -300,7 +305,12 @@ func (e *Engine) schedule(ctx context.Context) error {
 		}
 		wake := nextSend
 		if !e.more(deadline) {
-			wake = time.Time{} // nothing left to send: only timeouts matter
+			wake = time.Time{} // nothing left to send: timeouts and lingering
+			for _, t := range e.targets {
+				if l := e.linger(t); !l.IsZero() && (wake.IsZero() || l.Before(wake)) {
+					wake = l
+				}
+			}
 		}
 		wait := e.nextWake(now, wake, deadline)
 		e.mu.Unlock()
@@ -312,10 +322,7 @@ func (e *Engine) schedule(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
-		case <-e.wake: // a flood reply: sending decides whether to go early
-			e.mu.Lock()
-			e.early = true
-			e.mu.Unlock()
+		case <-e.wake: // a probe ended: the run may be over, a flood may send
 		}
 	}
 }
@@ -331,11 +338,13 @@ func (e *Engine) sending(now, nextSend, deadline time.Time) bool {
 	if !now.Before(nextSend) {
 		return true
 	}
-	if !c.Flood || !e.early {
+	if !c.Flood || e.sendErr {
 		return false
 	}
+	// In flight are the probes sent after the newest answered one: a lost
+	// probe, overtaken by later replies, no longer holds a flood back.
 	for _, t := range e.targets {
-		if t.stats.Outstanding >= max(1, c.Preload) {
+		if t.next-t.newest >= uint64(max(1, c.Preload)) {
 			return false
 		}
 	}
@@ -369,11 +378,40 @@ func (e *Engine) done(now, deadline time.Time) bool {
 			}
 			continue
 		}
-		if int(t.next) < c.Count || t.stats.Outstanding > 0 {
+		if int(t.next) < c.Count || t.stats.Outstanding > 0 && now.Before(e.linger(t)) {
 			return false
 		}
 	}
+	// Whatever is still outstanding is lost; say so, keeping the counts.
+	for _, q := range e.queue {
+		if p := e.slot(q); p.n == q.n && p.state == pending {
+			p.deadline = now
+			e.timeout(q.t, p)
+		}
+	}
+	e.queue = e.queue[:0]
 	return true
+}
+
+// linger is when t's last probe stops being waited for: its timeout, or,
+// once replies came, two of the longest round trips after it was sent, as
+// iputils waits ("-W ... otherwise ping waits for two RTTs").
+func (e *Engine) linger(t *target) time.Time {
+	last := &t.window[(t.next-1)&uint64(len(t.window)-1)]
+	if last.n != t.next {
+		return time.Time{}
+	}
+	if t.stats.rttN == 0 {
+		return last.deadline
+	}
+	return minTime(last.deadline, last.sent.Add(max(2*t.slowest, time.Millisecond)))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // nextWake is how long to sleep until the next send (zero time: none),
@@ -431,6 +469,7 @@ func (e *Engine) send(t *target, now time.Time) {
 		// Never on the wire: a send error, not loss. The seq is spent so
 		// that -c counts attempts and a dead path cannot loop forever.
 		p.n = 0
+		e.sendErr = true
 		t.stats.SendErrors++
 		e.onEvent(&Event{Kind: EventSendError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, Err: err})
 		return
@@ -470,6 +509,16 @@ func (e *Engine) timeout(t *target, p *probe) {
 	e.onEvent(&Event{Kind: EventTimeout, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: uint16(p.n), At: p.deadline})
 }
 
+// ours reports whether echo data carries this run's cookie (or is too
+// short to carry any).
+func (e *Engine) ours(data []byte) bool {
+	if !e.payload.HasCookie() {
+		return true
+	}
+	c, ok := craft.CookieOf(data)
+	return ok && c == e.payload.Cookie
+}
+
 // find returns the slot of t's probe with this seq, if it is still known.
 func (t *target) find(seq uint16) *probe {
 	// The newest probe numbered seq modulo 65536 that was sent.
@@ -492,7 +541,7 @@ func (e *Engine) handle(r *Received) {
 	switch pk.Class {
 	case craft.ClassEchoRequest:
 		if r.Outgoing {
-			if t := e.byAddr[pk.Dst]; t != nil && pk.ID == t.id {
+			if t := e.byAddr[pk.Dst]; t != nil && pk.ID == t.id && e.ours(pk.Payload) {
 				if p := t.find(pk.Seq); p != nil && p.kernel.IsZero() {
 					p.kernel = r.At
 				}
@@ -503,10 +552,8 @@ func (e *Engine) handle(r *Received) {
 		if t == nil || pk.ID != t.id {
 			return
 		}
-		if e.payload.HasCookie() {
-			if c, ok := craft.CookieOf(pk.Payload); !ok || c != e.payload.Cookie {
-				return // another pinger's reply with the same id
-			}
+		if !e.ours(pk.Payload) {
+			return // another pinger's reply with the same id
 		}
 		p := t.find(pk.Seq)
 		if p == nil {
@@ -563,6 +610,8 @@ func (e *Engine) reply(t *target, p *probe, r *Received) {
 	switch p.state {
 	case pending:
 		p.state = replied
+		t.newest = max(t.newest, p.n)
+		t.slowest = max(t.slowest, e.now().Sub(p.sent))
 		t.stats.Outstanding--
 		t.stats.Received++
 		t.stats.addRTT(rtt)

@@ -37,6 +37,7 @@ type answer struct {
 	cookie  bool          // replace the cookie with a foreign one
 	corrupt int           // flip data byte corrupt-1 (0: none)
 	icmpErr bool          // a time exceeded from the router instead of a reply
+	inOrder bool          // delay through one queue, so replies keep their order
 	sendErr error
 }
 
@@ -49,6 +50,13 @@ type fakeConn struct {
 	sent    []craft.Echo
 	timers  sync.WaitGroup
 	dl      time.Time
+	pipe    chan timed
+	once    sync.Once
+}
+
+type timed struct {
+	due time.Time
+	r   Received
 }
 
 func newFakeConn(fate func(seq uint16) answer) *fakeConn {
@@ -114,6 +122,21 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 	}
 	for i := 0; i < copies; i++ {
 		f.timers.Add(1)
+		if a.inOrder {
+			f.once.Do(func() {
+				f.pipe = make(chan timed, 4096)
+				go func() {
+					for it := range f.pipe {
+						time.Sleep(time.Until(it.due))
+						it.r.At = time.Now()
+						f.in <- it.r
+						f.timers.Done()
+					}
+				}()
+			})
+			f.pipe <- timed{time.Now().Add(a.delay), r}
+			continue
+		}
 		time.AfterFunc(a.delay, func() {
 			defer f.timers.Done()
 			rr := r
@@ -265,8 +288,11 @@ func TestEngineOutcomes(t *testing.T) {
 			st.Started, st.LastChange = time.Time{}, time.Time{}
 			want := tt.st
 			if diff := cmp.Diff(want, st, cmp.AllowUnexported(Stats{}), cmp.FilterPath(func(p cmp.Path) bool {
-				return p.Last().String() == ".rttN" || p.Last().String() == ".rttSum" || p.Last().String() == ".rttSum2" ||
-					p.Last().String() == ".rttMinUS" || p.Last().String() == ".rttMaxUS"
+				switch p.Last().String() {
+				case ".rttN", ".rttSum", ".rttSum2", ".rttMinUS", ".rttMaxUS", ".ewma8":
+					return true
+				}
+				return false
 			}, cmp.Ignore())); diff != "" {
 				t.Errorf("stats (-want +got):\n%s", diff)
 			}
@@ -396,8 +422,41 @@ func TestEngineDeadlineAndCancel(t *testing.T) {
 	c.timers.Wait()
 }
 
+// TestEngineLingersTwoRTTs: once every probe is sent and replies came, the
+// run ends two of the longest RTTs after the last probe, not -W later, and
+// what is still unanswered is counted lost, as iputils does.
+func TestEngineLingersTwoRTTs(t *testing.T) {
+	cfg := &Config{Count: 3, Interval: 5 * time.Millisecond, Timeout: 30 * time.Second, Size: 56}
+	start := time.Now()
+	evs, st := run(t, cfg, newFakeConn(func(s uint16) answer { return answer{id: -1, drop: s == 2} }))
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the run waited %v for a lost probe; -W is 30s, two RTTs are microseconds", d)
+	}
+	if st.Received != 2 || st.TimedOut != 1 || st.Outstanding != 0 {
+		t.Errorf("%+v: want 2 received, 1 lost", st)
+	}
+	if diff := cmp.Diff([]string{"reply 1", "reply 3", "timeout 2"}, sortedCopy(kinds(evs))); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// TestEngineFloodOvertakesLoss: a lost probe overtaken by later replies no
+// longer holds a one-in-flight flood back until its timeout.
+func TestEngineFloodOvertakesLoss(t *testing.T) {
+	cfg := &Config{Count: 300, Flood: true, Timeout: 30 * time.Second, Size: 56}
+	start := time.Now()
+	_, st := run(t, cfg, newFakeConn(func(s uint16) answer { return answer{id: -1, drop: s == 5} }))
+	// At the 10ms floor alone, 295 probes after the loss would take 3s.
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("flood with one loss took %v", d)
+	}
+	if st.Received != 299 || st.TimedOut != 1 {
+		t.Errorf("%+v: want 299 received, 1 lost", st)
+	}
+}
+
 func TestEngineFloodPreload(t *testing.T) {
-	c := newFakeConn(func(uint16) answer { return answer{id: -1, delay: time.Millisecond} })
+	c := newFakeConn(func(uint16) answer { return answer{id: -1, delay: time.Millisecond, inOrder: true} })
 	cfg := &Config{Count: 200, Flood: true, Preload: 4, Timeout: time.Second, Size: 56}
 	evs, st := run(t, cfg, c)
 	if st.Received != 200 || st.Transmitted != 200 {
@@ -413,8 +472,25 @@ func TestEngineFloodPreload(t *testing.T) {
 		}
 		most = max(most, inFlight)
 	}
-	if most < 4 {
-		t.Errorf("at most %d in flight with preload 4", most)
+	if most != 4 {
+		t.Errorf("at most %d in flight with preload 4, want 4", most)
+	}
+	// Preload keeps 4 in flight all along, not just in the first burst:
+	// every run of sends (after replies) refills to 4 until the count is
+	// reached. One send per wake-up, the old bug, left 1 or 2 in flight.
+	inFlight, sent := 0, 0
+	for i, ev := range evs {
+		switch ev.Kind {
+		case EventSent:
+			inFlight++
+			sent++
+			nextIsSend := i+1 < len(evs) && evs[i+1].Kind == EventSent
+			if !nextIsSend && inFlight != 4 && sent < 200 {
+				t.Fatalf("after send %d only %d in flight, want 4", sent, inFlight)
+			}
+		case EventReply:
+			inFlight--
+		}
 	}
 }
 

@@ -36,11 +36,11 @@ func (p *Printer) Header(addr netip.Addr, size int, via string) {
 
 // Event prints one event; it has the signature Engine's callback wants.
 func (p *Printer) Event(ev *Event) {
-	if p.Flood {
-		p.flood(ev)
+	if p.Quiet {
 		return
 	}
-	if p.Quiet {
+	if p.Flood {
+		p.flood(ev)
 		return
 	}
 	switch ev.Kind {
@@ -124,6 +124,13 @@ func (p *Printer) Summary(s *Stats, elapsed time.Duration, preload int) {
 	}
 	if preload > 1 {
 		fmt.Fprintf(p.W, "%spipe %d", sep, preload)
+		sep = ", "
+	}
+	if p.Flood && s.Transmitted > 1 {
+		// iputils: the mean gap between probes and the smoothed RTT.
+		ipg := elapsed.Microseconds() / int64(s.Transmitted-1)
+		ewma := s.ewma8 / 8
+		fmt.Fprintf(p.W, "%sipg/ewma %d.%03d/%d.%03d ms", sep, ipg/1000, ipg%1000, ewma/1000, ewma%1000)
 	}
 	io.WriteString(p.W, "\n")
 }

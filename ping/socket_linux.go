@@ -232,15 +232,19 @@ func (s *socketConn) setOpts(o sendOpts) error {
 // socket's error queue.
 func (s *socketConn) Receive(r *Received) error {
 	for {
-		n, oobn, _, from, err := s.c.Recvmsg(context.Background(), s.rbuf, s.oob, 0)
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, net.ErrClosed) || s.mode != ModeDgram {
+		if s.mode == ModeDgram {
+			// Queued ICMP errors first. A plain recvmsg reports (and
+			// clears) the socket error that announces them; the queue
+			// itself is read without a deadline so none is ever skipped.
+			ok, err := s.errQueue(r)
+			if err != nil || ok {
 				return err
 			}
-			// A pending socket error: the details wait in the error queue.
-			ok, qerr := s.errQueue(r)
-			if qerr != nil || ok {
-				return qerr
+		}
+		n, oobn, _, from, err := s.c.Recvmsg(context.Background(), s.rbuf, s.oob, 0)
+		if err != nil {
+			if s.mode == ModeDgram && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, net.ErrClosed) {
+				continue // the socket error of a queued ICMP error
 			}
 			return err
 		}
@@ -289,12 +293,22 @@ func (s *socketConn) control(oob []byte, r *Received) {
 // errQueue reads one ICMP error from a ping socket's error queue into r as
 // a ClassError packet whose quote is the probe it answers.
 func (s *socketConn) errQueue(r *Received) (bool, error) {
-	n, oobn, _, _, err := s.c.Recvmsg(context.Background(), s.rbuf, s.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+	rc, err := s.c.SyscallConn()
 	if err != nil {
-		if errors.Is(err, unix.EAGAIN) {
-			return false, nil
-		}
 		return false, err
+	}
+	var n, oobn int
+	var rerr error
+	if err := rc.Control(func(fd uintptr) {
+		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), s.rbuf, s.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+	}); err != nil {
+		return false, err
+	}
+	if errors.Is(rerr, unix.EAGAIN) {
+		return false, nil
+	}
+	if rerr != nil {
+		return false, os.NewSyscallError("recvmsg", rerr)
 	}
 	*r = Received{}
 	s.control(s.oob[:oobn], r)

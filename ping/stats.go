@@ -23,6 +23,7 @@ type Stats struct {
 	rttN                int64
 	rttSum, rttSum2     int64
 	rttMinUS, rttMaxUS  int64
+	ewma8               int64 // smoothed RTT in µs, times 8, as iputils keeps it
 	Started, LastChange time.Time
 }
 
@@ -33,6 +34,11 @@ func (s *Stats) addRTT(d time.Duration) {
 	}
 	if us > s.rttMaxUS {
 		s.rttMaxUS = us
+	}
+	if s.ewma8 == 0 {
+		s.ewma8 = us * 8
+	} else {
+		s.ewma8 += us - s.ewma8/8
 	}
 	s.rttN++
 	s.rttSum += us

@@ -264,9 +264,6 @@ func runSend(c *cli.Context) error {
 	if c.Bool("json") {
 		js.Summary(path.Target, &st, elapsed, drops)
 	} else {
-		if cfg.Flood {
-			fmt.Fprintln(w)
-		}
 		pr.Summary(&st, elapsed, cfg.Preload)
 		if drops > 0 {
 			fmt.Fprintf(w, "%d replies dropped by the receive ring\n", drops)

@@ -82,8 +82,8 @@ type target struct {
 	// clock): the RTT plus what the receive path adds, such as a ring's
 	// block timeout. Lingering is measured in it.
 	slowest time.Duration
-	window []probe
-	stats  Stats
+	window  []probe
+	stats   Stats
 }
 
 // Engine runs one probing session over any number of targets.

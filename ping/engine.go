@@ -404,8 +404,14 @@ func (e *Engine) linger(t *target) time.Time {
 	if t.stats.rttN == 0 {
 		return last.deadline
 	}
-	return minTime(last.deadline, last.sent.Add(max(2*t.slowest, time.Millisecond)))
+	return minTime(last.deadline, last.sent.Add(max(2*t.slowest, lingerFloor)))
 }
+
+// lingerFloor bounds the two-RTT wait from below: one early reply says
+// little of how late the next may be handed over (a ring block can retire
+// just after one reply and a whole timeout after the next), and the wait
+// costs only when a probe is lost.
+const lingerFloor = 100 * time.Millisecond
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {

@@ -244,3 +244,42 @@ func TestSendDropsCapabilities(t *testing.T) {
 	for lines.Scan() {
 	}
 }
+
+// TestSendDryRun: --dry-run prints the probe at the mode's depth, decoded
+// and in hex, and sends nothing: the target's kernel sees no echo.
+func TestSendDryRun(t *testing.T) {
+	labtest.RequireRoot(t)
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	for _, tt := range []struct {
+		mode, want string
+	}{
+		{"ethernet", "ethernet, 98 bytes: echo-request mac "},
+		{"ip", "ip, 84 bytes: echo-request ethertype 0x0800 ip4 198.18.0.2>198.18.1.2 ttl 64"},
+		{"raw", "icmp, 64 bytes: echo-request icmp type 8 code 0 sum "},
+	} {
+		out, stderr, code := inHost(t, l, "", bin, "send", "--dry-run", "--mode", tt.mode, "--id", "7", l.Target4.String())
+		if code != 0 || !strings.Contains(out, tt.want) || !strings.Contains(out, "id 7 seq 1 data 56") || !strings.Contains(out, "00000000  ") {
+			t.Errorf("--mode %s: exit %d, stderr %q, output:\n%s", tt.mode, code, stderr, out)
+		}
+	}
+	if n := icmpEchoesIn(t, l.Target); n != 0 {
+		t.Errorf("the target received %d echo requests from a dry run", n)
+	}
+}
+
+// icmpEchoesIn reads how many ICMP echo requests n's kernel received.
+func icmpEchoesIn(t *testing.T, n *lab.Node) int {
+	t.Helper()
+	out, err := n.Command(context.Background(), "nstat", "-az", "IcmpInEchos").Output()
+	if err != nil {
+		t.Fatalf("nstat: %v", err)
+	}
+	var v int
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "IcmpInEchos" {
+			fmt.Sscan(f[1], &v)
+		}
+	}
+	return v
+}

@@ -320,32 +320,25 @@ func (d *Decoder) icmpv4(p *Packet, msg []byte, verifiable bool) {
 	if verifiable {
 		p.ICMPChecksum = verify(0, msg, 2)
 	}
-	e := &p.Error
-	switch p.ICMPType {
-	case icmp4EchoReply, icmp4Echo:
+	if p.ICMPType == icmp4EchoReply || p.ICMPType == icmp4Echo {
 		p.Class = ClassEchoReply
 		if p.ICMPType == icmp4Echo {
 			p.Class = ClassEchoRequest
 		}
 		p.ID, p.Seq, p.Payload = ic.Id, ic.Seq, ic.Payload
 		return
-	case icmp4Unreachable:
-		e.Kind = ErrUnreachable
-		if p.ICMPCode == icmp4FragNeeded {
-			e.MTU = uint32(ic.Seq) // RFC 1191: next-hop MTU in the low 16 bits
-		}
-	case icmp4SourceQuench:
-		e.Kind = ErrSourceQuench
-	case icmp4Redirect:
-		e.Kind = ErrRedirect
-		e.Gateway = netip.AddrFrom4([4]byte(ic.Contents[4:8]))
-	case icmp4TimeExceeded:
-		e.Kind = ErrTimeExceeded
-	case icmp4ParamProblem:
-		e.Kind = ErrParameterProblem
-		e.Pointer = uint32(ic.Id >> 8)
-	default:
+	}
+	e := &p.Error
+	if e.Kind = ErrorKindOf(false, p.ICMPType); e.Kind == 0 {
 		return
+	}
+	switch {
+	case e.Kind == ErrUnreachable && p.ICMPCode == icmp4FragNeeded:
+		e.MTU = uint32(ic.Seq) // RFC 1191: next-hop MTU in the low 16 bits
+	case e.Kind == ErrRedirect:
+		e.Gateway = netip.AddrFrom4([4]byte(ic.Contents[4:8]))
+	case e.Kind == ErrParameterProblem:
+		e.Pointer = uint32(ic.Id >> 8)
 	}
 	p.Class = ClassError
 	e.Type, e.Code = p.ICMPType, p.ICMPCode
@@ -379,15 +372,8 @@ func (d *Decoder) icmpv6(p *Packet, msg []byte, verifiable bool, base uint32) {
 		// gopacket's ICMPv6Echo does not set its payload.
 		p.ID, p.Seq, p.Payload = d.echo6.Identifier, d.echo6.SeqNumber, ic.Payload[4:]
 		return
-	case icmp6Unreachable:
-		e.Kind = ErrUnreachable
-	case icmp6PacketTooBig:
-		e.Kind = ErrPacketTooBig
-	case icmp6TimeExceeded:
-		e.Kind = ErrTimeExceeded
-	case icmp6ParamProblem:
-		e.Kind = ErrParameterProblem
-	default:
+	}
+	if e.Kind = ErrorKindOf(true, p.ICMPType); e.Kind == 0 {
 		return
 	}
 	// gopacket's ICMPv6 leaves the 4-byte MTU/pointer/unused field in the

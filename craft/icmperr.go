@@ -43,6 +43,37 @@ func (k ErrorKind) String() string {
 	return fmt.Sprintf("ErrorKind(%d)", uint8(k))
 }
 
+// ErrorKindOf returns the kind of an ICMP (six false) or ICMPv6 error
+// type, or 0 when the type is not an error pingcraft reports.
+func ErrorKindOf(six bool, typ uint8) ErrorKind {
+	if six {
+		switch typ {
+		case icmp6Unreachable:
+			return ErrUnreachable
+		case icmp6PacketTooBig:
+			return ErrPacketTooBig
+		case icmp6TimeExceeded:
+			return ErrTimeExceeded
+		case icmp6ParamProblem:
+			return ErrParameterProblem
+		}
+		return 0
+	}
+	switch typ {
+	case icmp4Unreachable:
+		return ErrUnreachable
+	case icmp4SourceQuench:
+		return ErrSourceQuench
+	case icmp4Redirect:
+		return ErrRedirect
+	case icmp4TimeExceeded:
+		return ErrTimeExceeded
+	case icmp4ParamProblem:
+		return ErrParameterProblem
+	}
+	return 0
+}
+
 // ICMP type numbers the decoder classifies.
 const (
 	icmp4EchoReply     = 0

@@ -271,23 +271,29 @@ func (s *socketConn) Receive(r *Received) error {
 }
 
 // control reads the kernel timestamp and TTL from a message's ancillary data.
-func (s *socketConn) control(oob []byte, r *Received) {
+// It returns the data of an IP(V6)_RECVERR message, if there is one. The
+// buffer is walked in place: unix.ParseSocketControlMessage would allocate
+// for every packet.
+func (s *socketConn) control(oob []byte, r *Received) (extErr []byte) {
 	r.At, r.Stamp = time.Now(), StampUser
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return
-	}
-	for _, m := range msgs {
-		h := m.Header
+	for len(oob) > 0 {
+		h, data, rest, err := unix.ParseOneSocketControlMessage(oob)
+		if err != nil {
+			return extErr
+		}
+		oob = rest
 		switch {
-		case h.Level == unix.SOL_SOCKET && h.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= 16:
-			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
-			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+		case h.Level == unix.SOL_SOCKET && h.Type == unix.SO_TIMESTAMPNS && len(data) >= 16:
+			sec := int64(binary.NativeEndian.Uint64(data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(data[8:16]))
 			r.At, r.Stamp = time.Unix(sec, nsec), StampKernel
-		case (h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TTL || h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_HOPLIMIT) && len(m.Data) >= 4:
-			r.TTL, r.HasTTL = uint8(binary.NativeEndian.Uint32(m.Data)), true
+		case (h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TTL || h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_HOPLIMIT) && len(data) >= 4:
+			r.TTL, r.HasTTL = uint8(binary.NativeEndian.Uint32(data)), true
+		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_RECVERR || h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_RECVERR:
+			extErr = data
 		}
 	}
+	return extErr
 }
 
 // errQueue reads one ICMP error from a ping socket's error queue into r as
@@ -311,80 +317,40 @@ func (s *socketConn) errQueue(r *Received) (bool, error) {
 		return false, os.NewSyscallError("recvmsg", rerr)
 	}
 	*r = Received{}
-	s.control(s.oob[:oobn], r)
-	msgs, err := unix.ParseSocketControlMessage(s.oob[:oobn])
-	if err != nil {
+	data := s.control(s.oob[:oobn], r)
+	const eeLen = int(unsafe.Sizeof(unix.SockExtendedErr{}))
+	if len(data) < eeLen {
 		return false, nil
 	}
-	for _, m := range msgs {
-		if !(m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_RECVERR ||
-			m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_RECVERR) {
-			continue
-		}
-		const eeLen = int(unsafe.Sizeof(unix.SockExtendedErr{}))
-		if len(m.Data) < eeLen {
-			continue
-		}
-		ee := (*unix.SockExtendedErr)(unsafe.Pointer(&m.Data[0]))
-		if ee.Origin != unix.SO_EE_ORIGIN_ICMP && ee.Origin != unix.SO_EE_ORIGIN_ICMP6 {
-			continue
-		}
-		r.From = offender(m.Data[eeLen:], s.six)
-		pk := &r.Packet
-		*pk = craft.Packet{Class: craft.ClassError}
-		e := &pk.Error
-		e.Six, e.Type, e.Code = s.six, ee.Type, ee.Code
-		e.Kind = errorKind(s.six, ee.Type)
-		if e.Kind == 0 {
-			return false, nil
-		}
-		switch e.Kind {
-		case craft.ErrPacketTooBig:
+	ee := (*unix.SockExtendedErr)(unsafe.Pointer(&data[0]))
+	if ee.Origin != unix.SO_EE_ORIGIN_ICMP && ee.Origin != unix.SO_EE_ORIGIN_ICMP6 {
+		return false, nil
+	}
+	r.From = offender(data[eeLen:], s.six)
+	pk := &r.Packet
+	*pk = craft.Packet{Class: craft.ClassError}
+	e := &pk.Error
+	e.Six, e.Type, e.Code = s.six, ee.Type, ee.Code
+	e.Kind = craft.ErrorKindOf(s.six, ee.Type)
+	if e.Kind == 0 {
+		return false, nil
+	}
+	switch e.Kind {
+	case craft.ErrPacketTooBig:
+		e.MTU = ee.Info
+	case craft.ErrUnreachable:
+		if !s.six && ee.Code == 4 {
 			e.MTU = ee.Info
-		case craft.ErrUnreachable:
-			if !s.six && ee.Code == 4 {
-				e.MTU = ee.Info
-			}
-		case craft.ErrParameterProblem:
-			e.Pointer = ee.Info
 		}
-		// The data is the probe as sent; its id is the kernel's.
-		if n >= 8 {
-			e.Quote = craft.Quote{Present: true, Src: s.path.Source, Dst: s.path.Target, Echo: true,
-				ID: binary.BigEndian.Uint16(s.rbuf[4:6]), Seq: binary.BigEndian.Uint16(s.rbuf[6:8])}
-		}
-		return true, nil
+	case craft.ErrParameterProblem:
+		e.Pointer = ee.Info
 	}
-	return false, nil
-}
-
-func errorKind(six bool, typ uint8) craft.ErrorKind {
-	if six {
-		switch typ {
-		case 1:
-			return craft.ErrUnreachable
-		case 2:
-			return craft.ErrPacketTooBig
-		case 3:
-			return craft.ErrTimeExceeded
-		case 4:
-			return craft.ErrParameterProblem
-		}
-		return 0
+	// The data is the probe as sent; its id is the kernel's.
+	if n >= 8 {
+		e.Quote = craft.Quote{Present: true, Src: s.path.Source, Dst: s.path.Target, Echo: true,
+			ID: binary.BigEndian.Uint16(s.rbuf[4:6]), Seq: binary.BigEndian.Uint16(s.rbuf[6:8])}
 	}
-	switch typ {
-	case 3:
-		return craft.ErrUnreachable
-	case 4:
-		return craft.ErrSourceQuench
-	case 5:
-		return craft.ErrRedirect
-	case 11:
-		return craft.ErrTimeExceeded
-	case 12:
-		return craft.ErrParameterProblem
-	}
-	return 0
+	return true, nil
 }
 
 // offender parses the sockaddr that follows a sock_extended_err.

@@ -99,8 +99,9 @@ type Engine struct {
 	queue   []queued // pending probes in send order: their deadlines ascend
 	wake    chan struct{}
 	start   time.Time
-	data    []byte // echo data of the probe being sent; only schedule sends
-	sendErr bool   // the last round had a send error: wait an interval
+	data    []byte     // echo data of the probe being sent; only schedule sends
+	echo    craft.Echo // the probe being sent, reused: Conn.Send takes a pointer
+	sendErr bool       // the last round had a send error: wait an interval
 }
 
 type queued struct {
@@ -201,9 +202,6 @@ func (e *Engine) Stats(i int) Stats {
 func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.start = e.now()
-	for _, t := range e.targets {
-		t.stats.Started = e.start
-	}
 	e.mu.Unlock()
 
 	rctx, stopReceivers := context.WithCancel(ctx)
@@ -464,13 +462,12 @@ func (e *Engine) send(t *target, now time.Time) {
 	*p = probe{n: n, sent: now, payload: now, deadline: now.Add(c.Timeout), state: pending}
 	e.data = e.payload.Append(e.data[:0], now)
 	data := e.data
-	echo := craft.Echo{
+	e.echo = craft.Echo{
 		ID: t.id, Seq: seq, TTL: c.TTL, TOS: c.TOS, DontFragment: c.DontFragment,
 		IPID: seq, Payload: data, Faults: c.Faults,
 		Src: t.Path.Source, Dst: t.Path.Target, SrcMAC: t.Path.SourceMAC, DstMAC: t.Path.NextHopMAC,
 	}
-	sent, err := t.Conn.Send(&echo)
-	t.stats.LastChange = now
+	sent, err := t.Conn.Send(&e.echo)
 	if err != nil {
 		// Never on the wire: a send error, not loss. The seq is spent so
 		// that -c counts attempts and a dead path cannot loop forever.
@@ -631,7 +628,6 @@ func (e *Engine) reply(t *target, p *probe, r *Received) {
 		t.stats.Late++
 		ev.Kind = EventLate
 	}
-	t.stats.LastChange = r.At
 	e.onEvent(&ev)
 }
 

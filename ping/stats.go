@@ -20,11 +20,10 @@ type Stats struct {
 	Errors      int // ICMP errors received
 	SendErrors  int
 	// RTTs of replies and duplicates, as iputils sums them (microseconds).
-	rttN                int64
-	rttSum, rttSum2     int64
-	rttMinUS, rttMaxUS  int64
-	ewma8               int64 // smoothed RTT in µs, times 8, as iputils keeps it
-	Started, LastChange time.Time
+	rttN               int64
+	rttSum, rttSum2    int64
+	rttMinUS, rttMaxUS int64
+	ewma8              int64 // smoothed RTT in µs, times 8, as iputils keeps it
 }
 
 func (s *Stats) addRTT(d time.Duration) {

@@ -36,6 +36,13 @@ type Config struct {
 	// SOCK_DGRAM ring, as libpcap's cooked mode), for links without
 	// Ethernet framing (tun, NOARP, IP tunnels).
 	Link layers.LinkType
+	// PerFrame asks for a TPACKET_V2 ring, whose reader wakes for every
+	// frame, instead of TPACKET_V3's blocks, which reach the reader only
+	// when full or BlockTimeout after their first frame. It is for readers
+	// that wait on one packet at a time, such as a one-in-flight flood:
+	// each frame then takes a fixed slot sized for Snaplen, so keep
+	// Snaplen small. BlockTimeout does not apply.
+	PerFrame bool
 }
 
 // Defaults for the zero fields of Config.
@@ -54,6 +61,17 @@ const MaxSnaplen = 262144
 // length into a block, so it only has to divide the block size, which every
 // Linux page size (4, 16 or 64 KiB) guarantees.
 const frameSize = 4096
+
+// frameSlot is the size of a TPACKET_V2 frame slot holding snaplen bytes
+// after the frame header, the sockaddr_ll and the alignment the kernel adds
+// (under 128 bytes): a power of two, so that it divides a block.
+func frameSlot(snaplen int) int {
+	n := 256
+	for n < snaplen+128 {
+		n <<= 1
+	}
+	return n
+}
 
 // Stats are a ring's counters since its filter was attached.
 type Stats struct {
@@ -104,6 +122,8 @@ func (cfg *Config) withDefaults(pageSize int) (Config, error) {
 	case c.BlockTimeout < time.Millisecond:
 		// The kernel takes whole milliseconds; 0 would make it pick its own.
 		return Config{}, fmt.Errorf("capture: block timeout %v: use 1ms or more", c.BlockTimeout)
+	case c.PerFrame && c.BlockSize%frameSlot(c.Snaplen) != 0:
+		return Config{}, fmt.Errorf("capture: block size %d holds no whole %d-byte frame slot for snaplen %d: use a multiple of %d", c.BlockSize, frameSlot(c.Snaplen), c.Snaplen, frameSlot(c.Snaplen))
 	case c.PollTimeout < time.Millisecond:
 		// poll(2) takes whole milliseconds; 0 would spin, negative never return.
 		return Config{}, fmt.Errorf("capture: poll timeout %v: use 1ms or more", c.PollTimeout)

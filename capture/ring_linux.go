@@ -23,13 +23,16 @@ import (
 // passes without a frame: check deadlines or the context, then read again.
 var ErrTimeout = afpacket.ErrTimeout
 
-// Ring is a TPACKET_V3 receive ring on one interface. ReadPacket must not be
+// Ring is a TPACKET_V3 receive ring on one interface, or TPACKET_V2 with
+// Config.PerFrame. ReadPacket must not be
 // called concurrently with itself; Stats and Close may be called from any
 // goroutine at any time.
 type Ring struct {
 	tp    *afpacket.TPacket
 	iface string
 	link  layers.LinkType
+	// perFrame: a TPACKET_V2 ring (Config.PerFrame).
+	perFrame bool
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -82,11 +85,15 @@ func OpenRing(cfg *Config) (*Ring, error) {
 	if c.Link == layers.LinkTypeRaw {
 		socktype = afpacket.SocketDgram
 	}
+	version, frame, name := afpacket.TPacketVersion3, frameSize, "TPACKET_V3"
+	if c.PerFrame {
+		version, frame, name = afpacket.TPacketVersion2, frameSlot(c.Snaplen), "TPACKET_V2"
+	}
 	tp, err := afpacket.NewTPacket(
 		afpacket.OptInterface(c.Interface),
 		afpacket.OptSocketType(socktype),
-		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
-		afpacket.OptFrameSize(frameSize),
+		afpacket.OptTPacketVersion(version),
+		afpacket.OptFrameSize(frame),
 		afpacket.OptBlockSize(c.BlockSize),
 		afpacket.OptNumBlocks(c.NumBlocks),
 		afpacket.OptBlockTimeout(c.BlockTimeout),
@@ -95,10 +102,11 @@ func OpenRing(cfg *Config) (*Ring, error) {
 	if err != nil {
 		// socket(2) failing for want of CAP_NET_RAW arrives as a bare
 		// errno, which errors.Is matches against os.ErrPermission.
-		return nil, fmt.Errorf("capture: open TPACKET_V3 ring on %s: %w", c.Interface, err)
+		return nil, fmt.Errorf("capture: open %s ring on %s: %w", name, c.Interface, err)
 	}
 	r := &Ring{
 		tp:         tp,
+		perFrame:   c.PerFrame,
 		iface:      c.Interface,
 		link:       c.Link,
 		early:      vm,
@@ -204,11 +212,14 @@ func (r *Ring) Stats() (Stats, error) {
 // PACKET_STATISTICS resets the kernel's counters; afpacket accumulates them
 // in 32 bits) and returns the totals. r.mu must be held.
 func (r *Ring) readStats() (Stats, error) {
-	_, v3, err := r.tp.SocketStats()
+	v2, v3, err := r.tp.SocketStats()
 	if err != nil {
 		return r.stats, fmt.Errorf("capture: statistics of %s: %w", r.iface, os.NewSyscallError("getsockopt", err))
 	}
 	p, d, f := uint32(v3.Packets()), uint32(v3.Drops()), uint32(v3.QueueFreezes())
+	if r.perFrame {
+		p, d, f = uint32(v2.Packets()), uint32(v2.Drops()), 0
+	}
 	r.stats.Packets += uint64(p - r.lastPackets)
 	r.stats.Drops += uint64(d - r.lastDrops)
 	r.stats.QueueFreezes += uint64(f - r.lastFreezes)

@@ -127,6 +127,27 @@ func (e *Echo) validate(d Depth) error {
 // The bytes are buf.Bytes() until buf is cleared or reused. Ethernet frames
 // shorter than 60 bytes are zero-padded, as on the wire.
 func (e *Echo) Serialize(buf gopacket.SerializeBuffer, d Depth) error {
+	var b Builder
+	return b.Serialize(e, buf, d)
+}
+
+// Builder serializes echoes into reused layers, so that building one probe
+// after another allocates nothing. Its zero value is ready; it must not be
+// used by two goroutines at once.
+type Builder struct {
+	eth      layers.Ethernet
+	ip4      layers.IPv4
+	ip6      layers.IPv6
+	icmp4    layers.ICMPv4
+	icmp6    layers.ICMPv6
+	echo6    layers.ICMPv6Echo
+	payload  gopacket.Payload
+	src, dst [16]byte
+	ls       [5]gopacket.SerializableLayer
+}
+
+// Serialize writes e at depth d into buf, as Echo.Serialize does.
+func (b *Builder) Serialize(e *Echo, buf gopacket.SerializeBuffer, d Depth) error {
 	if err := e.validate(d); err != nil {
 		return err
 	}
@@ -135,32 +156,41 @@ func (e *Echo) Serialize(buf gopacket.SerializeBuffer, d Depth) error {
 		ttl = DefaultTTL
 	}
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	var ls [5]gopacket.SerializableLayer
-	l := ls[:0]
+	l := b.ls[:0]
 	src, dst := e.Src.Unmap(), e.Dst.Unmap()
+	b.src, b.dst = src.As16(), dst.As16()
+	// Addresses as slices of the builder's own arrays, not fresh ones.
+	srcIP, dstIP := b.src[:], b.dst[:]
+	if !e.Is6() {
+		srcIP, dstIP = b.src[12:], b.dst[12:]
+	}
+	if !src.IsValid() {
+		srcIP = nil
+	}
 
 	if e.Is6() {
 		if d == DepthEthernet {
-			l = append(l, &layers.Ethernet{SrcMAC: e.SrcMAC, DstMAC: e.DstMAC, EthernetType: layers.EthernetTypeIPv6})
+			b.eth = layers.Ethernet{SrcMAC: e.SrcMAC, DstMAC: e.DstMAC, EthernetType: layers.EthernetTypeIPv6}
+			l = append(l, &b.eth)
 		}
-		ip := &layers.IPv6{
+		b.ip6 = layers.IPv6{
 			Version:      6,
 			TrafficClass: e.TOS,
 			NextHeader:   layers.IPProtocolICMPv6,
 			HopLimit:     ttl,
-			SrcIP:        src.AsSlice(),
-			DstIP:        dst.AsSlice(),
+			SrcIP:        srcIP,
+			DstIP:        dstIP,
 		}
 		if d != DepthICMP {
-			l = append(l, ip)
+			l = append(l, &b.ip6)
 		}
 		typ := uint8(layers.ICMPv6TypeEchoRequest)
 		if e.Reply {
 			typ = layers.ICMPv6TypeEchoReply
 		}
-		icmp := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(typ, 0)}
+		b.icmp6 = layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(typ, 0)}
 		if src.IsValid() {
-			if err := icmp.SetNetworkLayerForChecksum(ip); err != nil {
+			if err := b.icmp6.SetNetworkLayerForChecksum(&b.ip6); err != nil {
 				return fmt.Errorf("craft: echo: %w", err)
 			}
 		} else {
@@ -168,35 +198,41 @@ func (e *Echo) Serialize(buf gopacket.SerializeBuffer, d Depth) error {
 			// fills the checksum of raw ICMPv6 and ping sockets.
 			opts.ComputeChecksums = false
 		}
-		l = append(l, icmp, &layers.ICMPv6Echo{Identifier: e.ID, SeqNumber: e.Seq})
+		b.echo6 = layers.ICMPv6Echo{Identifier: e.ID, SeqNumber: e.Seq}
+		l = append(l, &b.icmp6, &b.echo6)
 	} else {
 		if d == DepthEthernet {
-			l = append(l, &layers.Ethernet{SrcMAC: e.SrcMAC, DstMAC: e.DstMAC, EthernetType: layers.EthernetTypeIPv4})
+			b.eth = layers.Ethernet{SrcMAC: e.SrcMAC, DstMAC: e.DstMAC, EthernetType: layers.EthernetTypeIPv4}
+			l = append(l, &b.eth)
 		}
 		if d != DepthICMP {
-			ip := &layers.IPv4{
+			b.ip4 = layers.IPv4{
 				Version:  4,
 				IHL:      5,
 				TOS:      e.TOS,
 				Id:       e.IPID,
 				TTL:      ttl,
 				Protocol: layers.IPProtocolICMPv4,
-				SrcIP:    src.AsSlice(),
-				DstIP:    dst.AsSlice(),
+				SrcIP:    srcIP,
+				DstIP:    dstIP,
 			}
 			if e.DontFragment {
-				ip.Flags = layers.IPv4DontFragment
+				b.ip4.Flags = layers.IPv4DontFragment
 			}
-			l = append(l, ip)
+			l = append(l, &b.ip4)
 		}
 		typ := uint8(layers.ICMPv4TypeEchoRequest)
 		if e.Reply {
 			typ = layers.ICMPv4TypeEchoReply
 		}
-		l = append(l, &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 0), Id: e.ID, Seq: e.Seq})
+		b.icmp4 = layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 0), Id: e.ID, Seq: e.Seq}
+		l = append(l, &b.icmp4)
 	}
-	l = append(l, gopacket.Payload(e.Payload))
-	if err := gopacket.SerializeLayers(buf, opts, l...); err != nil {
+	b.payload = e.Payload
+	l = append(l, &b.payload)
+	err := gopacket.SerializeLayers(buf, opts, l...)
+	b.payload = nil // not the builder's to keep
+	if err != nil {
 		return fmt.Errorf("craft: echo: %w", err)
 	}
 	if e.Faults != 0 {

@@ -97,9 +97,11 @@ type Engine struct {
 	targets []*target
 	byAddr  map[netip.Addr]*target
 	queue   []queued // pending probes in send order: their deadlines ascend
+	qbuf    []queued // queue's backing array, whose front queue moves past
 	wake    chan struct{}
 	start   time.Time
 	data    []byte     // echo data of the probe being sent; only schedule sends
+	ev      Event      // the event being reported; onEvent must not keep &ev
 	echo    craft.Echo // the probe being sent, reused: Conn.Send takes a pointer
 	sendErr bool       // the last round had a send error: wait an interval
 }
@@ -111,7 +113,8 @@ type queued struct {
 
 // New prepares a run. onEvent is called for every event, from the engine's
 // goroutines with its lock held: it must be quick and must not call back
-// into the engine.
+// into the engine. The *Event is reused once onEvent returns; the Event
+// itself may be copied and kept.
 func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 	c := Config{}
 	if cfg != nil {
@@ -204,15 +207,25 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.start = e.now()
 	e.mu.Unlock()
 
+	seen := map[Conn]bool{}
+	for _, t := range e.targets {
+		seen[t.Conn] = true
+	}
+	if e.cfg.Flood && len(seen) == 1 {
+		// As ping -f does, one goroutine sends and receives: the reply is
+		// usually queued by the time the send returns, and handing it
+		// from a receiving goroutine would cost more than the round trip.
+		err := e.schedule(ctx, e.targets[0].Conn)
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil
+		}
+		return err
+	}
+
 	rctx, stopReceivers := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	seen := map[Conn]bool{}
 	errs := make(chan error, len(e.targets))
-	for _, t := range e.targets {
-		if seen[t.Conn] {
-			continue
-		}
-		seen[t.Conn] = true
+	for c := range seen {
 		wg.Add(1)
 		go func(c Conn) {
 			defer wg.Done()
@@ -220,9 +233,9 @@ func (e *Engine) Run(ctx context.Context) error {
 				errs <- err
 				stopReceivers()
 			}
-		}(t.Conn)
+		}(c)
 	}
-	err := e.schedule(rctx)
+	err := e.schedule(rctx, nil)
 	stopReceivers()
 	for c := range seen {
 		c.SetReceiveDeadline(time.Now()) // unblock a pending Receive now
@@ -265,8 +278,39 @@ func (e *Engine) receive(ctx context.Context, c Conn) error {
 	return nil
 }
 
-// schedule sends probes and expires them until the run is over.
-func (e *Engine) schedule(ctx context.Context) error {
+// receiveFor waits up to d from now for one packet from c and handles it.
+// Its wait is bounded by receivePoll so that cancellation is seen promptly.
+// *set is the deadline c has, kept while it still lies ahead and no later
+// than wanted: a poller deadline costs a timer update, a flood would pay it
+// every round trip, and waking early only costs one more loop.
+func (e *Engine) receiveFor(ctx context.Context, c Conn, r *Received, now time.Time, d time.Duration, set *time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d <= 0 {
+		return nil
+	}
+	want := now.Add(min(d, receivePoll))
+	if !set.After(now) || set.After(want) {
+		if err := c.SetReceiveDeadline(want); err != nil {
+			return fmt.Errorf("ping: receive: %w", err)
+		}
+		*set = want
+	}
+	err := c.Receive(r)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil
+	case err != nil:
+		return fmt.Errorf("ping: receive: %w", err)
+	}
+	e.handle(r)
+	return nil
+}
+
+// schedule sends probes and expires them until the run is over. With rc
+// set, it also receives from rc while it waits, and nothing else may.
+func (e *Engine) schedule(ctx context.Context, rc Conn) error {
 	c := &e.cfg
 	var deadline time.Time
 	if c.Deadline > 0 {
@@ -276,6 +320,8 @@ func (e *Engine) schedule(ctx context.Context) error {
 	burst := max(c.Preload-1, 0) // -l N sends N at once, the first included
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var r Received
+	var rdl time.Time // rc's receive deadline
 	for {
 		now := e.now()
 		e.mu.Lock()
@@ -314,6 +360,12 @@ func (e *Engine) schedule(ctx context.Context) error {
 		e.mu.Unlock()
 		if done {
 			return nil
+		}
+		if rc != nil {
+			if err := e.receiveFor(ctx, rc, &r, now, wait, &rdl); err != nil {
+				return err
+			}
+			continue
 		}
 		timer.Reset(wait)
 		select {
@@ -474,7 +526,7 @@ func (e *Engine) send(t *target, now time.Time) {
 		p.n = 0
 		e.sendErr = true
 		t.stats.SendErrors++
-		e.onEvent(&Event{Kind: EventSendError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, Err: err})
+		e.emit(Event{Kind: EventSendError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, Err: err})
 		return
 	}
 	if !sent.IsZero() {
@@ -482,11 +534,25 @@ func (e *Engine) send(t *target, now time.Time) {
 	}
 	t.stats.Transmitted++
 	t.stats.Outstanding++
-	e.queue = append(e.queue, queued{t, n})
-	e.onEvent(&Event{Kind: EventSent, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: p.sent, Bytes: icmpHeader + len(data)})
+	e.enqueue(queued{t, n})
+	e.emit(Event{Kind: EventSent, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: p.sent, Bytes: icmpHeader + len(data)})
 }
 
 const icmpHeader = 8
+
+// enqueue appends q to the queue, moving the queue back to the front of
+// its array when it reaches the end, so that a steady flood allocates none.
+func (e *Engine) enqueue(q queued) {
+	if len(e.queue) == cap(e.queue) {
+		if len(e.queue) < cap(e.qbuf)/2 {
+			e.queue = e.qbuf[:copy(e.qbuf[:cap(e.qbuf)], e.queue)]
+		} else {
+			e.qbuf = append(make([]queued, 0, 2*cap(e.qbuf)+16), e.queue...)
+			e.queue = e.qbuf
+		}
+	}
+	e.queue = append(e.queue, q)
+}
 
 // expire times out pending probes whose deadline passed. e.mu is held.
 func (e *Engine) expire(now time.Time) {
@@ -509,7 +575,7 @@ func (e *Engine) timeout(t *target, p *probe) {
 	p.state = timedOut
 	t.stats.Outstanding--
 	t.stats.TimedOut++
-	e.onEvent(&Event{Kind: EventTimeout, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: uint16(p.n), At: p.deadline})
+	e.emit(Event{Kind: EventTimeout, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: uint16(p.n), At: p.deadline})
 }
 
 // ours reports whether echo data carries this run's cookie (or is too
@@ -587,13 +653,14 @@ func (e *Engine) handle(r *Received) {
 		}
 		ev := Event{Kind: EventICMPError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: q.Seq, At: r.At,
 			From: r.From, Error: pk.Error, TTL: r.TTL, HasTTL: r.HasTTL}
-		e.onEvent(&ev)
+		e.emit(ev)
 	}
 }
 
 func (e *Engine) reply(t *target, p *probe, r *Received) {
 	pk := &r.Packet
-	rtt, stamp := e.rtt(p, r)
+	now := e.now()
+	rtt, stamp := e.rtt(p, r, now)
 	ev := Event{Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: pk.Seq, At: r.At, RTT: rtt, Stamp: stamp,
 		TTL: r.TTL, HasTTL: r.HasTTL, Bytes: r.Bytes, From: r.From}
 	if bad := e.payload.Check(pk.Payload, p.payload); bad >= 0 {
@@ -607,14 +674,14 @@ func (e *Engine) reply(t *target, p *probe, r *Received) {
 			ev.Got = pk.Payload[bad]
 		}
 		t.stats.Corrupted++
-		e.onEvent(&ev)
+		e.emit(ev)
 		return
 	}
 	switch p.state {
 	case pending:
 		p.state = replied
 		t.newest = max(t.newest, p.n)
-		t.slowest = max(t.slowest, e.now().Sub(p.sent))
+		t.slowest = max(t.slowest, now.Sub(p.sent))
 		t.stats.Outstanding--
 		t.stats.Received++
 		t.stats.addRTT(rtt)
@@ -628,7 +695,14 @@ func (e *Engine) reply(t *target, p *probe, r *Received) {
 		t.stats.Late++
 		ev.Kind = EventLate
 	}
-	e.onEvent(&ev)
+	e.emit(ev)
+}
+
+// emit reports ev through the engine's one Event, so that a flood
+// allocates nothing per event. e.mu is held.
+func (e *Engine) emit(ev Event) {
+	e.ev = ev
+	e.onEvent(&e.ev)
 }
 
 // poke wakes the scheduler after a probe ended: the run may be over, or a
@@ -642,8 +716,8 @@ func (e *Engine) poke() {
 
 // rtt picks the best pair of stamps and guards against clock steps: wall
 // clocks may jump, the monotonic reading in p.sent does not.
-func (e *Engine) rtt(p *probe, r *Received) (time.Duration, StampSource) {
-	mono := e.now().Sub(p.sent) // monotonic: an upper bound for the RTT
+func (e *Engine) rtt(p *probe, r *Received, now time.Time) (time.Duration, StampSource) {
+	mono := now.Sub(p.sent) // monotonic: an upper bound for the RTT
 	var d time.Duration
 	stamp := StampUser
 	switch {

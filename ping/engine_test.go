@@ -365,17 +365,17 @@ func TestEngineClockStep(t *testing.T) {
 	sent := time.Now()
 	p := &probe{sent: sent}
 	r := &Received{At: sent.Add(-time.Hour), Stamp: StampKernel}
-	d, stamp := e.rtt(p, r)
+	d, stamp := e.rtt(p, r, e.now())
 	if d < 0 || stamp != StampUser {
 		t.Errorf("rtt %v from %v after a clock step back", d, stamp)
 	}
 	r.At = sent.Add(time.Hour) // stepped forward
-	if d, _ := e.rtt(p, r); d > time.Minute {
+	if d, _ := e.rtt(p, r, e.now()); d > time.Minute {
 		t.Errorf("rtt %v after a clock step forward", d)
 	}
 	p.kernel = sent
 	r.At = sent.Add(time.Microsecond)
-	if d, stamp := e.rtt(p, r); d != time.Microsecond || stamp != StampKernel {
+	if d, stamp := e.rtt(p, r, e.now()); d != time.Microsecond || stamp != StampKernel {
 		t.Errorf("kernel stamps: rtt %v from %v, want 1µs from kernel", d, stamp)
 	}
 }

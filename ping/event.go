@@ -39,8 +39,8 @@ func (k EventKind) String() string {
 	return fmt.Sprintf("EventKind(%d)", uint8(k))
 }
 
-// Event is one outcome of one probe. The engine reuses nothing in it: an
-// Event may be kept.
+// Event is one outcome of one probe. It references nothing the engine
+// reuses, so a copy may be kept (the pointer onEvent gets may not).
 type Event struct {
 	Kind   EventKind
 	Target int        // index into the engine's targets

@@ -26,10 +26,26 @@ func AutoMode(p *resolve.Path) Mode {
 // ErrNoPrivilege is wrapped by Open's error when no transport is allowed.
 var ErrNoPrivilege = errors.New("no transport allowed")
 
+// OpenConfig is what Open needs beyond the path and the mode.
+type OpenConfig struct {
+	// ID is the ICMP id of the probes; a ping socket takes the kernel's.
+	ID uint16
+	// OneByOne says replies are awaited one at a time, as in a flood with
+	// few probes in flight: the ring transports then read a per-frame
+	// TPACKET_V2 ring sized for Size, since a TPACKET_V3 block reaches
+	// the reader only when full or when its timeout retires it.
+	OneByOne bool
+	// Size is the echo data size, for sizing a per-frame ring.
+	Size int
+}
+
 // Open opens mode's transport for path. ModeAuto takes AutoMode and falls
 // back to ModeDgram when raw sockets are not allowed; it returns the mode
 // it opened.
-func Open(p *resolve.Path, mode Mode, id uint16) (Conn, Mode, error) {
+func Open(p *resolve.Path, mode Mode, oc *OpenConfig) (Conn, Mode, error) {
+	if oc == nil {
+		oc = &OpenConfig{}
+	}
 	want := mode
 	if mode == ModeAuto {
 		want = AutoMode(p)
@@ -37,7 +53,7 @@ func Open(p *resolve.Path, mode Mode, id uint16) (Conn, Mode, error) {
 	if err := fits(p, want); err != nil {
 		return nil, 0, err
 	}
-	c, err := open(p, want, id)
+	c, err := open(p, want, oc)
 	switch {
 	case err == nil:
 		return c, want, nil
@@ -49,7 +65,7 @@ func Open(p *resolve.Path, mode Mode, id uint16) (Conn, Mode, error) {
 		}
 		return nil, 0, &privilegeError{fmt.Sprintf("ping: --mode %s needs CAP_NET_RAW: run as root, 'setcap cap_net_raw+ep' the binary, or use --mode dgram", want)}
 	}
-	c, err = open(p, ModeDgram, id)
+	c, err = open(p, ModeDgram, oc)
 	if errors.Is(err, os.ErrPermission) {
 		return nil, 0, noPrivilege()
 	}
@@ -70,12 +86,16 @@ func fits(p *resolve.Path, m Mode) error {
 	return nil
 }
 
-func open(p *resolve.Path, m Mode, id uint16) (Conn, error) {
+func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 	switch m {
 	case ModeEthernet, ModeIP:
-		return openRingConn(p, m, id)
+		snaplen := 0
+		if oc.OneByOne {
+			snaplen = oneByOneSnaplen(oc.Size)
+		}
+		return openRingConn(p, m, oc.ID, snaplen)
 	case ModeRaw, ModeDgram:
-		return openSocketConn(p, m, id)
+		return openSocketConn(p, m, oc.ID)
 	}
 	return nil, fmt.Errorf("ping: mode %v cannot be opened", m)
 }

@@ -1,6 +1,7 @@
 package ping
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -43,13 +44,14 @@ type ringConn struct {
 
 	// Send side; Send is not called concurrently with itself.
 	tx   *packet.Conn
-	to   *packet.Addr
+	send *sender // through tx's raw conn
 	path struct {
 		src, dst       netip.Addr
 		srcMAC, dstMAC net.HardwareAddr
 	}
-	echo craft.Echo
-	buf  gopacket.SerializeBuffer
+	echo  craft.Echo
+	build craft.Builder
+	buf   gopacket.SerializeBuffer
 
 	// Receive side.
 	ring  *capture.Ring
@@ -71,10 +73,18 @@ const ringNoDeadline = math.MaxInt64
 
 var _ Conn = (*ringConn)(nil)
 
+// oneByOneSnaplen is what a per-frame ring keeps of each frame: a reply to
+// a probe of size bytes, or an ICMP error quoting as much as IPv6 allows,
+// behind an Ethernet header and two VLAN tags.
+func oneByOneSnaplen(size int) int {
+	return max(size+8+40, 1280) + 14 + 8
+}
+
 // openRingConn opens the transport for ModeEthernet or ModeIP on path's
 // interface, for path's family. Its ring sees only ICMP for id and ICMP
-// errors (see ringFilter).
-func openRingConn(path *resolve.Path, mode Mode, id uint16) (*ringConn, error) {
+// errors (see ringFilter). A non-zero snaplen asks for a per-frame
+// (TPACKET_V2) ring keeping that much of each frame.
+func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen int) (*ringConn, error) {
 	if mode != ModeEthernet && mode != ModeIP {
 		return nil, fmt.Errorf("ping: %v is not a ring transport", mode)
 	}
@@ -90,6 +100,9 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16) (*ringConn, error) {
 		NumBlocks:   ringBlocks,
 		PollTimeout: ringPoll,
 		Filter:      ringFilter(six, id),
+	}
+	if snaplen > 0 {
+		cfg.PerFrame, cfg.Snaplen = true, snaplen
 	}
 	dec := craft.LinkEthernet
 	l3 := 14
@@ -127,10 +140,15 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16) (*ringConn, error) {
 		ring.Close()
 		return nil, fmt.Errorf("ping: %s mode on %s: %w", mode, path.Interface, err)
 	}
-	// packet.Conn refuses a nil address; links without one take an empty one.
-	to := &packet.Addr{HardwareAddr: net.HardwareAddr{}}
-	if len(path.NextHopMAC) > 0 {
-		to.HardwareAddr = path.NextHopMAC
+	// What packet.Conn.WriteTo would send to (packet(7): family, address,
+	// its length, ifindex and protocol), for sends through its raw conn.
+	to := &unix.SockaddrLinklayer{Ifindex: path.Index, Protocol: htons(uint16(proto)), Halen: uint8(len(path.NextHopMAC))}
+	copy(to.Addr[:], path.NextHopMAC)
+	rc, err := tx.SyscallConn()
+	if err != nil {
+		ring.Close()
+		tx.Close()
+		return nil, fmt.Errorf("ping: %s mode on %s: %w", mode, path.Interface, err)
 	}
 
 	c := &ringConn{
@@ -138,7 +156,7 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16) (*ringConn, error) {
 		iface:      path.Interface,
 		id:         id,
 		tx:         tx,
-		to:         to,
+		send:       newSender("packet", rc, to),
 		buf:        gopacket.NewSerializeBuffer(),
 		ring:       ring,
 		dec:        d,
@@ -196,14 +214,15 @@ func (c *ringConn) Send(e *craft.Echo) (time.Time, error) {
 	if c.echo.DstMAC == nil {
 		c.echo.DstMAC = c.path.dstMAC
 	}
-	if err := c.echo.Serialize(c.buf, c.mode.Depth()); err != nil {
+	if err := c.build.Serialize(&c.echo, c.buf, c.mode.Depth()); err != nil {
 		return time.Time{}, fmt.Errorf("ping: %w", err)
 	}
 	c.echo.Payload = nil // not ours to keep
 	at := time.Now()
-	if _, err := c.tx.WriteTo(c.buf.Bytes(), c.to); err != nil {
-		// A *net.OpError around an *os.SyscallError: errors.Is finds
-		// ENOBUFS, EPERM (os.ErrPermission) and the like.
+	if err := c.send.send(c.buf.Bytes()); err != nil {
+		if c.closed.Load() {
+			err = net.ErrClosed
+		}
 		return at, fmt.Errorf("ping: send to %s on %s: %w", c.echo.Dst, c.iface, err)
 	}
 	return at, nil
@@ -267,6 +286,13 @@ func (c *ringConn) accept(r *Received, at time.Time) bool {
 	}
 	r.Bytes = ringICMPLen(c.frame[min(l3, len(c.frame)):], p)
 	return true
+}
+
+// htons is v in network byte order, as the kernel reads sll_protocol.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
 }
 
 // ringICMPLen is the ICMP message length the IP header gives (what iputils

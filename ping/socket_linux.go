@@ -1,7 +1,6 @@
 package ping
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -31,12 +32,27 @@ type socketConn struct {
 	to   unix.Sockaddr
 	id   uint16 // the kernel's, for ping sockets
 
-	smu  sync.Mutex // Send
-	sbuf gopacket.SerializeBuffer
-	opts sendOpts // what the socket was last set to
+	smu   sync.Mutex // Send
+	sbuf  gopacket.SerializeBuffer
+	build craft.Builder
+	opts  sendOpts // what the socket was last set to
 
 	rbuf, oob []byte
 	dec       *craft.Decoder
+
+	// The hot path goes through the raw conn with closures made once:
+	// socket.Conn's Sendto and Recvmsg start a goroutine per call to watch
+	// their context, which costs more than a round trip on a veth.
+	rc     syscall.RawConn
+	tx     *sender
+	recvFn func(fd uintptr) bool
+	rn     int
+	roobn  int
+	rfrom  unix.RawSockaddrInet6 // large enough for either family
+	rmsg   unix.Msghdr
+	riov   unix.Iovec
+	rerr   error // recvFn's; Receive is not called concurrently with itself
+	closed atomic.Bool
 }
 
 type sendOpts struct {
@@ -71,7 +87,32 @@ func openSocketConn(path *resolve.Path, mode Mode, id uint16) (*socketConn, erro
 		c.Close()
 		return nil, fmt.Errorf("ping: %s socket on %s: %w", mode, path.Interface, err)
 	}
+	if s.rc, err = c.SyscallConn(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ping: %s socket on %s: %w", mode, path.Interface, err)
+	}
+	s.tx = newSender(map[bool]string{false: "ip4:icmp", true: "ip6:ipv6-icmp"}[s.six], s.rc, s.to)
+	s.recvFn = func(fd uintptr) bool {
+		s.rn, s.roobn, s.rerr = s.recvmsg(fd)
+		return s.rerr != unix.EAGAIN
+	}
 	return s, nil
+}
+
+// recv runs recvFn through the runtime poller, which honours the read
+// deadline, and returns its error as a syscall error.
+func (s *socketConn) recv() error {
+	s.rerr = nil
+	err := s.rc.Read(s.recvFn)
+	switch {
+	case err == nil && s.rerr != nil:
+		return os.NewSyscallError("recvmsg", s.rerr)
+	case err == nil:
+		return nil
+	case s.closed.Load():
+		return fmt.Errorf("ping: recvmsg: %w", net.ErrClosed)
+	}
+	return err // os.ErrDeadlineExceeded, as the standard library returns it
 }
 
 func (s *socketConn) setup() error {
@@ -176,7 +217,10 @@ func (s *socketConn) ID() uint16 { return s.id }
 
 func (s *socketConn) Drops() (uint64, error) { return 0, nil }
 
-func (s *socketConn) Close() error { return s.c.Close() }
+func (s *socketConn) Close() error {
+	s.closed.Store(true)
+	return s.c.Close()
+}
 
 func (s *socketConn) SetReceiveDeadline(t time.Time) error { return s.c.SetReadDeadline(t) }
 
@@ -189,11 +233,11 @@ func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
 	if err := s.setOpts(sendOpts{ttl: e.TTL, tos: e.TOS, df: e.DontFragment, set: true}); err != nil {
 		return time.Time{}, err
 	}
-	if err := e.Serialize(s.sbuf, craft.DepthICMP); err != nil {
+	if err := s.build.Serialize(e, s.sbuf, craft.DepthICMP); err != nil {
 		return time.Time{}, err
 	}
 	now := time.Now()
-	return now, s.c.Sendto(context.Background(), s.sbuf.Bytes(), 0, s.to)
+	return now, s.tx.send(s.sbuf.Bytes())
 }
 
 func (s *socketConn) setOpts(o sendOpts) error {
@@ -241,7 +285,8 @@ func (s *socketConn) Receive(r *Received) error {
 				return err
 			}
 		}
-		n, oobn, _, from, err := s.c.Recvmsg(context.Background(), s.rbuf, s.oob, 0)
+		err := s.recv()
+		n, oobn := s.rn, s.roobn
 		if err != nil {
 			if s.mode == ModeDgram && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, net.ErrClosed) {
 				continue // the socket error of a queued ICMP error
@@ -260,7 +305,7 @@ func (s *socketConn) Receive(r *Received) error {
 			r.Bytes = r.Packet.IPLength - int(data[0]&0xf)*4
 		} else {
 			s.dec.DecodeICMP(data, s.six, &r.Packet)
-			r.From = addrOf(from)
+			r.From = s.from()
 			r.Bytes = n
 		}
 		if r.Packet.Class == craft.ClassOther || r.Packet.Class == craft.ClassEchoRequest {
@@ -275,7 +320,11 @@ func (s *socketConn) Receive(r *Received) error {
 // buffer is walked in place: unix.ParseSocketControlMessage would allocate
 // for every packet.
 func (s *socketConn) control(oob []byte, r *Received) (extErr []byte) {
-	r.At, r.Stamp = time.Now(), StampUser
+	defer func() {
+		if r.Stamp == 0 {
+			r.At, r.Stamp = time.Now(), StampUser
+		}
+	}()
 	for len(oob) > 0 {
 		h, data, rest, err := unix.ParseOneSocketControlMessage(oob)
 		if err != nil {
@@ -367,12 +416,30 @@ func offender(b []byte, six bool) netip.Addr {
 	return netip.Addr{}
 }
 
-func addrOf(sa unix.Sockaddr) netip.Addr {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
+// recvmsg is recvmsg(2) into the conn's buffers. unix.Recvmsg would do,
+// but for AF_INET it asks the socket its protocol (a getsockopt) and
+// allocates the source address on every call: a flood pays both per reply.
+func (s *socketConn) recvmsg(fd uintptr) (n, oobn int, err error) {
+	s.riov.Base = &s.rbuf[0]
+	s.riov.SetLen(len(s.rbuf))
+	s.rmsg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&s.rfrom)), Namelen: unix.SizeofSockaddrInet6, Iov: &s.riov, Iovlen: 1}
+	s.rmsg.Control = &s.oob[0]
+	s.rmsg.SetControllen(len(s.oob))
+	r, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&s.rmsg)), 0)
+	if errno != 0 {
+		return 0, 0, errno
+	}
+	return int(r), int(s.rmsg.Controllen), nil
+}
+
+// from is the source address of the last recvmsg.
+func (s *socketConn) from() netip.Addr {
+	switch s.rfrom.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&s.rfrom))
 		return netip.AddrFrom4(sa.Addr)
-	case *unix.SockaddrInet6:
-		return netip.AddrFrom16(sa.Addr)
+	case unix.AF_INET6:
+		return netip.AddrFrom16(s.rfrom.Addr)
 	}
 	return netip.Addr{}
 }

@@ -128,7 +128,7 @@ func labPing(ctx context.Context, w io.Writer, l *lab.Lab, name string, p *resol
 		if err != nil {
 			return err
 		}
-		conn, mode, err := ping.Open(p, mode, id)
+		conn, mode, err := ping.Open(p, mode, &ping.OpenConfig{ID: id})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,97 @@
+package ping
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/pingcraft/pingcraft/craft"
+)
+
+// loopConn answers every probe at once, as a veth round trip inside the
+// send call does, so that a flood measures the engine and nothing else.
+type loopConn struct {
+	waiting bool
+	reply   Received
+	data    []byte
+}
+
+func (l *loopConn) Mode() Mode { return ModeRaw }
+
+func (l *loopConn) Send(e *craft.Echo) (time.Time, error) {
+	l.data = append(l.data[:0], e.Payload...)
+	l.reply.Packet = craft.Packet{Class: craft.ClassEchoReply, IPVersion: 4, Src: e.Dst, Dst: e.Src,
+		TTL: 64, ID: e.ID, Seq: e.Seq, Payload: l.data}
+	l.reply.From, l.reply.TTL, l.reply.HasTTL, l.reply.Bytes = e.Dst, 64, true, 8+len(l.data)
+	l.waiting = true
+	return time.Now(), nil
+}
+
+func (l *loopConn) Receive(r *Received) error {
+	if !l.waiting {
+		return os.ErrDeadlineExceeded
+	}
+	l.waiting = false
+	*r = l.reply
+	r.At, r.Stamp = time.Now(), StampUser
+	return nil
+}
+
+func (l *loopConn) SetReceiveDeadline(time.Time) error { return nil }
+func (l *loopConn) ID() uint16                         { return 0x1234 }
+func (l *loopConn) Drops() (uint64, error)             { return 0, nil }
+func (l *loopConn) Close() error                       { return nil }
+
+// BenchmarkFloodRoundTrip is the engine's own cost of one flood round trip
+// (send, receive, match, check, count, two events), without any socket.
+func BenchmarkFloodRoundTrip(b *testing.B) {
+	b.ReportAllocs()
+	events := 0
+	e, err := New(&Config{Count: b.N, Flood: true, Size: DefaultSize, Timeout: time.Second},
+		[]Target{{Path: path(), Conn: &loopConn{}}}, func(*Event) { events++ })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	if err := e.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if st := e.Stats(0); st.Received != b.N {
+		b.Fatalf("%d of %d replies counted", st.Received, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rt/s")
+}
+
+// TestEnqueueKeepsOrder: the queue survives being moved to the front of its
+// array and grown, in any interleaving of appends and pops.
+func TestEnqueueKeepsOrder(t *testing.T) {
+	e := &Engine{}
+	var want []uint64
+	n := uint64(0)
+	for round := range 200 {
+		for range round%7 + 1 {
+			n++
+			e.enqueue(queued{n: n})
+			want = append(want, n)
+		}
+		for range round % 5 {
+			if len(e.queue) == 0 {
+				break
+			}
+			if e.queue[0].n != want[0] {
+				t.Fatalf("round %d: head %d, want %d", round, e.queue[0].n, want[0])
+			}
+			e.queue, want = e.queue[1:], want[1:]
+		}
+	}
+	for i, q := range e.queue {
+		if q.n != want[i] {
+			t.Fatalf("queue[%d] = %d, want %d", i, q.n, want[i])
+		}
+	}
+	if len(e.queue) != len(want) {
+		t.Fatalf("%d queued, want %d", len(e.queue), len(want))
+	}
+}

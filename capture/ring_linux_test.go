@@ -71,12 +71,31 @@ func readFrames(t *testing.T, r *Ring, n int, deadline time.Time) []frame {
 }
 
 // TestRingPing captures iputils ping across the lab: every request and reply,
-// in order, with kernel timestamps, counted and not dropped.
+// in order, with kernel timestamps, counted and not dropped; by a TPACKET_V3
+// ring and by a per-frame TPACKET_V2 one.
 func TestRingPing(t *testing.T) {
 	t.Parallel()
 	labtest.RequireTool(t, "ping", "iputils-ping")
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"v3", Config{Filter: "icmp"}},
+		// A block timeout far beyond the read deadline: only a ring that
+		// hands over every frame as it comes passes.
+		{"per frame", Config{Filter: "icmp", PerFrame: true, Snaplen: 256, BlockTimeout: 30 * time.Second, BlockSize: 4 * 4096}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testRingPing(t, tc.cfg)
+		})
+	}
+}
+
+func testRingPing(t *testing.T, cfg Config) {
 	l := labtest.New(t)
-	r := openIn(t, l.Host, &Config{Interface: l.HostLink, Filter: "icmp"})
+	cfg.Interface = l.HostLink
+	r := openIn(t, l.Host, &cfg)
 
 	ping := l.Host.Command(t.Context(), "ping", "-n", "-c", "3", "-i", "0.2", "-W", "2", l.Target4.String())
 	out := new(strings.Builder)

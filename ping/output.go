@@ -135,11 +135,17 @@ func (p *Printer) Summary(s *Stats, elapsed time.Duration, preload int) {
 	io.WriteString(p.W, "\n")
 }
 
-// Status is the line SIGQUIT prints without stopping the run.
+// Status is the line SIGQUIT prints without stopping the run, as iputils
+// prints it: from a carriage return, so that it overwrites a flood's dots.
 func (p *Printer) Status(w io.Writer, s *Stats) {
-	fmt.Fprintf(w, "%d/%d packets, %d%% loss", s.Received, s.Transmitted, int(s.Loss()))
+	loss := 0
+	if s.Transmitted > 0 {
+		loss = (s.Transmitted - s.Received) * 100 / s.Transmitted
+	}
+	fmt.Fprintf(w, "\r%d/%d packets, %d%% loss", s.Received, s.Transmitted, loss)
 	if min, avg, max, _, ok := s.RTT(); ok {
-		fmt.Fprintf(w, ", min/avg/max = %s/%s/%s ms", ms3(min), ms3(avg), ms3(max))
+		ewma := time.Duration(s.ewma8/8) * time.Microsecond
+		fmt.Fprintf(w, ", min/avg/ewma/max = %s/%s/%s/%s ms", ms3(min), ms3(avg), ms3(ewma), ms3(max))
 	}
 	io.WriteString(w, "\n")
 }

@@ -2,6 +2,7 @@ package ping
 
 import (
 	"errors"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -75,6 +76,24 @@ rtt min/avg/max/mdev = 0.051/6.198/12.345/6.147 ms
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
+
+// TestPrinterStatus: the SIGQUIT line, iputils' format to the byte.
+func TestPrinterStatus(t *testing.T) {
+	var s Stats
+	var b strings.Builder
+	p := &Printer{W: io.Discard}
+	p.Status(&b, &s)
+	s = Stats{Transmitted: 3, Received: 2, Outstanding: 1}
+	s.addRTT(1000 * time.Microsecond)
+	s.addRTT(2000 * time.Microsecond)
+	p.Status(&b, &s)
+	// ewma: 1000 first, then 1000 + (2000-1000)/8 = 1125.
+	want := "\r0/0 packets, 0% loss\n" +
+		"\r2/3 packets, 33% loss, min/avg/ewma/max = 1.000/1.500/1.125/2.000 ms\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
 	}
 }
 

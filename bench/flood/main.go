@@ -116,10 +116,12 @@ func run(count int, timeout time.Duration, extra bool) error {
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "command\twall s\town ms\tuser s\tsys s\tCPU µs/rt\tmax RSS MiB\treceived\tround trips/s\t")
+	// Round trips per second over the flood itself (the "time" each tool
+	// reports) and over the whole process, start-up and exit included.
+	fmt.Fprintln(tw, "command\twall s\town ms\tuser s\tsys s\tCPU µs/rt\tmax RSS MiB\treceived\tround trips/s\tper wall s\t")
 	// The floor: what the wrapper alone costs each row.
 	if floor, _ := measure(ctx, l, timeout, timeBin, "true", nil); floor.err == nil {
-		fmt.Fprintf(tw, "(floor) ip netns exec true\t%.3f\t\t%.3f\t%.3f\t\t%.1f\t\t\t\n",
+		fmt.Fprintf(tw, "(floor) ip netns exec true\t%.3f\t\t%.3f\t%.3f\t\t%.1f\t\t\t\t\n",
 			floor.wall.Seconds(), floor.user.Seconds(), floor.sys.Seconds(), float64(floor.maxRSS)/1024)
 	}
 	for _, r := range rows {
@@ -136,14 +138,15 @@ func run(count int, timeout time.Duration, extra bool) error {
 		}
 		cmdline := r.tool + " " + strings.Join(r.args[:len(r.args)-1], " ")
 		if res.err != nil {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t\t\t\n", cmdline, res.err)
+			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t\t\t\t\n", cmdline, res.err)
 			continue
 		}
 		cpu := res.user + res.sys
-		fmt.Fprintf(tw, "%s\t%.3f\t%d\t%.3f\t%.3f\t%.1f\t%.1f\t%d/%d\t%.0f\t\n", cmdline,
+		fmt.Fprintf(tw, "%s\t%.3f\t%d\t%.3f\t%.3f\t%.1f\t%.1f\t%d/%d\t%.0f\t%.0f\t\n", cmdline,
 			res.wall.Seconds(), res.own.Milliseconds(), res.user.Seconds(), res.sys.Seconds(),
 			float64(cpu.Nanoseconds())/1e3/float64(max(res.received, 1)),
 			float64(res.maxRSS)/1024, res.received, res.sent,
+			float64(res.received)/max(res.own, time.Millisecond).Seconds(),
 			float64(res.received)/res.wall.Seconds())
 	}
 	tw.Flush()

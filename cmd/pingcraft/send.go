@@ -234,7 +234,7 @@ func runSend(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("verbose") && !c.Bool("json") {
-		describe(w, path, mode, eng.ID(0))
+		describe(w, path, mode, eng.ID(0), oneByOne)
 	}
 	if !c.Bool("json") {
 		via := ""
@@ -288,10 +288,14 @@ func runSend(c *cli.Context) error {
 	return nil
 }
 
-func describe(w io.Writer, p *resolve.Path, m ping.Mode, id uint16) {
+func describe(w io.Writer, p *resolve.Path, m ping.Mode, id uint16, oneByOne bool) {
+	ring := "TPACKET_V3"
+	if oneByOne {
+		ring = "TPACKET_V2 (per-frame, for a flood)"
+	}
 	socket := map[ping.Mode]string{
-		ping.ModeEthernet: "AF_PACKET SOCK_RAW out, TPACKET_V3 ring in; kernel timestamps both ways",
-		ping.ModeIP:       "AF_PACKET SOCK_DGRAM out, TPACKET_V3 ring in; kernel timestamps both ways",
+		ping.ModeEthernet: "AF_PACKET SOCK_RAW out, " + ring + " ring in; kernel timestamps both ways",
+		ping.ModeIP:       "AF_PACKET SOCK_DGRAM out, " + ring + " ring in; kernel timestamps both ways",
 		ping.ModeRaw:      "SOCK_RAW ICMP socket; kernel receive time, user send time",
 		ping.ModeDgram:    "ping socket (SOCK_DGRAM ICMP); kernel receive time, user send time",
 	}[m]

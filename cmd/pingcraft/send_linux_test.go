@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -171,6 +172,49 @@ func TestSendUnprivileged(t *testing.T) {
 	}
 	if code != 2 || strings.Count(stderr, "\n") != 1 || out != "" {
 		t.Errorf("closed range: exit %d, stdout %q, stderr %q: want exit 2 and one line", code, out, stderr)
+	}
+}
+
+// TestSendStatus: SIGQUIT prints iputils' status line on stderr and the run
+// goes on to its end, every probe answered.
+func TestSendStatus(t *testing.T) {
+	labtest.RequireRoot(t)
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	cmd := l.Host.Command(t.Context(), bin, "send", "-c", "5", "-i", "0.2", l.Target4.String())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), "icmp_seq=2 ") {
+			// ip netns exec execs pingcraft in place: the pid is its.
+			if err := cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("pingcraft send after SIGQUIT: %v\n%s%s", err, out.String(), stderr.String())
+	}
+	status := regexp.MustCompile(`^\r[23]/[23] packets, 0% loss, min/avg/ewma/max = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms\n$`)
+	if !status.MatchString(stderr.String()) {
+		t.Errorf("stderr %q, want one status line", stderr.String())
+	}
+	if !strings.Contains(out.String(), "5 packets transmitted, 5 received, 0% packet loss") {
+		t.Errorf("the run did not go on to its end after SIGQUIT:\n%s", out.String())
 	}
 }
 

@@ -1,0 +1,107 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+type frameRec struct {
+	At   time.Time
+	Len  int
+	Data []byte
+}
+
+func readAll(t *testing.T, path string) (*FileReader, []frameRec) {
+	t.Helper()
+	r, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	var got []frameRec
+	for {
+		data, ci, err := r.ReadPacket()
+		if errors.Is(err, io.EOF) {
+			return r, got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, frameRec{ci.Timestamp.UTC(), ci.Length, append([]byte(nil), data...)})
+	}
+}
+
+// TestFileRoundTrip: what FileWriter writes, as pcap and as pcapng, reads
+// back whole through FileReader, truncated frames' lengths included.
+func TestFileRoundTrip(t *testing.T) {
+	frames := []frameRec{
+		{time.Unix(1764000000, 123456000).UTC(), 98, bytes.Repeat([]byte("frame "), 17)[:98]},
+		{time.Unix(1764000001, 0).UTC(), 1500, []byte("snapped")},
+	}
+	for _, ng := range []bool{false, true} {
+		for _, perFrame := range []bool{false, true} {
+			name := map[bool]string{false: "pcap", true: "pcapng"}[ng] + map[bool]string{false: "", true: "/per frame"}[perFrame]
+			t.Run(name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "out")
+				w, err := CreateFile(path, layers.LinkTypeEthernet, 262144, ng, perFrame)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range frames {
+					ci := gopacket.CaptureInfo{Timestamp: f.At, CaptureLength: len(f.Data), Length: f.Len}
+					if err := w.WritePacket(ci, f.Data); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if perFrame {
+					// Every frame is in the file before Close.
+					if _, got := readAll(t, path); len(got) != len(frames) {
+						t.Errorf("before Close: %d frames in the file, want %d", len(got), len(frames))
+					}
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				r, got := readAll(t, path)
+				if diff := cmp.Diff(frames, got); diff != "" {
+					t.Errorf("frames (-written +read):\n%s", diff)
+				}
+				if r.LinkType() != layers.LinkTypeEthernet || r.Snaplen() != 262144 {
+					t.Errorf("link %v snaplen %d, want Ethernet 262144", r.LinkType(), r.Snaplen())
+				}
+			})
+		}
+	}
+}
+
+func TestOpenFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	junk := filepath.Join(dir, "junk")
+	os.WriteFile(empty, nil, 0o644)
+	os.WriteFile(junk, []byte("this is not a capture file at all"), 0o644)
+	for _, tc := range []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "missing"), "no such file"},
+		{"empty", empty, "not a pcap or pcapng file"},
+		{"junk", junk, "as pcap"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := OpenFile(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("OpenFile: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := CreateFile(filepath.Join(dir, "no", "such", "dir"), layers.LinkTypeEthernet, 100, false, false); err == nil {
+		t.Error("CreateFile in a missing directory succeeded")
+	}
+}

@@ -41,3 +41,23 @@ func (r *Ring) Stats() (Stats, error) { return Stats{}, errUnsupported() }
 
 // Close does nothing: no ring can exist here.
 func (r *Ring) Close() error { return nil }
+
+// Cooked captures on every interface; it needs Linux and cgo.
+type Cooked struct{}
+
+// OpenCooked fails: cooked capture needs Linux and cgo.
+func OpenCooked(cfg *Config) (*Cooked, error) { return nil, errUnsupported() }
+
+// LinkType returns 0: no capture can exist here.
+func (c *Cooked) LinkType() layers.LinkType { return 0 }
+
+// ReadPacket fails: no capture can exist here.
+func (c *Cooked) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
+	return nil, gopacket.CaptureInfo{}, errUnsupported()
+}
+
+// Stats fails: no capture can exist here.
+func (c *Cooked) Stats() (Stats, error) { return Stats{}, errUnsupported() }
+
+// Close does nothing: no capture can exist here.
+func (c *Cooked) Close() error { return nil }

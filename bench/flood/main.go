@@ -6,7 +6,10 @@
 // RSS and round trips per second. It needs root (network namespaces); the
 // lab is removed on exit, error or Ctrl-C, and every run is bounded.
 //
-//	go run ./bench/flood [-count 20000] [-timeout 2m]
+// Then it compares pingcraft watch -w with tcpdump -w capturing a bounded
+// flood: frames kept, dropped, and the CPU time each spent.
+//
+//	go run ./bench/flood [-count 20000] [-capture 200000] [-timeout 2m]
 package main
 
 import (
@@ -51,18 +54,19 @@ func main() {
 	count := flag.Int("count", 20000, "probes per run")
 	timeout := flag.Duration("timeout", 2*time.Minute, "longest a run may take")
 	extra := flag.Bool("raw", true, "also run pingcraft --mode raw, to tell the transport's cost from the engine's")
+	capture := flag.Int("capture", 200000, "probes of the flood that pingcraft watch -w and tcpdump -w capture (0: skip)")
 	flag.Parse()
-	if *count < 1 || *timeout <= 0 {
-		fmt.Fprintln(os.Stderr, "flood: -count and -timeout must be positive")
+	if *count < 1 || *timeout <= 0 || *capture < 0 {
+		fmt.Fprintln(os.Stderr, "flood: -count and -timeout must be positive, -capture not negative")
 		os.Exit(2)
 	}
-	if err := run(*count, *timeout, *extra); err != nil {
+	if err := run(*count, *timeout, *extra, *capture); err != nil {
 		fmt.Fprintln(os.Stderr, "flood:", err)
 		os.Exit(1)
 	}
 }
 
-func run(count int, timeout time.Duration, extra bool) error {
+func run(count int, timeout time.Duration, extra bool, capture int) error {
 	if missing := requirements(); missing != "" {
 		if os.Getenv("PINGCRAFT_REQUIRE_ROOT") == "1" {
 			return errors.New(missing + "; PINGCRAFT_REQUIRE_ROOT=1 makes this a failure")
@@ -150,6 +154,11 @@ func run(count int, timeout time.Duration, extra bool) error {
 			float64(res.received)/res.wall.Seconds())
 	}
 	tw.Flush()
+	if ctx.Err() == nil && capture > 0 {
+		if err := benchWatch(ctx, l, dir, bin, capture, timeout); err != nil {
+			return err
+		}
+	}
 	return ctx.Err()
 }
 

@@ -111,4 +111,3 @@ func (c *Cooked) Close() error {
 	}
 	return nil
 }
-

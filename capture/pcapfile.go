@@ -56,6 +56,7 @@ func CreateFile(path string, link layers.LinkType, snaplen int, ng, perFrame boo
 func (w *FileWriter) WritePacket(ci gopacket.CaptureInfo, data []byte) error {
 	var err error
 	if w.ng != nil {
+		ci.InterfaceIndex = 0 // the file's one interface, not the capture's ifindex
 		err = w.ng.WritePacket(ci, data)
 	} else {
 		err = w.pcap.WritePacket(ci, data)

@@ -52,6 +52,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			resolveCommand(),
 			labCommand(),
 			sendCommand(),
+			watchCommand(),
 		},
 	}
 	var setUsage func([]*cli.Command)

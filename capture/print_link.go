@@ -1,0 +1,642 @@
+package capture
+
+// Link layers: tcpdump's print-ether.c, print-sll.c, print-arp.c and the raw
+// IP printer.
+
+const (
+	etherTypeIPv4   = 0x0800
+	etherTypeARP    = 0x0806
+	etherTypeRARP   = 0x8035
+	etherType8021Q  = 0x8100
+	etherTypeIPv6   = 0x86dd
+	etherTypeQinQ   = 0x88a8
+	etherType9100   = 0x9100
+	etherType9200   = 0x9200
+	maxEtherPayload = 1500
+)
+
+// etherTypeName is tcpdump's ethertype_values (as tcpdump 4.99.3 prints
+// them); "" for the types it does not name.
+func etherTypeName(t uint16) string {
+	switch t {
+	case 0x0600:
+		return "NS"
+	case 0x0800:
+		return "IPv4"
+	case 0x0806:
+		return "ARP"
+	case 0x1000:
+		return "Trail"
+	case 0x1111:
+		return "CALM FAST"
+	case 0x6001:
+		return "MOP DL"
+	case 0x6002:
+		return "MOP RC"
+	case 0x6003:
+		return "DN"
+	case 0x6004:
+		return "LAT"
+	case 0x6007:
+		return "SCA"
+	case 0x6558:
+		return "TEB"
+	case 0x8035:
+		return "Reverse ARP"
+	case 0x8038:
+		return "Lanbridge"
+	case 0x803c:
+		return "DEC DNS"
+	case 0x803e:
+		return "DEC DTS"
+	case 0x805b:
+		return "VEXP"
+	case 0x805c:
+		return "VPROD"
+	case 0x809b:
+		return "Appletalk"
+	case 0x80f3:
+		return "Appletalk ARP"
+	case 0x8100:
+		return "802.1Q"
+	case 0x8137:
+		return "IPX"
+	case 0x86dd:
+		return "IPv6"
+	case 0x8808:
+		return "MPCP"
+	case 0x8809:
+		return "Slow Protocols"
+	case 0x880b:
+		return "PPP"
+	case 0x8847:
+		return "MPLS unicast"
+	case 0x8848:
+		return "MPLS multicast"
+	case 0x8863:
+		return "PPPoE D"
+	case 0x8864:
+		return "PPPoE S"
+	case 0x886f:
+		return "MS NLB heartbeat"
+	case 0x888e:
+		return "EAPOL"
+	case 0x8899:
+		return "Realtek protocols"
+	case 0x88a2:
+		return "AoE"
+	case 0x88a8:
+		return "802.1Q-QinQ"
+	case 0x88ca:
+		return "TIPC"
+	case 0x88cc:
+		return "LLDP"
+	case 0x88e5:
+		return "802.1AE MACsec"
+	case 0x88f7:
+		return "PTP"
+	case 0x8902:
+		return "CFM"
+	case 0x893a:
+		return "IEEE1905.1"
+	case 0x8947:
+		return "GeoNet"
+	case 0x894f:
+		return "NSH"
+	case 0x9000:
+		return "Loopback"
+	case 0x9100:
+		return "802.1Q-9100"
+	case 0x9200:
+		return "802.1Q-9200"
+	case 0xd28b:
+		return "Arista Vendor Specific Protocol"
+	case 0xfefe:
+		return "OSI"
+	}
+	return ""
+}
+
+// etherType is ether_type_print.
+func (d *dissector) etherType(t uint16) {
+	name := etherTypeName(t)
+	if d.o.Quiet {
+		if name == "" {
+			d.s("Unknown Ethertype (0x")
+			d.xw(uint64(t), 4)
+			d.c(')')
+			return
+		}
+		d.s(name)
+		return
+	}
+	if name == "" {
+		name = "Unknown"
+	}
+	d.s("ethertype ")
+	d.s(name)
+	d.s(" (0x")
+	d.xw(uint64(t), 4)
+	d.c(')')
+}
+
+// etherIf is ether_if_print / ether_common_print.
+func (d *dissector) etherIf(length int) int {
+	d.proto = "ether"
+	caplen := d.end
+	if caplen < 14 {
+		d.trunc()
+		return caplen
+	}
+	orig := length
+	if d.o.Ether {
+		d.etherAddrs(6, 0)
+	}
+	off := 12
+	length -= 12
+	caplen -= 12
+	lt := d.u16(off)
+	off += 2
+	length -= 2
+	caplen -= 2
+	printedLength := false
+	for lt == etherType8021Q || lt == etherType9100 || lt == etherType9200 || lt == etherTypeQinQ {
+		if caplen < 4 {
+			d.proto = "vlan"
+			d.trunc()
+			return off + caplen
+		}
+		if length < 4 {
+			d.proto = "vlan"
+			d.trunc()
+			return off + length
+		}
+		if d.o.Ether {
+			tag := d.u16(off)
+			d.etherType(lt)
+			if !printedLength {
+				d.s(", length ")
+				d.u(uint64(orig))
+				d.s(": ")
+				printedLength = true
+			} else {
+				d.s(", ")
+			}
+			d.tci(tag)
+			d.s(", ")
+		}
+		lt = d.u16(off + 2)
+		if d.cut {
+			return off
+		}
+		off += 4
+		length -= 4
+		caplen -= 4
+	}
+	if lt <= maxEtherPayload {
+		// An 802.3 length and an LLC header, which pingcraft does not
+		// dissect: print what tcpdump prints for an unknown LLC frame
+		// with the link header.
+		if d.o.Ether {
+			d.s("802.3")
+			if !printedLength {
+				d.s(", length ")
+				d.u(uint64(lt))
+				d.s(": ")
+			}
+		} else {
+			d.etherAddrs(6, 0)
+			d.s("802.3, length ")
+			d.u(uint64(lt))
+			d.s(": ")
+		}
+		d.unknownPayload(off, caplen)
+		return off
+	}
+	if d.o.Ether {
+		d.etherType(lt)
+		if !printedLength {
+			d.s(", length ")
+			d.u(uint64(orig))
+			d.s(": ")
+		} else {
+			d.s(", ")
+		}
+	}
+	if !d.etherTypePrint(lt, off, length) {
+		if d.cut {
+			return off
+		}
+		if !d.o.Ether {
+			d.etherAddrs(6, 0)
+			d.etherType(lt)
+			d.s(", length ")
+			d.u(uint64(orig))
+			d.s(": ")
+		}
+		d.unknownPayload(off, caplen)
+	}
+	return off
+}
+
+// etherAddrs is ether_addresses_print: "src > dst, ".
+func (d *dissector) etherAddrs(src, dst int) {
+	if !d.need(0, 12) {
+		return
+	}
+	d.mac(src)
+	d.s(" > ")
+	d.mac(dst)
+	d.s(", ")
+}
+
+// tci is ieee8021q_tci_string.
+func (d *dissector) tci(tag uint16) {
+	d.s("vlan ")
+	d.u(uint64(tag & 0xfff))
+	d.s(", p ")
+	d.u(uint64(tag >> 13))
+	if tag&0x1000 != 0 {
+		d.s(", DEI")
+	}
+}
+
+// etherTypePrint is ethertype_print for the types pingcraft dissects; false
+// for the others.
+func (d *dissector) etherTypePrint(t uint16, off, length int) bool {
+	switch t {
+	case etherTypeIPv4:
+		d.ip(off, length)
+	case etherTypeIPv6:
+		d.ip6(off, length)
+	case etherTypeARP, etherTypeRARP:
+		d.arp(off, length)
+	default:
+		return false
+	}
+	return true
+}
+
+// rawIf is raw_if_print: LINKTYPE_RAW, IPV4 and IPV6.
+func (d *dissector) rawIf(length int) int {
+	if d.o.Ether {
+		d.s("ip: ")
+	}
+	d.ipN(0, length)
+	return 0
+}
+
+// ipN is ipN_print: IPv4 or IPv6 by the version nibble.
+func (d *dissector) ipN(off, length int) {
+	d.proto = "ipN"
+	if length < 1 {
+		d.s("truncated-ip ")
+		d.u(uint64(length))
+		return
+	}
+	v := d.u8(off)
+	if d.cut {
+		return
+	}
+	switch v & 0xf0 {
+	case 0x40:
+		d.ip(off, length)
+	case 0x60:
+		d.ip6(off, length)
+	default:
+		d.s("unknown ip ")
+		d.u(uint64(v >> 4))
+	}
+}
+
+// sllPacketType is sll_pkttype_values.
+func sllPacketType(t uint16) string {
+	switch t {
+	case 0:
+		return "In"
+	case 1:
+		return "B"
+	case 2:
+		return "M"
+	case 3:
+		return "P"
+	case 4:
+		return "Out"
+	}
+	return "?"
+}
+
+const (
+	sllHdrLen  = 16
+	sll2HdrLen = 20
+)
+
+// sllIf is sll_if_print: Linux cooked capture v1.
+func (d *dissector) sllIf(length int) int {
+	d.proto = "sll"
+	if d.end < sllHdrLen {
+		d.cut = true
+		return 0
+	}
+	if d.o.Ether {
+		d.sllHeader(d.u16(0), 6, int(d.u16(4)), d.u16(14), length)
+		if d.cut {
+			return 0
+		}
+	}
+	return d.cooked(sllHdrLen, length-sllHdrLen, d.u16(14), func() {
+		d.sllHeader(d.u16(0), 6, int(d.u16(4)), d.u16(14), length)
+	})
+}
+
+// sll2If is sll2_if_print: Linux cooked capture v2.
+func (d *dissector) sll2If(length int) int {
+	d.proto = "sll2"
+	if d.end < sll2HdrLen {
+		d.cut = true
+		return 0
+	}
+	index := d.u32(4)
+	name := d.pr.interfaceName(index)
+	d.s(name)
+	for i := len(name); i < 5; i++ {
+		d.c(' ')
+	}
+	d.c(' ')
+	pt := sllPacketType(uint16(d.u8(10)))
+	d.s(pt)
+	for i := len(pt); i < 3; i++ {
+		d.c(' ')
+	}
+	d.c(' ')
+	header := func() {
+		d.s("ifindex ")
+		d.u(uint64(index))
+		d.c(' ')
+		d.sllHeader(0, 12, int(d.u8(11)), d.u16(0), length)
+	}
+	if d.o.Ether {
+		header()
+		if d.cut {
+			return 0
+		}
+	}
+	return d.cooked(sll2HdrLen, length-sll2HdrLen, d.u16(0), header)
+}
+
+// sllHeader is sll_print and sll2_print after the interface: direction
+// (SLL v1 only), address and protocol. pktType 0 with addrOff 12 means
+// SLL2, whose direction was printed already.
+func (d *dissector) sllHeader(pktType uint16, addrOff, addrLen int, proto uint16, length int) {
+	if addrOff == 6 {
+		pt := sllPacketType(pktType)
+		for i := len(pt); i < 3; i++ {
+			d.c(' ')
+		}
+		d.s(pt)
+		d.c(' ')
+	}
+	if addrLen == 6 {
+		d.mac(addrOff)
+		d.c(' ')
+	}
+	if d.o.Quiet {
+		return
+	}
+	if proto <= maxEtherPayload {
+		switch proto {
+		case 1:
+			d.s("802.3")
+		case 4:
+			d.s("802.2")
+		default:
+			d.s("ethertype Unknown (0x")
+			d.xw(uint64(proto), 4)
+			d.c(')')
+		}
+	} else {
+		d.etherType(proto)
+	}
+	d.s(", length ")
+	d.u(uint64(length))
+	d.s(": ")
+}
+
+// cooked is the part sll_if_print and sll2_if_print share: the protocol
+// field, VLAN tags, the payload.
+func (d *dissector) cooked(off, length int, proto uint16, header func()) int {
+	caplen := d.end - off
+	for {
+		switch {
+		case proto <= maxEtherPayload:
+			// Novell 802.3 and 802.2 LLC, which pingcraft does not dissect.
+			d.unknownPayload(off, caplen)
+			return off
+		case proto == etherType8021Q:
+			if caplen < 4 {
+				d.proto = "vlan"
+				d.trunc()
+				return off + caplen
+			}
+			if d.o.Ether {
+				tag := d.u16(off)
+				d.tci(tag)
+				d.s(", ")
+			}
+			proto = d.u16(off + 2)
+			if d.cut {
+				return off
+			}
+			if proto <= maxEtherPayload {
+				proto = 4
+			}
+			if !d.o.Quiet {
+				name := etherTypeName(proto)
+				if name == "" {
+					name = "Unknown"
+				}
+				d.s("ethertype ")
+				d.s(name)
+				d.s(", ")
+			}
+			off += 4
+			length -= 4
+			caplen -= 4
+			continue
+		}
+		if !d.etherTypePrint(proto, off, length) && !d.cut {
+			if !d.o.Ether {
+				header()
+			}
+			d.unknownPayload(off, caplen)
+		}
+		return off
+	}
+}
+
+// arpHardware is arphrd_values.
+func arpHardware(t uint16) string {
+	switch t {
+	case 1:
+		return "Ethernet"
+	case 6:
+		return "TokenRing"
+	case 7:
+		return "Arcnet"
+	case 15:
+		return "FrameRelay"
+	case 16:
+		return "ATM"
+	case 19:
+		return "ATM"
+	case 20:
+		return "Strip"
+	case 24:
+		return "IEEE1394"
+	}
+	return ""
+}
+
+// arp is arp_print for Ethernet and IPv4 addresses.
+func (d *dissector) arp(off, length int) {
+	d.proto = "arp"
+	if !d.need(off, 8) {
+		return
+	}
+	hrd := d.u16(off)
+	pro := d.u16(off + 2)
+	hln := int(d.u8(off + 4))
+	pln := int(d.u8(off + 5))
+	op := d.u16(off + 6)
+	sha := off + 8
+	spa := sha + hln
+	tha := spa + pln
+	tpa := tha + hln
+	if hrd == 19 { // ATM ARP has another layout
+		d.s("atmarp")
+		d.trunc()
+		return
+	}
+	if !d.need(tpa, pln) {
+		return
+	}
+	if !d.o.Ether {
+		d.s("ARP, ")
+	}
+	isIP := (pro == etherTypeIPv4 || pro == 0x1000) && pln == 4
+	if !isIP || hln == 0 || d.o.Verbose > 0 {
+		if name := arpHardware(hrd); name != "" {
+			d.s(name)
+		} else {
+			d.s("Unknown Hardware (")
+			d.u(uint64(hrd))
+			d.c(')')
+		}
+		d.s(" (len ")
+		d.u(uint64(hln))
+		d.s("), ")
+		if name := etherTypeName(pro); name != "" {
+			d.s(name)
+		} else {
+			d.s("Unknown Protocol (0x")
+			d.xw(uint64(pro), 4)
+			d.c(')')
+		}
+		d.s(" (len ")
+		d.u(uint64(pln))
+		d.c(')')
+		if d.o.Verbose == 0 {
+			d.arpLength(length)
+			return
+		}
+		d.s(", ")
+	}
+	switch op {
+	case 1:
+		d.s("Request who-has ")
+		d.arpIP(tpa, pro, pln)
+		if d.nonzero(tha, hln) {
+			d.s(" (")
+			d.linkAddr(tha, hln)
+			d.c(')')
+		}
+		d.s(" tell ")
+		d.arpIP(spa, pro, pln)
+	case 2:
+		d.s("Reply ")
+		d.arpIP(spa, pro, pln)
+		d.s(" is-at ")
+		d.linkAddr(sha, hln)
+	case 3:
+		d.s("Reverse Request who-is ")
+		d.linkAddr(tha, hln)
+		d.s(" tell ")
+		d.linkAddr(sha, hln)
+	case 4:
+		d.s("Reverse Reply ")
+		d.linkAddr(tha, hln)
+		d.s(" at ")
+		d.arpIP(tpa, pro, pln)
+	case 8:
+		d.s("Inverse Request who-is ")
+		d.linkAddr(tha, hln)
+		d.s(" tell ")
+		d.arpIP(spa, pro, pln)
+	case 9:
+		d.s("Inverse Reply ")
+		d.linkAddr(sha, hln)
+		d.s(" at ")
+		d.arpIP(spa, pro, pln)
+	default:
+		if op == 10 {
+			d.s("NACK Reply ")
+		} else {
+			d.s("Unknown (")
+			d.u(uint64(op))
+			d.s(") ")
+		}
+		d.defaultPrint(off, d.end-off)
+		return
+	}
+	d.arpLength(length)
+}
+
+func (d *dissector) arpLength(length int) {
+	d.s(", length ")
+	d.u(uint64(length))
+}
+
+func (d *dissector) arpIP(off int, pro uint16, pln int) {
+	switch {
+	case pro != etherTypeIPv4 && pro != 0x1000:
+		d.s("<wrong proto type>")
+	case pln != 4:
+		d.s("<wrong len>")
+	default:
+		d.addr4(off)
+	}
+}
+
+func (d *dissector) nonzero(off, n int) bool {
+	if !d.need(off, n) {
+		return false
+	}
+	for _, c := range d.data[off : off+n] {
+		if c != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// linkAddr is linkaddr_string for a hardware address of n bytes.
+func (d *dissector) linkAddr(off, n int) {
+	if !d.need(off, n) {
+		return
+	}
+	if n == 0 {
+		d.s("<empty>")
+		return
+	}
+	d.out = appendMAC(d.out, d.data[off:off+n])
+}

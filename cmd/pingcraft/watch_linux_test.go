@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pingcraft/pingcraft/capture"
+	"github.com/pingcraft/pingcraft/lab/labtest"
+)
+
+// started runs cmd and waits until its stderr says it listens, then keeps
+// collecting stderr; the returned func waits for it and returns stderr.
+func started(t *testing.T, cmd *exec.Cmd, listening string) func() (string, error) {
+	t.Helper()
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	lines := bufio.NewScanner(errPipe)
+	for lines.Scan() {
+		stderr.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), listening) {
+			break
+		}
+	}
+	rest := make(chan struct{})
+	go func() {
+		defer close(rest)
+		io.Copy(&stderr, errPipe)
+	}()
+	return func() (string, error) {
+		<-rest
+		err := cmd.Wait()
+		return stderr.String(), err
+	}
+}
+
+// TestWatchPing: watch and tcpdump side by side on the host interface
+// while iputils pings the target five times: the same ten lines.
+func TestWatchPing(t *testing.T) {
+	labtest.RequireTool(t, "tcpdump", "tcpdump")
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	filter := []string{"icmp", "and", "host", l.Target4.String()}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	var watchOut, dumpOut strings.Builder
+	watch := l.Host.Command(ctx, bin, append([]string{"watch", "-i", l.HostLink, "-n", "-t", "-c", "10"}, filter...)...)
+	watch.Stdout = &watchOut
+	waitWatch := started(t, watch, "listening on")
+	dump := l.Host.Command(ctx, "tcpdump", append([]string{"-i", l.HostLink, "-n", "-t", "-c", "10", "-l"}, filter...)...)
+	dump.Stdout = &dumpOut
+	waitDump := started(t, dump, "listening on")
+
+	if out, err := l.Host.Command(ctx, "ping", "-c", "5", "-i", "0.2", l.Target4.String()).CombinedOutput(); err != nil {
+		t.Fatalf("ping: %v\n%s", err, out)
+	}
+	stderr, err := waitWatch()
+	if err != nil {
+		t.Fatalf("watch: %v\n%s", err, stderr)
+	}
+	if dstderr, err := waitDump(); err != nil {
+		t.Fatalf("tcpdump: %v\n%s", err, dstderr)
+	}
+	got, want := watchOut.String(), dumpOut.String()
+	if n := strings.Count(got, "\n"); n != 10 {
+		t.Errorf("watch printed %d lines, want 10:\n%s", n, got)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("watch output (-tcpdump +watch):\n%s", diff)
+	}
+	if !strings.Contains(stderr, "10 packets captured\n") || !strings.Contains(stderr, "0 packets dropped by kernel\n") {
+		t.Errorf("watch stderr:\n%s", stderr)
+	}
+}
+
+var watchCounts = regexp.MustCompile(`(\d+) packets captured\n(\d+) packets received by filter\n(\d+) packets dropped by kernel\n`)
+
+func counts(t *testing.T, stderr string) (captured, received, dropped int) {
+	t.Helper()
+	m := watchCounts.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no counts in stderr:\n%s", stderr)
+	}
+	captured, _ = strconv.Atoi(m[1])
+	received, _ = strconv.Atoi(m[2])
+	dropped, _ = strconv.Atoi(m[3])
+	return captured, received, dropped
+}
+
+// TestWatchWriteInterrupted: -w from a live capture, stopped by SIGINT,
+// leaves a file tshark reads whole, with every frame counted.
+func TestWatchWriteInterrupted(t *testing.T) {
+	labtest.RequireTool(t, "tshark", "tshark")
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	for _, ng := range []bool{false, true} {
+		name := map[bool]string{false: "pcap", true: "pcapng"}[ng]
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out."+name)
+			args := []string{"watch", "-i", l.HostLink, "-w", path, "icmp"}
+			if ng {
+				args = append(args, "--pcapng")
+				args[len(args)-1], args[len(args)-2] = args[len(args)-2], args[len(args)-1]
+			}
+			watch := l.Host.Command(t.Context(), bin, args...)
+			wait := started(t, watch, "listening on")
+			if out, err := l.Host.Command(t.Context(), "ping", "-c", "4", "-i", "0.2", l.Target4.String()).CombinedOutput(); err != nil {
+				t.Fatalf("ping: %v\n%s", err, out)
+			}
+			if err := watch.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			stderr, err := wait()
+			if err != nil {
+				t.Fatalf("watch after SIGINT: %v\n%s", err, stderr)
+			}
+			captured, received, dropped := counts(t, stderr)
+			if captured != 8 || received != 8 || dropped != 0 {
+				t.Errorf("counts %d/%d/%d, want 8 captured, 8 received, 0 dropped", captured, received, dropped)
+			}
+			out, err := exec.Command("tshark", "-r", path, "-T", "fields", "-e", "frame.number").Output()
+			if err != nil {
+				t.Fatalf("tshark -r: %v\n%s", err, out)
+			}
+			if n := len(strings.Fields(string(out))); n != captured {
+				t.Errorf("tshark reads %d frames, watch captured %d", n, captured)
+			}
+		})
+	}
+}
+
+// TestWatchDrops: a bounded flood while watch prints to a slow reader.
+// The ring drops; what watch reports adds up: every frame the filter
+// passed (each request and each reply of the flood) was either captured
+// or dropped.
+func TestWatchDrops(t *testing.T) {
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	watch := l.Host.Command(t.Context(), bin, "watch", "-i", l.HostLink, "-n", "-v", "-X", "icmp")
+	stdout, err := watch.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := started(t, watch, "listening on")
+	slow := make(chan struct{})
+	go func() {
+		defer close(slow)
+		buf := make([]byte, 4096)
+		for {
+			if _, err := stdout.Read(buf); err != nil {
+				return
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	out, err := l.Host.Command(t.Context(), "ping", "-f", "-c", "50000", "-q", l.Target4.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ping -f: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("ping summary:\n%s", out)
+	}
+	sent, _ := strconv.Atoi(m[1])
+	replies, _ := strconv.Atoi(m[2])
+	time.Sleep(100 * time.Millisecond) // the last frames reach the ring
+	if err := watch.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := wait()
+	<-slow
+	if err != nil {
+		t.Fatalf("watch: %v\n%s", err, stderr)
+	}
+	captured, received, dropped := counts(t, stderr)
+	t.Logf("flood of %d requests, %d replies: watch captured %d, received by filter %d, dropped %d", sent, replies, captured, received, dropped)
+	if received != sent+replies {
+		t.Errorf("received by filter %d, want %d requests + %d replies", received, sent, replies)
+	}
+	if captured+dropped != received {
+		t.Errorf("captured %d + dropped %d != received by filter %d", captured, dropped, received)
+	}
+	if dropped == 0 {
+		t.Errorf("no drops behind a slow reader: the test proves nothing")
+	}
+}
+
+// TestWatchFile: -r prints what tcpdump prints for the same file and filter.
+func TestWatchFile(t *testing.T) {
+	tcpdump, err := exec.LookPath("tcpdump")
+	if err != nil {
+		labtest.RequireTool(t, "tcpdump", "tcpdump")
+	}
+	for _, args := range [][]string{
+		{"-n", "-r", "../../fixtures/echo.pcap"},
+		{"-n", "-v", "-r", "../../fixtures/icmp4-errors.pcap", "icmp"},
+		{"-n", "-e", "-r", "../../fixtures/vlan.pcap", "vlan"},
+		{"-n", "-tt", "-c", "3", "-r", "../../fixtures/link-sll2.pcap", "icmp6"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			want, err := exec.Command(tcpdump, args...).Output()
+			if err != nil {
+				t.Fatalf("tcpdump: %v", err)
+			}
+			var got, stderr strings.Builder
+			code := run(t.Context(), append([]string{"pingcraft", "watch"}, args...), &got, &stderr)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if diff := cmp.Diff(string(want), got.String()); diff != "" {
+				t.Errorf("watch (-tcpdump +watch):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestWatchBadInput: one line, exit 2, no file left behind.
+func TestWatchBadInput(t *testing.T) {
+	labtest.RequireRoot(t)
+	l := labtest.New(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "never.pcap")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no source", []string{"watch"}, "needs -i IFACE"},
+		{"bad filter", []string{"watch", "-i", l.HostLink, "-w", out, "icmp", "and", "nonsense"}, "nonsense"},
+		{"no interface", []string{"watch", "-i", "nosuch0", "-w", out}, "interface nosuch0"},
+		{"missing file", []string{"watch", "-r", filepath.Join(dir, "missing.pcap")}, "no such file"},
+		{"zero count", []string{"watch", "-c", "0", "-r", "../../fixtures/echo.pcap"}, "-c 0"},
+		{"bad filter on file", []string{"watch", "-r", "../../fixtures/echo.pcap", "icmp["}, "syntax error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code := 0
+			if err := l.Host.Do(func() error {
+				code = run(context.Background(), append([]string{"pingcraft"}, tc.args...), &stdout, &stderr)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			msg := stderr.String()
+			if code != exitError || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q: want exit 2 and one line containing %q", code, msg, tc.want)
+			}
+			if matches, _ := filepath.Glob(filepath.Join(dir, "*")); len(matches) != 0 {
+				t.Errorf("left behind: %v", matches)
+			}
+		})
+	}
+}
+
+// TestWatchJSON: one object per frame, fields from craft's decoding.
+func TestWatchJSON(t *testing.T) {
+	var out, stderr strings.Builder
+	if code := run(t.Context(), []string{"pingcraft", "watch", "--json", "-r", "../../fixtures/checksums.pcap"}, &out, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var frames []jsonFrame
+	for _, line := range lines {
+		var f jsonFrame
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		frames = append(frames, f)
+	}
+	r, err := capture.OpenFile("../../fixtures/checksums.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		if _, _, err := r.ReadPacket(); err != nil {
+			break
+		}
+		n++
+	}
+	if len(frames) != n || n == 0 {
+		t.Fatalf("%d objects for %d frames", len(frames), n)
+	}
+	bad := 0
+	for _, f := range frames {
+		if f.ICMPSum != nil && f.ICMPSum.Status == "bad" {
+			bad++
+			if f.ICMPSum.Got == f.ICMPSum.Want {
+				t.Errorf("bad checksum with got == want: %+v", f.ICMPSum)
+			}
+		}
+	}
+	if bad == 0 {
+		t.Error("no bad ICMP checksum reported in checksums.pcap")
+	}
+}

@@ -10,14 +10,17 @@
 //	namespace            link  IPv4            IPv6                  routes
 //	pingcraft-ID-host    h0    198.18.0.2/24   fd00:198:18::2/64     default via 198.18.0.1 / fd00:198:18::1
 //	pingcraft-ID-router  r0    198.18.0.1/24   fd00:198:18::1/64     unreachable 198.18.9.0/24, fd00:198:18:9::/64
-//	                     r1    198.18.1.1/24   fd00:198:18:1::1/64
+//	                     r1    198.18.1.1/24   fd00:198:18:1::1/64   198.18.64.0/18, fd00:198:18:64::/64 via the target
 //	pingcraft-ID-target  t0    198.18.1.2/24   fd00:198:18:1::2/64   default via 198.18.1.1 / fd00:198:18:1::1
+//	                     lo                                          local 198.18.64.0/18, fd00:198:18:64::/64
 //
 // h0-r0 and r1-t0 are veth pairs. The router forwards IPv4 and IPv6, so the
 // target is two hops away (replies arrive with TTL 63), a probe with TTL 1
 // draws "time exceeded" from 198.18.0.1 (fd00:198:18::1), and anything sent to
 // Lab.Unreachable4 or Lab.Unreachable6 draws "destination unreachable" from
-// the router (host unreachable in IPv4, no route in IPv6).
+// the router (host unreachable in IPv4, no route in IPv6). The target
+// answers on every address of Lab.Many4 and Lab.Many6, for runs with
+// thousands of targets.
 //
 // When New returns, every link is up and running and every IPv6 address,
 // link-local ones included, is usable: duplicate address detection is off in

@@ -28,6 +28,9 @@ type Lab struct {
 	RouterFar6, Target6  netip.Addr
 	Unreachable4         netip.Prefix // the router answers "destination unreachable" for it
 	Unreachable6         netip.Prefix
+	// Many4 and Many6 are routed to the target, which answers on every
+	// address in them (a local route): thousands of targets for one lab.
+	Many4, Many6 netip.Prefix
 }
 
 // Node is one network namespace of a Lab.
@@ -57,6 +60,8 @@ func plan(id string) *Lab {
 		Target6:          netip.MustParseAddr("fd00:198:18:1::2"),
 		Unreachable4:     netip.MustParsePrefix("198.18.9.0/24"),
 		Unreachable6:     netip.MustParsePrefix("fd00:198:18:9::/64"),
+		Many4:            netip.MustParsePrefix("198.18.64.0/18"),
+		Many6:            netip.MustParsePrefix("fd00:198:18:64::/64"),
 	}
 }
 

@@ -414,6 +414,20 @@ func (b *builder) build() error {
 		}
 	}
 
+	for _, r := range []struct {
+		p  netip.Prefix
+		gw netip.Addr
+	}{{l.Many4, l.Target4}, {l.Many6, l.Target6}} {
+		what := fmt.Sprintf("add route %s via %s in %s", r.p, r.gw, router.node.Name)
+		if err := b.step(what, func() error { return addRoute(router.nlh, l.RouterTargetLink, r.p, r.gw) }); err != nil {
+			return err
+		}
+		what = fmt.Sprintf("add route local %s dev lo in %s", r.p, target.node.Name)
+		if err := b.step(what, func() error { return addLocalRoute(target.nlh, r.p) }); err != nil {
+			return err
+		}
+	}
+
 	return b.waitReady(links[0].end, links[1].end, links[2].end, links[3].end)
 }
 
@@ -577,6 +591,25 @@ func addDefaultRoute(h *netlink.Handle, link string, gw netip.Addr) error {
 		return err
 	}
 	return h.RouteAdd(&netlink.Route{LinkIndex: lk.Attrs().Index, Gw: gw.AsSlice()})
+}
+
+func addRoute(h *netlink.Handle, link string, p netip.Prefix, gw netip.Addr) error {
+	lk, err := h.LinkByName(link)
+	if err != nil {
+		return err
+	}
+	return h.RouteAdd(&netlink.Route{LinkIndex: lk.Attrs().Index, Dst: ipNet(p.Masked()), Gw: gw.AsSlice()})
+}
+
+// addLocalRoute makes every address of p the node's own, as
+// `ip route add local P dev lo` does: the kernel answers pings to all of them.
+func addLocalRoute(h *netlink.Handle, p netip.Prefix) error {
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	return h.RouteAdd(&netlink.Route{LinkIndex: lo.Attrs().Index, Dst: ipNet(p.Masked()), Type: unix.RTN_LOCAL,
+		Table: unix.RT_TABLE_LOCAL, Scope: netlink.SCOPE_HOST})
 }
 
 // ipNet converts p, keeping its host bits: an address on a subnet.

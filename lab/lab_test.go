@@ -617,3 +617,22 @@ func TestDownByID(t *testing.T) {
 		t.Errorf("Down(%s) touched the other lab: %v remain of it", a.ID, got)
 	}
 }
+
+// TestLabMany: the target answers on the first, a middle and the last
+// address of Many4 and Many6, from the host, two hops away.
+func TestLabMany(t *testing.T) {
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	l := labtest.New(t)
+	for _, p := range []netip.Prefix{l.Many4, l.Many6} {
+		last := p.Addr()
+		for range 1000 {
+			last = last.Next()
+		}
+		for _, a := range []netip.Addr{p.Addr().Next(), p.Addr().Next().Next().Next(), last} {
+			out, err := l.Host.Command(t.Context(), "ping", "-c", "1", "-W", "2", a.String()).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "1 received") {
+				t.Errorf("ping %s: %v\n%s", a, err, out)
+			}
+		}
+	}
+}

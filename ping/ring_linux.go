@@ -44,7 +44,8 @@ type ringConn struct {
 
 	// Send side; Send is not called concurrently with itself.
 	tx   *packet.Conn
-	send *sender // through tx's raw conn
+	send *sender                 // through tx's raw conn
+	to   *unix.SockaddrLinklayer // send's address, rewritten per probe
 	path struct {
 		src, dst       netip.Addr
 		srcMAC, dstMAC net.HardwareAddr
@@ -156,6 +157,7 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen int) (*ringC
 		iface:      path.Interface,
 		id:         id,
 		tx:         tx,
+		to:         to,
 		send:       newSender("packet", rc, to),
 		buf:        gopacket.NewSerializeBuffer(),
 		ring:       ring,
@@ -219,6 +221,9 @@ func (c *ringConn) Send(e *craft.Echo) (time.Time, error) {
 	}
 	c.echo.Payload = nil // not ours to keep
 	at := time.Now()
+	// A SOCK_DGRAM socket frames the packet for the address given: the
+	// next hop of this probe's target.
+	c.to.Halen = uint8(copy(c.to.Addr[:], c.echo.DstMAC))
 	if err := c.send.send(c.buf.Bytes()); err != nil {
 		if c.closed.Load() {
 			err = net.ErrClosed

@@ -29,7 +29,9 @@ type socketConn struct {
 	six  bool
 	path *resolve.Path
 	c    *socket.Conn
-	to   unix.Sockaddr
+	to   unix.Sockaddr // &to4 or &to6
+	to4  unix.SockaddrInet4
+	to6  unix.SockaddrInet6
 	id   uint16 // the kernel's, for ping sockets
 
 	smu   sync.Mutex // Send
@@ -121,10 +123,14 @@ func (s *socketConn) setup() error {
 	if path.Target.IsLinkLocalUnicast() {
 		zone = path.Index
 	}
+	// Send rewrites the address for each probe's destination: one socket
+	// serves every target on the path's interface and source.
 	if s.six {
-		s.to = &unix.SockaddrInet6{Addr: path.Target.As16(), ZoneId: uint32(zone)}
+		s.to6 = unix.SockaddrInet6{Addr: path.Target.As16(), ZoneId: uint32(zone)}
+		s.to = &s.to6
 	} else {
-		s.to = &unix.SockaddrInet4{Addr: path.Target.As4()}
+		s.to4 = unix.SockaddrInet4{Addr: path.Target.As4()}
+		s.to = &s.to4
 	}
 	if path.Interface != "" && path.Link != resolve.LinkLoopback {
 		if err := c.SetsockoptString(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, path.Interface); err != nil {
@@ -229,7 +235,18 @@ func (s *socketConn) SetReceiveDeadline(t time.Time) error { return s.c.SetReadD
 func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
 	s.smu.Lock()
 	defer s.smu.Unlock()
-	e.Src, e.Dst = s.path.Source, s.path.Target
+	e.Src = s.path.Source
+	if !e.Dst.IsValid() {
+		e.Dst = s.path.Target
+	}
+	if e.Dst.Is6() != s.six || e.Dst.Is4In6() {
+		return time.Time{}, fmt.Errorf("ping: send to %s on a socket of the other family", e.Dst)
+	}
+	if s.six {
+		s.to6.Addr = e.Dst.As16()
+	} else {
+		s.to4.Addr = e.Dst.As4()
+	}
 	if err := s.setOpts(sendOpts{ttl: e.TTL, tos: e.TOS, df: e.DontFragment, set: true}); err != nil {
 		return time.Time{}, err
 	}
@@ -354,8 +371,9 @@ func (s *socketConn) errQueue(r *Received) (bool, error) {
 	}
 	var n, oobn int
 	var rerr error
+	var dst unix.Sockaddr // the probe's destination
 	if err := rc.Control(func(fd uintptr) {
-		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), s.rbuf, s.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+		n, oobn, _, dst, rerr = unix.Recvmsg(int(fd), s.rbuf, s.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 	}); err != nil {
 		return false, err
 	}
@@ -396,7 +414,11 @@ func (s *socketConn) errQueue(r *Received) (bool, error) {
 	}
 	// The data is the probe as sent; its id is the kernel's.
 	if n >= 8 {
-		e.Quote = craft.Quote{Present: true, Src: s.path.Source, Dst: s.path.Target, Echo: true,
+		to := addrOf(dst)
+		if !to.IsValid() {
+			to = s.path.Target
+		}
+		e.Quote = craft.Quote{Present: true, Src: s.path.Source, Dst: to, Echo: true,
 			ID: binary.BigEndian.Uint16(s.rbuf[4:6]), Seq: binary.BigEndian.Uint16(s.rbuf[6:8])}
 	}
 	return true, nil
@@ -440,6 +462,16 @@ func (s *socketConn) from() netip.Addr {
 		return netip.AddrFrom4(sa.Addr)
 	case unix.AF_INET6:
 		return netip.AddrFrom16(s.rfrom.Addr)
+	}
+	return netip.Addr{}
+}
+
+func addrOf(sa unix.Sockaddr) netip.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrFrom4(sa.Addr)
+	case *unix.SockaddrInet6:
+		return netip.AddrFrom16(sa.Addr)
 	}
 	return netip.Addr{}
 }

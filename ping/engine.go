@@ -57,14 +57,22 @@ type Target struct {
 }
 
 // probe is one slot of a target's window of recent probes.
+// Times are kept as integers, 41 bytes instead of 97: a run with 10,000
+// targets holds a window of these for each.
 type probe struct {
-	n        uint64    // 1 + the probe's number in its target's run; 0: empty
-	sent     time.Time // user clock, with its monotonic reading
-	kernel   time.Time // kernel send stamp, when the ring saw it leave
-	payload  time.Time // the send time written into the data
-	deadline time.Time
+	n        uint64 // 1 + the probe's number in its target's run; 0: empty
+	sent     int64  // user send time, ns after the run's start (monotonic)
+	deadline int64  // ns after the run's start
+	kernel   int64  // kernel send stamp when the ring saw it leave, Unix ns; 0: none
+	payload  int64  // the send time written into the data, Unix ns
 	state    uint8
 }
+
+// mono is the time off ns after the run's start, with a monotonic reading.
+func (e *Engine) mono(off int64) time.Time { return e.start.Add(time.Duration(off)) }
+
+// off is t as ns after the run's start.
+func (e *Engine) off(t time.Time) int64 { return int64(t.Sub(e.start)) }
 
 const (
 	pending uint8 = iota + 1
@@ -179,7 +187,7 @@ func NewID() (uint16, error) {
 // everything that can be in flight, a power of two for cheap indexing.
 func windowSize(c *Config) int {
 	inFlight := int(c.Timeout/c.Interval) + c.Preload + 2
-	n := 16
+	n := 4
 	for n < 2*inFlight && n < 1<<16 {
 		n <<= 1
 	}
@@ -435,7 +443,7 @@ func (e *Engine) done(now, deadline time.Time) bool {
 	// Whatever is still outstanding is lost; say so, keeping the counts.
 	for _, q := range e.queue {
 		if p := e.slot(q); p.n == q.n && p.state == pending {
-			p.deadline = now
+			p.deadline = e.off(now)
 			e.timeout(q.t, p)
 		}
 	}
@@ -452,9 +460,9 @@ func (e *Engine) linger(t *target) time.Time {
 		return time.Time{}
 	}
 	if t.stats.rttN == 0 {
-		return last.deadline
+		return e.mono(last.deadline)
 	}
-	return minTime(last.deadline, last.sent.Add(max(2*t.slowest, lingerFloor)))
+	return minTime(e.mono(last.deadline), e.mono(last.sent).Add(max(2*t.slowest, lingerFloor)))
 }
 
 // lingerFloor bounds the two-RTT wait from below: one early reply says
@@ -482,8 +490,8 @@ func (e *Engine) nextWake(now, nextSend, deadline time.Time) time.Duration {
 	for len(e.queue) > 0 {
 		q := e.queue[0]
 		if p := e.slot(q); p.n == q.n && p.state == pending {
-			if p.deadline.Before(at) {
-				at = p.deadline
+			if d := e.mono(p.deadline); d.Before(at) {
+				at = d
 			}
 			break
 		}
@@ -511,7 +519,7 @@ func (e *Engine) send(t *target, now time.Time) {
 		e.timeout(t, p)
 	}
 	seq := uint16(n) // seq 1 first, wrapping at 65535 like iputils
-	*p = probe{n: n, sent: now, payload: now, deadline: now.Add(c.Timeout), state: pending}
+	*p = probe{n: n, sent: e.off(now), payload: now.UnixNano(), deadline: e.off(now.Add(c.Timeout)), state: pending}
 	e.data = e.payload.Append(e.data[:0], now)
 	data := e.data
 	e.echo = craft.Echo{
@@ -530,12 +538,12 @@ func (e *Engine) send(t *target, now time.Time) {
 		return
 	}
 	if !sent.IsZero() {
-		p.sent = sent
+		p.sent = e.off(sent)
 	}
 	t.stats.Transmitted++
 	t.stats.Outstanding++
 	e.enqueue(queued{t, n})
-	e.emit(Event{Kind: EventSent, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: p.sent, Bytes: icmpHeader + len(data)})
+	e.emit(Event{Kind: EventSent, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: e.mono(p.sent), Bytes: icmpHeader + len(data)})
 }
 
 const icmpHeader = 8
@@ -563,7 +571,7 @@ func (e *Engine) expire(now time.Time) {
 		if p.n != q.n || p.state != pending {
 			continue // answered, or its slot was reused
 		}
-		if now.Before(p.deadline) {
+		if now.Before(e.mono(p.deadline)) {
 			break
 		}
 		e.timeout(q.t, p)
@@ -575,7 +583,7 @@ func (e *Engine) timeout(t *target, p *probe) {
 	p.state = timedOut
 	t.stats.Outstanding--
 	t.stats.TimedOut++
-	e.emit(Event{Kind: EventTimeout, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: uint16(p.n), At: p.deadline})
+	e.emit(Event{Kind: EventTimeout, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: uint16(p.n), At: e.mono(p.deadline)})
 }
 
 // ours reports whether echo data carries this run's cookie (or is too
@@ -611,8 +619,8 @@ func (e *Engine) handle(r *Received) {
 	case craft.ClassEchoRequest:
 		if r.Outgoing {
 			if t := e.byAddr[pk.Dst]; t != nil && pk.ID == t.id && e.ours(pk.Payload) {
-				if p := t.find(pk.Seq); p != nil && p.kernel.IsZero() {
-					p.kernel = r.At
+				if p := t.find(pk.Seq); p != nil && p.kernel == 0 {
+					p.kernel = r.At.UnixNano()
 				}
 			}
 		}
@@ -663,10 +671,10 @@ func (e *Engine) reply(t *target, p *probe, r *Received) {
 	rtt, stamp := e.rtt(p, r, now)
 	ev := Event{Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: pk.Seq, At: r.At, RTT: rtt, Stamp: stamp,
 		TTL: r.TTL, HasTTL: r.HasTTL, Bytes: r.Bytes, From: r.From}
-	if bad := e.payload.Check(pk.Payload, p.payload); bad >= 0 {
+	if bad := e.payload.Check(pk.Payload, time.Unix(0, p.payload)); bad >= 0 {
 		// Checked before counting: a corrupted reply is never a good one.
 		ev.Kind, ev.BadByte = EventCorrupted, bad
-		want := e.payload.Append(nil, p.payload)
+		want := e.payload.Append(nil, time.Unix(0, p.payload))
 		if bad < len(want) {
 			ev.Want = want[bad]
 		}
@@ -681,7 +689,7 @@ func (e *Engine) reply(t *target, p *probe, r *Received) {
 	case pending:
 		p.state = replied
 		t.newest = max(t.newest, p.n)
-		t.slowest = max(t.slowest, now.Sub(p.sent))
+		t.slowest = max(t.slowest, now.Sub(e.mono(p.sent)))
 		t.stats.Outstanding--
 		t.stats.Received++
 		t.stats.addRTT(rtt)
@@ -715,16 +723,17 @@ func (e *Engine) poke() {
 }
 
 // rtt picks the best pair of stamps and guards against clock steps: wall
-// clocks may jump, the monotonic reading in p.sent does not.
+// clocks may jump, the monotonic offset in p.sent does not.
 func (e *Engine) rtt(p *probe, r *Received, now time.Time) (time.Duration, StampSource) {
-	mono := now.Sub(p.sent) // monotonic: an upper bound for the RTT
+	sent := e.mono(p.sent)
+	mono := now.Sub(sent) // monotonic: an upper bound for the RTT
 	var d time.Duration
 	stamp := StampUser
 	switch {
-	case r.Stamp == StampKernel && !p.kernel.IsZero():
-		d, stamp = r.At.Sub(p.kernel), StampKernel
+	case r.Stamp == StampKernel && p.kernel != 0:
+		d, stamp = r.At.Sub(time.Unix(0, p.kernel)), StampKernel
 	case r.Stamp == StampKernel:
-		d = r.At.Sub(p.sent.Round(0)) // kernel receive, user send, as iputils
+		d = r.At.Sub(sent.Round(0)) // kernel receive, user send, as iputils
 	default:
 		d = mono
 	}

@@ -361,9 +361,9 @@ func TestEngineRTT(t *testing.T) {
 // A kernel receive stamp from before the send (the wall clock stepped back)
 // must not give a negative RTT.
 func TestEngineClockStep(t *testing.T) {
-	e := &Engine{now: time.Now}
 	sent := time.Now()
-	p := &probe{sent: sent}
+	e := &Engine{now: time.Now, start: sent}
+	p := &probe{sent: 0}
 	r := &Received{At: sent.Add(-time.Hour), Stamp: StampKernel}
 	d, stamp := e.rtt(p, r, e.now())
 	if d < 0 || stamp != StampUser {
@@ -373,7 +373,7 @@ func TestEngineClockStep(t *testing.T) {
 	if d, _ := e.rtt(p, r, e.now()); d > time.Minute {
 		t.Errorf("rtt %v after a clock step forward", d)
 	}
-	p.kernel = sent
+	p.kernel = sent.UnixNano()
 	r.At = sent.Add(time.Microsecond)
 	if d, stamp := e.rtt(p, r, e.now()); d != time.Microsecond || stamp != StampKernel {
 		t.Errorf("kernel stamps: rtt %v from %v, want 1µs from kernel", d, stamp)

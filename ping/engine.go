@@ -40,6 +40,20 @@ type Config struct {
 	Faults craft.Faults
 	// Cookie tells our replies from other pingers'; zero picks a random one.
 	Cookie craft.Cookie
+
+	// Gap is the least time between any two probes of the run, whatever
+	// their targets (fping -i); Rate, when set, caps the probes per second
+	// of the whole run the same way. A run with more than one target, a
+	// Gap, a Rate or UntilReply is paced: each target keeps its own
+	// Interval (fping -p), the targets taking turns.
+	Gap  time.Duration
+	Rate float64
+	// UntilReply ends each target's probing at its first reply, after at
+	// most 1+Retries probes, each sent when the one before timed out and
+	// waiting Backoff times longer (fping without -c).
+	UntilReply bool
+	Retries    int
+	Backoff    float64
 }
 
 // Defaults.
@@ -83,6 +97,8 @@ const (
 type target struct {
 	Target
 	index  int
+	due    int64 // paced runs: when the next probe goes, ns after the start
+	hidx   int   // paced runs: place in the schedule's heap
 	id     uint16
 	next   uint64 // number of the next probe
 	newest uint64 // number of the newest probe that was answered
@@ -140,8 +156,14 @@ func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 	if c.Size == 0 && cfg == nil {
 		c.Size = DefaultSize
 	}
-	if c.Count < 0 || c.Preload < 0 || c.Size < 0 {
-		return nil, errors.New("ping: count, preload and size must not be negative")
+	if c.Count < 0 || c.Preload < 0 || c.Size < 0 || c.Gap < 0 || c.Rate < 0 || c.Retries < 0 || c.Backoff < 0 {
+		return nil, errors.New("ping: count, preload, size, gap, rate, retries and backoff must not be negative")
+	}
+	if c.Backoff == 0 {
+		c.Backoff = 1
+	}
+	if c.paced(len(targets)) && (c.Flood || c.Preload > 0) {
+		return nil, errors.New("ping: flood and preload take one target, without a gap, a rate or until-reply")
 	}
 	if len(targets) == 0 {
 		return nil, errors.New("ping: no targets")
@@ -219,7 +241,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	for _, t := range e.targets {
 		seen[t.Conn] = true
 	}
-	if e.cfg.Flood && len(seen) == 1 {
+	schedule := func(ctx context.Context) error { return e.schedule(ctx, nil) }
+	if e.cfg.paced(len(e.targets)) {
+		schedule = e.schedulePaced
+	} else if e.cfg.Flood && len(seen) == 1 {
 		// As ping -f does, one goroutine sends and receives: the reply is
 		// usually queued by the time the send returns, and handing it
 		// from a receiving goroutine would cost more than the round trip.
@@ -243,7 +268,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}(c)
 	}
-	err := e.schedule(rctx, nil)
+	err := schedule(rctx)
 	stopReceivers()
 	for c := range seen {
 		c.SetReceiveDeadline(time.Now()) // unblock a pending Receive now
@@ -519,7 +544,7 @@ func (e *Engine) send(t *target, now time.Time) {
 		e.timeout(t, p)
 	}
 	seq := uint16(n) // seq 1 first, wrapping at 65535 like iputils
-	*p = probe{n: n, sent: e.off(now), payload: now.UnixNano(), deadline: e.off(now.Add(c.Timeout)), state: pending}
+	*p = probe{n: n, sent: e.off(now), payload: now.UnixNano(), deadline: e.off(now.Add(e.timeoutOf(n))), state: pending}
 	e.data = e.payload.Append(e.data[:0], now)
 	data := e.data
 	e.echo = craft.Echo{

@@ -44,7 +44,9 @@ type answer struct {
 // fakeConn is a network in a box: Send decides the probe's fate by seq.
 type fakeConn struct {
 	fate    func(seq uint16) answer
-	localID int // >= 0: a ping socket's kernel id
+	many    bool // replies come from the probe's destination, not them
+	fateTo  func(dst netip.Addr, seq uint16) answer
+	localID int  // >= 0: a ping socket's kernel id
 	in      chan Received
 	mu      sync.Mutex
 	sent    []craft.Echo
@@ -66,7 +68,12 @@ func newFakeConn(fate func(seq uint16) answer) *fakeConn {
 func (f *fakeConn) Mode() Mode { return ModeRaw }
 
 func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
-	a := f.fate(e.Seq)
+	var a answer
+	if f.fateTo != nil {
+		a = f.fateTo(e.Dst, e.Seq)
+	} else {
+		a = f.fate(e.Seq)
+	}
 	if a.sendErr != nil {
 		return time.Time{}, a.sendErr
 	}
@@ -80,6 +87,9 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 		return time.Now(), nil
 	}
 	r := Received{From: them, TTL: 63, HasTTL: true, Stamp: StampUser}
+	if f.many {
+		r.From = e.Dst
+	}
 	if a.from.IsValid() {
 		r.From = a.from
 	}

@@ -46,7 +46,7 @@ type fakeConn struct {
 	fate    func(seq uint16) answer
 	many    bool // replies come from the probe's destination, not them
 	fateTo  func(dst netip.Addr, seq uint16) answer
-	localID int  // >= 0: a ping socket's kernel id
+	localID int // >= 0: a ping socket's kernel id
 	in      chan Received
 	mu      sync.Mutex
 	sent    []craft.Echo

@@ -175,7 +175,10 @@ func FormatRTT(d time.Duration) string {
 type JSONWriter struct {
 	W    io.Writer
 	Name string
-	enc  *json.Encoder
+	// Names, when set, name each target of a run of many: events carry
+	// theirs, and Summary the one in Name.
+	Names []string
+	enc   *json.Encoder
 }
 
 type jsonEvent struct {
@@ -202,7 +205,11 @@ func (j *JSONWriter) Event(ev *Event) {
 	if j.enc == nil {
 		j.enc = json.NewEncoder(j.W)
 	}
-	o := jsonEvent{Event: ev.Kind.String(), Target: j.Name, Addr: ev.Addr.String(), Seq: ev.Seq, ID: ev.ID,
+	name := j.Name
+	if ev.Target < len(j.Names) {
+		name = j.Names[ev.Target]
+	}
+	o := jsonEvent{Event: ev.Kind.String(), Target: name, Addr: ev.Addr.String(), Seq: ev.Seq, ID: ev.ID,
 		Time: ev.At.UTC().Format(time.RFC3339Nano), Bytes: ev.Bytes}
 	switch ev.Kind {
 	case EventReply, EventDuplicate, EventLate, EventCorrupted:

@@ -52,6 +52,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			resolveCommand(),
 			labCommand(),
 			sendCommand(),
+			manyCommand(),
 			watchCommand(),
 		},
 	}
@@ -77,6 +78,10 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	if len(args) > 1 && args[1] == "send" && manyStyle(args[2:]) {
+		// Many targets: fping's flags and output (see send's help).
+		args = append([]string{args[0], "send-many"}, args[2:]...)
+	}
 	notFound := false
 	app.CommandNotFound = func(_ *cli.Context, name string) {
 		notFound = true

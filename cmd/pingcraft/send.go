@@ -30,7 +30,14 @@ func sendCommand() *cli.Command {
 		Description: `Flags follow iputils ping. The probe leaves as an Ethernet frame (--mode
 ethernet), an IP packet (ip), through a raw socket (raw) or the ping socket
 (dgram); auto picks the deepest the link and your privileges allow.
-Exit status: 0 a reply came, 1 none did, 2 an error.`,
+Exit status: 0 a reply came, 1 none did, 2 an error.
+
+With more than one TARGET, -g CIDR (or START END), -f FILE, or a flag only
+fping has (-C, -a, -u, -e, -r, -B, --rate), send takes fping's flags and
+prints what fping prints: -c/-C N, -p MSEC per-target period, -i MSEC
+between any two probes, -t MSEC timeout, -r retries, -B backoff, -b size,
+-H ttl, -q, -a, -u, -e. Exit status then as fping: 0 all answered, 1 some
+did not, 2 a name was not found, 3 bad arguments, 4 a system error.`,
 		Flags: append(pathFlags(),
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` probes"},
 			&cli.Float64Flag{Name: "interval", Aliases: []string{"i"}, Value: 1, Usage: "`SECONDS` between probes (below 0.002 needs CAP_NET_RAW)"},

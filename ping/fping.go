@@ -32,8 +32,8 @@ type FpingPrinter struct {
 type fpingTarget struct {
 	sent, recv          int
 	sumMS, minMS, maxMS float64
-	alive      bool
-	rtts       []float64 // -C: each probe's time in ms, NaN when lost
+	alive               bool
+	rtts                []float64 // -C: each probe's time in ms, NaN when lost
 }
 
 // Event reports one engine event. It is an onEvent for ping.New.

@@ -2,11 +2,14 @@ package ping
 
 import (
 	"context"
+	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
 )
 
 // loopConn answers every probe at once, as a veth round trip inside the
@@ -93,5 +96,34 @@ func TestEnqueueKeepsOrder(t *testing.T) {
 	}
 	if len(e.queue) != len(want) {
 		t.Fatalf("%d queued, want %d", len(e.queue), len(want))
+	}
+}
+
+// BenchmarkTargetMemory is the engine's heap per target of a many-target
+// run (fping -c style: 1 s period and timeout), windows and statistics
+// included, the resolved paths not. Reported as B/target.
+func BenchmarkTargetMemory(b *testing.B) {
+	const n = 10000
+	c := &loopConn{}
+	for range b.N {
+		targets := make([]Target, n)
+		paths := make([]resolve.Path, n)
+		a := netip.MustParseAddr("198.18.64.0")
+		for i := range targets {
+			a = a.Next()
+			paths[i] = resolve.Path{Target: a}
+			targets[i] = Target{Path: &paths[i], Conn: c}
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		e, err := New(&Config{Count: 5, Interval: time.Second, Timeout: time.Second, Size: DefaultSize}, targets, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/target")
+		runtime.KeepAlive(e)
 	}
 }

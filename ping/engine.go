@@ -208,7 +208,7 @@ func NewID() (uint16, error) {
 // windowSize is how many recent probes a target remembers: enough to cover
 // everything that can be in flight, a power of two for cheap indexing.
 func windowSize(c *Config) int {
-	inFlight := int(c.Timeout/c.Interval) + c.Preload + 2
+	inFlight := int((c.Timeout+c.Interval-1)/c.Interval) + c.Preload + 1
 	n := 4
 	for n < 2*inFlight && n < 1<<16 {
 		n <<= 1

@@ -37,7 +37,20 @@ type OpenConfig struct {
 	OneByOne bool
 	// Size is the echo data size, for sizing a per-frame ring.
 	Size int
+	// InFlight is the most probes that may be in flight at once (a run
+	// over many targets sends bursts): the receive ring or socket buffer
+	// is sized to hold all their replies, and the ring our own requests.
+	InFlight int
 }
+
+// Receive buffers for InFlight: a ring frame of a small echo (header,
+// sockaddr_ll, alignment) fits in 256 bytes, a socket's copy costs the
+// skb's true size, about a kilobyte. Both are capped.
+const (
+	ringBytesPerFrame = 256
+	sockBytesPerReply = 1024
+	maxReceiveBuffer  = 256 << 20
+)
 
 // Open opens mode's transport for path. ModeAuto takes AutoMode and falls
 // back to ModeDgram when raw sockets are not allowed; it returns the mode
@@ -93,9 +106,22 @@ func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 		if oc.OneByOne {
 			snaplen = oneByOneSnaplen(oc.Size)
 		}
-		return openRingConn(p, m, oc.ID, snaplen)
+		blocks := 0
+		if oc.InFlight > 0 {
+			// Our requests and their replies both pass through the ring.
+			blocks = min(2*oc.InFlight*ringBytesPerFrame, maxReceiveBuffer) / ringBlockSize
+		}
+		return openRingConn(p, m, oc.ID, snaplen, blocks)
 	case ModeRaw, ModeDgram:
-		return openSocketConn(p, m, oc.ID)
+		c, err := openSocketConn(p, m, oc.ID)
+		if err != nil || oc.InFlight == 0 {
+			return c, err
+		}
+		if err := c.setReceiveBuffer(min(oc.InFlight*sockBytesPerReply, maxReceiveBuffer)); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
 	}
 	return nil, fmt.Errorf("ping: mode %v cannot be opened", m)
 }

@@ -85,7 +85,8 @@ func oneByOneSnaplen(size int) int {
 // interface, for path's family. Its ring sees only ICMP for id and ICMP
 // errors (see ringFilter). A non-zero snaplen asks for a per-frame
 // (TPACKET_V2) ring keeping that much of each frame.
-func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen int) (*ringConn, error) {
+// With blocks above the default, the ring has that many blocks.
+func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int) (*ringConn, error) {
 	if mode != ModeEthernet && mode != ModeIP {
 		return nil, fmt.Errorf("ping: %v is not a ring transport", mode)
 	}
@@ -98,7 +99,7 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen int) (*ringC
 	cfg := &capture.Config{
 		Interface:   path.Interface,
 		BlockSize:   ringBlockSize,
-		NumBlocks:   ringBlocks,
+		NumBlocks:   max(ringBlocks, blocks),
 		PollTimeout: ringPoll,
 		Filter:      ringFilter(six, id),
 	}

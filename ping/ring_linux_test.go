@@ -252,7 +252,7 @@ func ringOpen(t *testing.T, n *lab.Node, target netip.Addr, mode Mode, id uint16
 		if err != nil {
 			return err
 		}
-		c, err = openRingConn(p, mode, id, 0)
+		c, err = openRingConn(p, mode, id, 0, 0)
 		return err
 	})
 	if err != nil {
@@ -516,7 +516,7 @@ func TestRingErrors(t *testing.T) {
 				return
 			}
 			for _, mode := range []Mode{ModeEthernet, ModeIP} {
-				c, err := openRingConn(p, mode, ringTestID, 0)
+				c, err := openRingConn(p, mode, ringTestID, 0, 0)
 				if err == nil {
 					c.Close()
 					err = fmt.Errorf("%v opened", mode)
@@ -624,7 +624,7 @@ func TestRingTun(t *testing.T) {
 			if p.Link != resolve.LinkNone || p.Interface != name {
 				t.Fatalf("path %+v, want one through %s, a link without link-layer addresses", p, name)
 			}
-			if _, err := openRingConn(p, ModeEthernet, ringTestID, 0); err == nil {
+			if _, err := openRingConn(p, ModeEthernet, ringTestID, 0, 0); err == nil {
 				t.Error("ethernet mode opened on a tun device")
 			}
 			_, c := ringOpen(t, l.Host, peer, ModeIP, ringTestID)

@@ -217,6 +217,18 @@ func (s *socketConn) setup() error {
 	return nil
 }
 
+// setReceiveBuffer asks for n bytes of socket receive buffer, beyond
+// net.core.rmem_max when allowed (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+func (s *socketConn) setReceiveBuffer(n int) error {
+	if err := s.c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n); err == nil {
+		return nil
+	}
+	if err := s.c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_RCVBUF, n); err != nil {
+		return fmt.Errorf("ping: receive buffer of %d bytes: %w", n, err)
+	}
+	return nil
+}
+
 func (s *socketConn) Mode() Mode { return s.mode }
 
 func (s *socketConn) ID() uint16 { return s.id }

@@ -19,23 +19,38 @@ import (
 // New returns a resolver backed by netlink, ARP and NDP in the calling
 // thread's network namespace.
 func New() *Resolver {
-	return &Resolver{System: netlinkSystem{}, Lookup: net.DefaultResolver.LookupNetIP, Now: time.Now}
+	return &Resolver{System: netlinkSystem{h: &netlink.Handle{}}, Lookup: net.DefaultResolver.LookupNetIP, Now: time.Now}
 }
 
-type netlinkSystem struct{}
+// NewBatch returns a Resolver for many targets in one go: it keeps its
+// netlink sockets open and asks for each link and its addresses once, so it
+// must not outlive a change to them. Close releases it.
+func NewBatch() (*Resolver, error) {
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return nil, fmt.Errorf("resolve: netlink: %w", err)
+	}
+	r := New()
+	r.System = &cachedSystem{System: netlinkSystem{h: h}, close: h.Close}
+	return r, nil
+}
 
-func (netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route, error) {
+// netlinkSystem asks the kernel over netlink. The zero Handle opens a
+// socket per request, as the package-level functions do.
+type netlinkSystem struct{ h *netlink.Handle }
+
+func (s netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route, error) {
 	opts := &netlink.RouteGetOptions{Oif: oif}
 	if src.IsValid() {
 		opts.SrcAddr = src.AsSlice()
 	}
-	rs, err := netlink.RouteGetWithOptions(dst.AsSlice(), opts)
+	rs, err := s.h.RouteGetWithOptions(dst.AsSlice(), opts)
 	if err != nil {
 		unreachable := errors.Is(err, unix.ENETUNREACH) || errors.Is(err, unix.EHOSTUNREACH)
 		if unreachable && src.IsValid() {
 			// The kernel says "unreachable" for a source it does not own;
 			// tell that apart from a destination without a route.
-			if _, again := netlink.RouteGetWithOptions(dst.AsSlice(), &netlink.RouteGetOptions{Oif: oif}); again == nil {
+			if _, again := s.h.RouteGetWithOptions(dst.AsSlice(), &netlink.RouteGetOptions{Oif: oif}); again == nil {
 				return Route{}, failf(ErrNoAddress, "resolve: source %s is not an address of this host: see 'ip addr'", src)
 			}
 		}
@@ -64,8 +79,8 @@ func (netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route, e
 	return out, nil
 }
 
-func (netlinkSystem) LinkByName(name string) (Link, error) {
-	l, err := netlink.LinkByName(name)
+func (s netlinkSystem) LinkByName(name string) (Link, error) {
+	l, err := s.h.LinkByName(name)
 	if err != nil {
 		var notFound netlink.LinkNotFoundError
 		if errors.As(err, &notFound) || errors.Is(err, unix.ENODEV) {
@@ -76,8 +91,8 @@ func (netlinkSystem) LinkByName(name string) (Link, error) {
 	return linkOf(l), nil
 }
 
-func (netlinkSystem) LinkByIndex(index int) (Link, error) {
-	l, err := netlink.LinkByIndex(index)
+func (s netlinkSystem) LinkByIndex(index int) (Link, error) {
+	l, err := s.h.LinkByIndex(index)
 	if err != nil {
 		return Link{}, fmt.Errorf("resolve: interface index %d: %w", index, err)
 	}
@@ -101,16 +116,16 @@ func linkOf(l netlink.Link) Link {
 	return out
 }
 
-func (netlinkSystem) Addrs(index int, six bool) ([]netip.Addr, error) {
+func (s netlinkSystem) Addrs(index int, six bool) ([]netip.Addr, error) {
 	family := netlink.FAMILY_V4
 	if six {
 		family = netlink.FAMILY_V6
 	}
-	link, err := netlink.LinkByIndex(index)
+	link, err := s.h.LinkByIndex(index)
 	if err != nil {
 		return nil, fmt.Errorf("resolve: interface index %d: %w", index, err)
 	}
-	as, err := netlink.AddrList(link, family)
+	as, err := s.h.AddrList(link, family)
 	if err != nil {
 		return nil, fmt.Errorf("resolve: addresses of %s: %w", link.Attrs().Name, err)
 	}
@@ -132,12 +147,12 @@ func (netlinkSystem) Addrs(index int, six bool) ([]netip.Addr, error) {
 // asking again: confirmed, static, or confirmed a moment ago.
 const usableStates = unix.NUD_REACHABLE | unix.NUD_PERMANENT | unix.NUD_NOARP | unix.NUD_DELAY
 
-func (netlinkSystem) Neighbour(index int, ip netip.Addr) (net.HardwareAddr, bool, error) {
+func (s netlinkSystem) Neighbour(index int, ip netip.Addr) (net.HardwareAddr, bool, error) {
 	family := netlink.FAMILY_V4
 	if ip.Is6() {
 		family = netlink.FAMILY_V6
 	}
-	ns, err := netlink.NeighList(index, family)
+	ns, err := s.h.NeighList(index, family)
 	if err != nil {
 		return nil, false, fmt.Errorf("resolve: neighbour table: %w", err)
 	}
@@ -149,7 +164,7 @@ func (netlinkSystem) Neighbour(index int, ip netip.Addr) (net.HardwareAddr, bool
 	return nil, false, nil
 }
 
-func (netlinkSystem) Solicit(ctx context.Context, link Link, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+func (s netlinkSystem) Solicit(ctx context.Context, link Link, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
 	ifi, err := net.InterfaceByIndex(link.Index)
 	if err != nil {
 		return nil, fmt.Errorf("resolve: interface %s: %w", link.Name, err)

@@ -17,6 +17,9 @@ func New() *Resolver {
 	return &Resolver{System: unsupported{}, Lookup: net.DefaultResolver.LookupNetIP, Now: time.Now}
 }
 
+// NewBatch returns New(): nothing here to keep open.
+func NewBatch() (*Resolver, error) { return New(), nil }
+
 type unsupported struct{}
 
 var errOS = fmt.Errorf("resolve: not implemented on %s", runtime.GOOS)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -250,7 +252,11 @@ func runMany(c *cli.Context) error {
 	}
 	o.NoSolicit = true
 
-	resolver := resolve.New()
+	resolver, err := resolve.NewBatch()
+	if err != nil {
+		return err
+	}
+	defer resolver.Close()
 	var paths []*resolve.Path
 	var kept []string
 	unknown := false
@@ -312,7 +318,7 @@ func runMany(c *cli.Context) error {
 			if mode == ping.ModeAuto {
 				open = ping.ModeAuto
 			}
-			if conn, _, err = ping.Open(p, open, &ping.OpenConfig{ID: id, Size: cfg.Size}); err != nil {
+			if conn, _, err = ping.Open(p, open, &ping.OpenConfig{ID: id, Size: cfg.Size, InFlight: inFlight(cfg, len(paths))}); err != nil {
 				return err
 			}
 			conns[k] = conn
@@ -322,6 +328,9 @@ func runMany(c *cli.Context) error {
 	if err := dropCapabilities(); err != nil {
 		return err
 	}
+	// Resolving thousands of targets leaves megabytes of netlink garbage
+	// behind; give it back before a run that may last for hours.
+	debug.FreeOSMemory()
 
 	w := c.App.Writer
 	fp := &ping.FpingPrinter{W: w, Err: stderr, Names: kept, Count: c.IsSet("count") || c.IsSet("vcount"),
@@ -347,14 +356,23 @@ func runMany(c *cli.Context) error {
 			alive++
 		}
 	}
+	drops := map[ping.Conn]uint64{}
+	var dropped uint64
+	for _, conn := range conns {
+		if d, err := conn.Drops(); err == nil {
+			drops[conn], dropped = d, dropped+d
+		}
+	}
 	if c.Bool("json") {
 		for i, p := range paths {
 			js.Name = kept[i]
-			drops := uint64(0)
-			js.Summary(p.Target, &stats[i], elapsed, drops)
+			js.Summary(p.Target, &stats[i], elapsed, drops[targets[i].Conn])
 		}
 	} else {
 		fp.Summary(stats)
+		if dropped > 0 {
+			fmt.Fprintf(stderr, "%d frames dropped by the receive ring: losses above may be ours, not the network's\n", dropped)
+		}
 	}
 	switch {
 	case runErr != nil:
@@ -365,6 +383,16 @@ func runMany(c *cli.Context) error {
 		return cli.Exit("", fpingSomeDown)
 	}
 	return nil
+}
+
+// inFlight is the most probes a run may have in flight at once: each
+// target's, for as long as a probe waits, times the targets.
+func inFlight(cfg *ping.Config, targets int) int {
+	wait := cfg.Timeout
+	if cfg.UntilReply {
+		wait = time.Duration(float64(cfg.Timeout) * math.Pow(cfg.Backoff, float64(cfg.Retries)))
+	}
+	return targets * (int(wait/cfg.Interval) + 1)
 }
 
 // manyConfig turns fping's flags into the engine's.

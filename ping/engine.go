@@ -43,7 +43,8 @@ type Config struct {
 
 	// Gap is the least time between any two probes of the run, whatever
 	// their targets (fping -i); Rate, when set, caps the probes per second
-	// of the whole run the same way. A run with more than one target, a
+	// of the whole run the same way. Below 2ms, what a sleep cannot hit,
+	// the gap is kept on average instead. A run with more than one target, a
 	// Gap, a Rate or UntilReply is paced: each target keeps its own
 	// Interval (fping -p), the targets taking turns.
 	Gap  time.Duration

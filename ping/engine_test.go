@@ -68,6 +68,7 @@ func newFakeConn(fate func(seq uint16) answer) *fakeConn {
 func (f *fakeConn) Mode() Mode { return ModeRaw }
 
 func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
+	at := time.Now() // as a Conn: the time before the "system call"
 	var a answer
 	if f.fateTo != nil {
 		a = f.fateTo(e.Dst, e.Seq)
@@ -84,7 +85,7 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 	f.sent = append(f.sent, *e)
 	f.mu.Unlock()
 	if a.drop {
-		return time.Now(), nil
+		return at, nil
 	}
 	r := Received{From: them, TTL: 63, HasTTL: true, Stamp: StampUser}
 	if f.many {
@@ -154,7 +155,7 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 			f.in <- rr
 		})
 	}
-	return time.Now(), nil
+	return at, nil
 }
 
 func timeExceeded(quote []byte) []byte {

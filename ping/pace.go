@@ -20,6 +20,15 @@ func (c *Config) gap() time.Duration {
 	return g
 }
 
+// A gap of gapStrict or more is a minimum between any two probes, as
+// fping's -i; a shorter one, below what a sleep can hit, is kept on
+// average, and gapCatchUp bounds how far its clock may lag behind: how
+// many probes may go back to back after a late wake-up.
+const (
+	gapStrict  = 2 * time.Millisecond
+	gapCatchUp = 10 * time.Millisecond
+)
+
 // timeoutOf is how long probe n (1-based) of a target waits for its reply:
 // Timeout, grown by Backoff for each retry of an until-reply run.
 func (e *Engine) timeoutOf(n uint64) time.Duration {
@@ -76,15 +85,29 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 				}
 				continue
 			}
+			due := e.mono(t.due)
 			e.send(t, now)
 			if gap > 0 {
-				nextGap = now.Add(gap)
+				// A short gap is kept on average: a sleep that overran
+				// (timers are coarser than a 50µs gap) is made up for by
+				// sending the probes that were due meanwhile. A probe is
+				// never counted as sent before it was due.
+				slot := nextGap
+				if slot.Before(due) {
+					slot = due
+				}
+				nextGap = slot.Add(gap)
+				if gap >= gapStrict {
+					nextGap = now.Add(gap)
+				} else if lag := now.Add(-gapCatchUp); nextGap.Before(lag) {
+					nextGap = lag
+				}
 			}
 			if e.wants(t) || c.UntilReply {
 				if c.UntilReply {
 					t.due = e.off(now) + int64(e.timeoutOf(t.next))
-				} else if t.due += int64(c.Interval); t.due < e.off(now) {
-					t.due = e.off(now) // fell behind: no burst to catch up
+				} else {
+					t.due = e.off(now) + int64(c.Interval) // from the send, as fping
 				}
 				h.push(t)
 			}

@@ -7,9 +7,11 @@
 // lab is removed on exit, error or Ctrl-C, and every run is bounded.
 //
 // Then it compares pingcraft watch -w with tcpdump -w capturing a bounded
-// flood: frames kept, dropped, and the CPU time each spent.
+// flood: frames kept, dropped, and the CPU time each spent; and send over
+// 1,000 and 10,000 targets with fping, then 10,000 targets held at a
+// probe a second each.
 //
-//	go run ./bench/flood [-count 20000] [-capture 200000] [-timeout 2m]
+//	go run ./bench/flood [-count 20000] [-capture 200000] [-many] [-sustain 1m] [-timeout 2m]
 package main
 
 import (
@@ -17,7 +19,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -55,18 +56,20 @@ func main() {
 	timeout := flag.Duration("timeout", 2*time.Minute, "longest a run may take")
 	extra := flag.Bool("raw", true, "also run pingcraft --mode raw, to tell the transport's cost from the engine's")
 	capture := flag.Int("capture", 200000, "probes of the flood that pingcraft watch -w and tcpdump -w capture (0: skip)")
+	many := flag.Bool("many", true, "also compare send over 1,000 and 10,000 targets with fping")
+	sustain := flag.Duration("sustain", time.Minute, "then hold 10,000 targets at a probe a second each this long (0: skip)")
 	flag.Parse()
 	if *count < 1 || *timeout <= 0 || *capture < 0 {
 		fmt.Fprintln(os.Stderr, "flood: -count and -timeout must be positive, -capture not negative")
 		os.Exit(2)
 	}
-	if err := run(*count, *timeout, *extra, *capture); err != nil {
+	if err := run(*count, *timeout, *extra, *capture, *many, *sustain); err != nil {
 		fmt.Fprintln(os.Stderr, "flood:", err)
 		os.Exit(1)
 	}
 }
 
-func run(count int, timeout time.Duration, extra bool, capture int) error {
+func run(count int, timeout time.Duration, extra bool, capture int, many bool, sustain time.Duration) error {
 	if missing := requirements(); missing != "" {
 		if os.Getenv("PINGCRAFT_REQUIRE_ROOT") == "1" {
 			return errors.New(missing + "; PINGCRAFT_REQUIRE_ROOT=1 makes this a failure")
@@ -159,6 +162,14 @@ func run(count int, timeout time.Duration, extra bool, capture int) error {
 			return err
 		}
 	}
+	if ctx.Err() == nil && many {
+		if _, err := exec.LookPath("fping"); err != nil {
+			return fmt.Errorf("fping is not on PATH: apt-get install fping")
+		}
+		if err := benchMany(ctx, l, bin, timeout, sustain, timeBin); err != nil {
+			return err
+		}
+	}
 	return ctx.Err()
 }
 
@@ -188,7 +199,7 @@ func measure(ctx context.Context, l *lab.Lab, timeout time.Duration, timeBin, na
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, io.Discard
+	cmd.Stdout, cmd.Stderr = &out, &out // fping's summaries are on stderr
 	start := time.Now()
 	err := cmd.Run()
 	res := result{wall: time.Since(start)}

@@ -55,7 +55,7 @@ func benchMany(ctx context.Context, l *lab.Lab, bin string, timeout, sustain tim
 		res, out := measure(ctx, l, timeout+sustain, timeBin, r.tool, r.args)
 		name := "fping"
 		if r.tool == bin {
-			name = "pingcraft send"
+			name = "pingcraft"
 		}
 		label := fmt.Sprintf("%s %s", name, joinArgs(r.args))
 		if res.err != nil {

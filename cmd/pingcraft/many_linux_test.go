@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -69,5 +72,36 @@ func TestManyCIDRUnreachable(t *testing.T) {
 		if fout != out || fcode != code {
 			t.Errorf("send %s: %q exit %d; fping %q exit %d", flag, out, code, fout, fcode)
 		}
+	}
+}
+
+// TestManyFileAndJSON: targets from a file (a comment and a blank line
+// skipped), --json events carrying each target's name, a summary each.
+func TestManyFileAndJSON(t *testing.T) {
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	list := filepath.Join(t.TempDir(), "targets")
+	a, b := l.Many4.Addr().Next(), l.Target4
+	if err := os.WriteFile(list, []byte("# the lab\n"+a.String()+"\n\n"+b.String()+"  the target\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := inHost(t, l, "", bin, "send", "--json", "-c", "2", "-p", "100", "-f", list)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	count := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev struct{ Event, Target string }
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		count[ev.Target+" "+ev.Event]++
+	}
+	want := map[string]int{}
+	for _, n := range []string{a.String(), b.String()} {
+		want[n+" sent"], want[n+" reply"], want[n+" summary"] = 2, 2, 1
+	}
+	if diff := cmp.Diff(want, count); diff != "" {
+		t.Errorf("events by target (-want +got):\n%s", diff)
 	}
 }

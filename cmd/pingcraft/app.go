@@ -54,6 +54,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			sendCommand(),
 			manyCommand(),
 			watchCommand(),
+			serveCommand(),
 		},
 	}
 	var setUsage func([]*cli.Command)

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pingcraft/pingcraft/lab"
+	"github.com/pingcraft/pingcraft/lab/labtest"
+)
+
+const serveAddr = "127.0.0.1:9374"
+
+// httpIn makes one HTTP request to serveAddr from inside n's namespace:
+// the socket is created there, by the calling thread.
+func httpIn(t *testing.T, n *lab.Node, method, path string) (int, string) {
+	t.Helper()
+	var conn net.Conn
+	if err := n.Do(func() error {
+		var err error
+		conn, err = net.DialTimeout("tcp", serveAddr, 2*time.Second)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "%s %s HTTP/1.0\r\nHost: pingcraft\r\n\r\n", method, path)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// metric returns the value of the series named with these label values, and
+// whether it is there.
+func metric(body, name string, lv map[string]string) (float64, bool) {
+	for _, line := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		ok := true
+		for k, v := range lv {
+			if !strings.Contains(line, k+`="`+v+`"`) {
+				ok = false
+			}
+		}
+		if ok {
+			f, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
+}
+
+// TestServe: three targets, one unreachable; two scrapes; a bad reload
+// that changes nothing; a good one that adds and removes targets; and the
+// histogram's count against the replies nftables counted arriving.
+func TestServe(t *testing.T) {
+	labtest.RequireTool(t, "nft", "nftables")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	nft(t, l.Host, `
+table inet seen {
+	counter replies {}
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr 198.18.1.2 icmp type echo-reply counter name replies
+	}
+}`)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "pingcraft.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(cfg, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reach, unreach, six := l.Target4.String(), l.Unreachable4.Addr().Next().String(), l.Target6.String()
+	write(fmt.Sprintf("groups:\n  - name: lab\n    interval: 100ms\n    targets: [%s, %s, %s]\n", reach, unreach, six))
+
+	cmd := l.Host.Command(t.Context(), bin, "serve", "--config", cfg, "--listen", serveAddr)
+	wait := started(t, cmd, "serving")
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		if stderr, err := wait(); err != nil {
+			t.Errorf("serve after SIGINT: %v\n%s", err, stderr)
+		}
+	}()
+
+	if code, body := httpIn(t, l.Host, "GET", "/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	time.Sleep(500 * time.Millisecond)
+	_, first := httpIn(t, l.Host, "GET", "/metrics")
+	time.Sleep(500 * time.Millisecond)
+	_, second := httpIn(t, l.Host, "GET", "/metrics")
+	for _, tg := range []string{reach, unreach, six} {
+		a, _ := metric(first, "pingcraft_requests_total", map[string]string{"host": tg})
+		b, _ := metric(second, "pingcraft_requests_total", map[string]string{"host": tg})
+		if !(a > 0 && b > a) {
+			t.Errorf("%s: requests %v then %v: want counting up", tg, a, b)
+		}
+	}
+	if n, _ := metric(second, "pingcraft_icmp_errors_total", map[string]string{"host": unreach, "type": "unreachable"}); n == 0 {
+		t.Errorf("%s: no unreachable errors counted", unreach)
+	}
+	if n, ok := metric(second, "pingcraft_response_duration_seconds_count", map[string]string{"host": unreach}); !ok || n != 0 {
+		t.Errorf("%s: %v responses (present %v), want a zero count", unreach, n, ok)
+	}
+	if _, ok := metric(second, "pingcraft_response_ttl", map[string]string{"host": unreach}); ok {
+		t.Errorf("%s: a TTL without a reply", unreach)
+	}
+	if ttl, _ := metric(second, "pingcraft_response_ttl", map[string]string{"host": reach}); ttl != 63 {
+		t.Errorf("%s: ttl %v, want 63", reach, ttl)
+	}
+	if _, ok := metric(second, "go_goroutines", nil); !ok {
+		t.Error("no Go metrics")
+	}
+
+	// A bad file: refused with its line, everything as it was.
+	write("groups:\n  - name: lab\n    interval: soon\n    targets: [198.18.1.2]\n")
+	code, body := httpIn(t, l.Host, "POST", "/-/reload")
+	if code != 400 || !strings.Contains(body, "pingcraft.yaml:2") || !strings.Contains(body, `interval "soon"`) {
+		t.Errorf("bad reload: %d %q", code, body)
+	}
+	_, after := httpIn(t, l.Host, "GET", "/metrics")
+	if _, ok := metric(after, "pingcraft_requests_total", map[string]string{"host": unreach}); !ok {
+		t.Error("a refused reload removed a target")
+	}
+
+	// A good one: the unreachable and IPv6 targets go, a new one comes,
+	// and the kept one slows to an hour so its counts settle.
+	added := l.Many4.Addr().Next().String()
+	write(fmt.Sprintf("groups:\n  - name: lab\n    interval: 1h\n    timeout: 1s\n    targets: [%s]\n  - name: more\n    interval: 100ms\n    targets: [%s]\n", reach, added))
+	if code, body := httpIn(t, l.Host, "POST", "/-/reload"); code != 200 {
+		t.Fatalf("good reload: %d %q", code, body)
+	}
+	time.Sleep(500 * time.Millisecond)
+	_, now := httpIn(t, l.Host, "GET", "/metrics")
+	for _, gone := range []string{unreach, six} {
+		if strings.Contains(now, `host="`+gone+`"`) {
+			t.Errorf("%s still in /metrics after it was removed", gone)
+		}
+	}
+	if n, _ := metric(now, "pingcraft_requests_total", map[string]string{"host": added, "group": "more"}); n == 0 {
+		t.Errorf("%s: added, but no requests", added)
+	}
+	// Every reply the host received from the kept target is in its
+	// histogram, none more (its counters survived the reload).
+	count, _ := metric(now, "pingcraft_response_duration_seconds_count", map[string]string{"host": reach})
+	if got := nftCounter(t, l.Host, "inet", "seen", "replies"); count != float64(got) {
+		t.Errorf("%s: histogram counts %v replies, nftables saw %d arrive", reach, count, got)
+	}
+
+	// SIGHUP reloads as well.
+	hup := l.Many4.Addr().Next().Next().String()
+	write(fmt.Sprintf("groups:\n  - name: more\n    interval: 100ms\n    targets: [%s, %s]\n", added, hup))
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for end := time.Now().Add(3 * time.Second); n == 0 && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		_, body := httpIn(t, l.Host, "GET", "/metrics")
+		n, _ = metric(body, "pingcraft_requests_total", map[string]string{"host": hup})
+	}
+	if n == 0 {
+		t.Errorf("%s: not probed after SIGHUP", hup)
+	}
+}
+

@@ -1,0 +1,71 @@
+package serve
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pingcraft/pingcraft/ping"
+)
+
+func TestParse(t *testing.T) {
+	good := `
+buckets: [0.001, 0.01, 0.1]
+groups:
+  - name: lab
+    interval: 500ms
+    targets: [198.18.1.2, 198.18.9.1]
+  - name: core
+    mode: raw
+    size: 100
+    tos: 16
+    timeout: 2s
+    source: 198.18.0.2
+    interface: h0
+    targets:
+      - fd00:198:18:1::2
+`
+	want := &Config{Buckets: []float64{0.001, 0.01, 0.1}, Groups: []Group{
+		{Name: "lab", Interval: 500 * time.Millisecond, Timeout: 500 * time.Millisecond, Mode: ping.ModeAuto, Size: 56,
+			Targets: []string{"198.18.1.2", "198.18.9.1"}},
+		{Name: "core", Interval: time.Second, Timeout: 2 * time.Second, Mode: ping.ModeRaw, Size: 100, TOS: 16,
+			Source: netip.MustParseAddr("198.18.0.2"), Interface: "h0", Targets: []string{"fd00:198:18:1::2"}},
+	}}
+	got, err := Parse("pingcraft.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"empty", "", "pingcraft.yaml: empty"},
+		{"no groups", "buckets: [1]\n", "no groups"},
+		{"unknown field", "groups:\n  - name: a\n    intervall: 1s\n    targets: [198.18.1.2]\n", `pingcraft.yaml:3: unknown field "intervall" in a group`},
+		{"bad interval", "groups:\n  - name: a\n    interval: 1x\n    targets: [198.18.1.2]\n", `pingcraft.yaml:2: group "a": interval "1x"`},
+		{"tiny interval", "groups:\n  - name: a\n    interval: 1ms\n    targets: [198.18.1.2]\n", "10ms or more"},
+		{"no name", "groups:\n  - targets: [198.18.1.2]\n", "pingcraft.yaml:2: a group without a name"},
+		{"twice", "groups:\n  - name: a\n    targets: [198.18.1.2]\n  - name: a\n    targets: [198.18.1.3]\n", `pingcraft.yaml:4: group "a" named twice`},
+		{"no targets", "groups:\n  - name: a\n", `group "a" has no targets`},
+		{"bad target", "groups:\n  - name: a\n    targets:\n      - 198.18.1.2\n      - two words\n", `pingcraft.yaml:5: group "a": target "two words"`},
+		{"dup target", "groups:\n  - name: a\n    targets: [198.18.1.2]\n  - name: b\n    targets: [198.18.1.2]\n", `pingcraft.yaml:5: target 198.18.1.2 is in group "a" and in "b"`},
+		{"bad mode", "groups:\n  - name: a\n    mode: fast\n    targets: [198.18.1.2]\n", `mode "fast"`},
+		{"bad source", "groups:\n  - name: a\n    source: here\n    targets: [198.18.1.2]\n", `source "here"`},
+		{"bad size", "groups:\n  - name: a\n    size: -1\n    targets: [198.18.1.2]\n", "size -1"},
+		{"buckets", "buckets: [1, 0.5]\ngroups:\n  - name: a\n    targets: [198.18.1.2]\n", "buckets must ascend"},
+		{"not yaml", "groups: [\n", "pingcraft.yaml: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("pingcraft.yaml", []byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("Parse: %v, want one line containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -246,25 +246,7 @@ func appendMAC(b, a []byte) []byte {
 // cksum is in_cksum over data[off:off+n], the data in big-endian words:
 // zero when the checksum field inside is right.
 func (d *dissector) cksum(sum uint32, off, n int) uint16 {
-	return ^fold(sum16(sum, d.data[off:off+n]))
-}
-
-func sum16(sum uint32, b []byte) uint32 {
-	n := len(b) &^ 1
-	for i := 0; i < n; i += 2 {
-		sum += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)&1 == 1 {
-		sum += uint32(b[len(b)-1]) << 8
-	}
-	return sum
-}
-
-func fold(sum uint32) uint16 {
-	for sum > 0xffff {
-		sum = sum>>16 + sum&0xffff
-	}
-	return uint16(sum)
+	return ^craft.Fold(craft.Sum16(sum, d.data[off:off+n]))
 }
 
 // shouldBe is in_cksum_shouldbe: the value the checksum field should hold,

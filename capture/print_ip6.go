@@ -3,6 +3,8 @@ package capture
 // IPv6 and ICMPv6: tcpdump's print-ip6.c, print-ip6opts.c, print-frag6.c
 // and print-icmp6.c.
 
+import "github.com/pingcraft/pingcraft/craft"
+
 // ip6 is ip6_print.
 func (d *dissector) ip6(off, length int) {
 	d.proto = "ip6"
@@ -533,8 +535,8 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 		if d.cut {
 			return
 		}
-		base := sum16(0, d.data[ipOff+8:ipOff+24])
-		base = sum16(base, d.data[d.icmp6Dst(ipOff):][:16])
+		base := craft.Sum16(0, d.data[ipOff+8:ipOff+24])
+		base = craft.Sum16(base, d.data[d.icmp6Dst(ipOff):][:16])
 		base += uint32(length)>>16 + uint32(length)&0xffff + protoICMPv6
 		if sum := d.cksum(base, off, length); sum != 0 {
 			d.s("[bad icmp6 cksum 0x")

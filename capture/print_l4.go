@@ -4,6 +4,8 @@ package capture
 // without the dissectors tcpdump runs on well-known ports (DNS, NTP, HTTP
 // and the rest), whose lines pingcraft does not reproduce.
 
+import "github.com/pingcraft/pingcraft/craft"
+
 // l4Addrs is udpipaddr_print and tcp_print's address part: "a.p > b.q: "
 // when the IP header names this protocol directly, "p > q: " when IPv6
 // extension headers came between (ip6_print printed the addresses then).
@@ -60,10 +62,10 @@ func (d *dissector) l4Addrs(ipOff, ver int, proto uint8, sport, dport int) bool 
 func (d *dissector) pseudoSum(ipOff, ver int, proto uint8, length int) uint32 {
 	var s uint32
 	if ver == 4 {
-		s = sum16(0, d.data[ipOff+12:ipOff+20])
+		s = craft.Sum16(0, d.data[ipOff+12:ipOff+20])
 	} else {
-		s = sum16(0, d.data[ipOff+8:ipOff+24])
-		s = sum16(s, d.data[d.icmp6Dst(ipOff):][:16])
+		s = craft.Sum16(0, d.data[ipOff+8:ipOff+24])
+		s = craft.Sum16(s, d.data[d.icmp6Dst(ipOff):][:16])
 	}
 	return s + uint32(length)>>16 + uint32(length)&0xffff + uint32(proto)
 }

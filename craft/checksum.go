@@ -6,9 +6,10 @@ import "encoding/binary"
 // through gopacket would checksum a re-encoding (options normalised, lengths
 // fixed) and could hide the very fault being looked for.
 
-// sum16 adds b to sum as big-endian 16-bit words (RFC 1071); an odd trailing
-// byte is padded with zero. b must start at an even offset of the summed data.
-func sum16(sum uint32, b []byte) uint32 {
+// Sum16 adds b to sum as big-endian 16-bit words, the Internet checksum's
+// ones'-complement sum before folding (RFC 1071); an odd trailing byte is
+// padded with zero. b must start at an even offset of the summed data.
+func Sum16(sum uint32, b []byte) uint32 {
 	n := len(b) &^ 1
 	for i := 0; i < n; i += 2 {
 		sum += uint32(b[i])<<8 | uint32(b[i+1])
@@ -19,7 +20,8 @@ func sum16(sum uint32, b []byte) uint32 {
 	return sum
 }
 
-func fold(sum uint32) uint16 {
+// Fold folds a Sum16 sum into 16 bits; its complement is the checksum.
+func Fold(sum uint32) uint16 {
 	for sum > 0xffff {
 		sum = sum>>16 + sum&0xffff
 	}
@@ -29,8 +31,8 @@ func fold(sum uint32) uint16 {
 // pseudoHeader6 is the RFC 8200 section 8.1 pseudo-header sum.
 func pseudoHeader6(src, dst []byte, length uint32, next uint8) uint32 {
 	var s uint32
-	s = sum16(s, src)
-	s = sum16(s, dst)
+	s = Sum16(s, src)
+	s = Sum16(s, dst)
 	s += length>>16 + length&0xffff
 	s += uint32(next)
 	return s
@@ -40,13 +42,13 @@ func pseudoHeader6(src, dst []byte, length uint32, next uint8) uint32 {
 // pseudo-header sum (zero for ICMPv4 and the IPv4 header).
 func verify(base uint32, msg []byte, at int) Checksum {
 	got := binary.BigEndian.Uint16(msg[at:])
-	s := sum16(base, msg[:at])
-	s = sum16(s, msg[at+2:])
-	want := ^fold(s)
+	s := Sum16(base, msg[:at])
+	s = Sum16(s, msg[at+2:])
+	want := ^Fold(s)
 	status := ChecksumBad
 	// Ones' complement has two zeros; a sum over everything that folds to
 	// 0xffff is correct whichever of them the sender wrote.
-	if fold(s+uint32(got)) == 0xffff {
+	if Fold(s+uint32(got)) == 0xffff {
 		status = ChecksumGood
 	}
 	return Checksum{Got: got, Want: want, Status: status}

@@ -260,9 +260,9 @@ func (e *Echo) applyFaults(b []byte, d Depth) {
 		if e.Is6() && e.Src.IsValid() {
 			s = pseudoHeader6(e.Src.AsSlice(), e.Dst.AsSlice(), 8, uint8(layers.IPProtocolICMPv6))
 		}
-		s = sum16(s, hdr[:2])
-		s = sum16(s, hdr[4:8])
-		binary.BigEndian.PutUint16(hdr[2:], ^fold(s))
+		s = Sum16(s, hdr[:2])
+		s = Sum16(s, hdr[4:8])
+		binary.BigEndian.PutUint16(hdr[2:], ^Fold(s))
 	}
 	if e.Faults&FaultIPChecksum != 0 && d != DepthICMP {
 		c := b[ipOff+10 : ipOff+12]

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,29 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("Parse: %v, want one line containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestReadmeSample: the sample configuration in the README parses.
+func TestReadmeSample(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "## pingcraft serve")
+	if !ok {
+		t.Fatal("no serve section in the README")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	sample, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml block in the serve section")
+	}
+	c, err := Parse("README.md", []byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Groups) != 2 || len(c.Groups[0].Targets) != 2 {
+		t.Errorf("parsed %+v", c)
 	}
 }

@@ -11,7 +11,10 @@
 // 1,000 and 10,000 targets with fping, then 10,000 targets held at a
 // probe a second each.
 //
-//	go run ./bench/flood [-count 20000] [-capture 200000] [-many] [-sustain 1m] [-timeout 2m]
+// Last, pingcraft serve over 10,000 targets for -serve, its CPU and memory
+// sampled ten times.
+//
+//	go run ./bench/flood [-count 20000] [-capture 200000] [-many] [-sustain 1m] [-serve 5m] [-timeout 2m]
 package main
 
 import (
@@ -58,18 +61,19 @@ func main() {
 	capture := flag.Int("capture", 200000, "probes of the flood that pingcraft watch -w and tcpdump -w capture (0: skip)")
 	many := flag.Bool("many", true, "also compare send over 1,000 and 10,000 targets with fping")
 	sustain := flag.Duration("sustain", time.Minute, "then hold 10,000 targets at a probe a second each this long (0: skip)")
+	serveFor := flag.Duration("serve", 5*time.Minute, "then run pingcraft serve over 10,000 targets this long (0: skip)")
 	flag.Parse()
 	if *count < 1 || *timeout <= 0 || *capture < 0 {
 		fmt.Fprintln(os.Stderr, "flood: -count and -timeout must be positive, -capture not negative")
 		os.Exit(2)
 	}
-	if err := run(*count, *timeout, *extra, *capture, *many, *sustain); err != nil {
+	if err := run(*count, *timeout, *extra, *capture, *many, *sustain, *serveFor); err != nil {
 		fmt.Fprintln(os.Stderr, "flood:", err)
 		os.Exit(1)
 	}
 }
 
-func run(count int, timeout time.Duration, extra bool, capture int, many bool, sustain time.Duration) error {
+func run(count int, timeout time.Duration, extra bool, capture int, many bool, sustain, serveFor time.Duration) error {
 	if missing := requirements(); missing != "" {
 		if os.Getenv("PINGCRAFT_REQUIRE_ROOT") == "1" {
 			return errors.New(missing + "; PINGCRAFT_REQUIRE_ROOT=1 makes this a failure")
@@ -167,6 +171,11 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 			return fmt.Errorf("fping is not on PATH: apt-get install fping")
 		}
 		if err := benchMany(ctx, l, bin, timeout, sustain, timeBin); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() == nil && serveFor > 0 {
+		if err := benchServe(ctx, l, dir, bin, serveFor); err != nil {
 			return err
 		}
 	}

@@ -182,4 +182,3 @@ table inet seen {
 		t.Errorf("%s: not probed after SIGHUP", hup)
 	}
 }
-

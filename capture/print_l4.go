@@ -10,36 +10,26 @@ import "github.com/pingcraft/pingcraft/craft"
 // when the IP header names this protocol directly, "p > q: " when IPv6
 // extension headers came between (ip6_print printed the addresses then).
 func (d *dissector) l4Addrs(ipOff, ver int, proto uint8, sport, dport int) bool {
-	if ver == 4 {
-		if d.u8(ipOff+9) == proto {
-			if !d.need(ipOff+12, 8) {
-				return false
-			}
-			if sport < 0 {
-				return d.ipAddrs(ipOff, 4, ": ")
-			}
-			d.addr4(ipOff + 12)
-			d.c('.')
-			d.u(uint64(sport))
-			d.s(" > ")
-			d.addr4(ipOff + 16)
-			d.c('.')
-			d.u(uint64(dport))
-			d.s(": ")
-			return true
-		}
-	} else if d.u8(ipOff+6) == proto {
-		if !d.need(ipOff+8, 32) {
+	var src, dst, n int
+	var addr func(int) bool
+	switch {
+	case ver == 4 && d.u8(ipOff+9) == proto:
+		src, dst, n, addr = ipOff+12, ipOff+16, 8, d.addr4
+	case ver != 4 && d.u8(ipOff+6) == proto:
+		src, dst, n, addr = ipOff+8, ipOff+24, 32, d.addr6
+	}
+	if addr != nil {
+		if !d.need(src, n) {
 			return false
 		}
 		if sport < 0 {
-			return d.ipAddrs(ipOff, 6, ": ")
+			return d.ipAddrs(ipOff, ver, ": ")
 		}
-		d.addr6(ipOff + 8)
+		addr(src)
 		d.c('.')
 		d.u(uint64(sport))
 		d.s(" > ")
-		d.addr6(ipOff + 24)
+		addr(dst)
 		d.c('.')
 		d.u(uint64(dport))
 		d.s(": ")

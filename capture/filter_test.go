@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket/layers"
 	"golang.org/x/net/bpf"
+
+	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
 func TestCompileFilter(t *testing.T) {
@@ -83,7 +84,7 @@ func TestCompileFilterErrors(t *testing.T) {
 // TestCompileFilterAsTcpdump checks every program against tcpdump -dd: the
 // same libpcap must emit the same instructions.
 func TestCompileFilterAsTcpdump(t *testing.T) {
-	tcpdump := lookTcpdump(t)
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
 	for _, expr := range []string{
 		"",
 		"icmp",
@@ -104,20 +105,6 @@ func TestCompileFilterAsTcpdump(t *testing.T) {
 			}
 		})
 	}
-}
-
-func lookTcpdump(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("tcpdump")
-	if err == nil {
-		return path
-	}
-	if os.Getenv("PINGCRAFT_REQUIRE_TOOLS") == "1" {
-		t.Fatal("tcpdump is not on PATH and PINGCRAFT_REQUIRE_TOOLS=1: install it (apt-get install tcpdump)")
-	}
-	t.Skip("SKIPPED: tcpdump is not on PATH, so filters are NOT cross-checked against it. " +
-		"Install it (apt-get install tcpdump); set PINGCRAFT_REQUIRE_TOOLS=1 to make this a failure.")
-	return ""
 }
 
 // tcpdumpDD compiles expr with tcpdump -dd, which prints one

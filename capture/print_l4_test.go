@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+
+	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
 // tcpUDPFrames is a TCP conversation (handshake with options, data, FIN,
@@ -95,7 +97,7 @@ func tcpUDPFrames(t *testing.T) [][]byte {
 // TestPrinterTcpdumpTCPUDP compares the TCP and UDP summaries with the
 // installed tcpdump: the fixtures hold no TCP or UDP.
 func TestPrinterTcpdumpTCPUDP(t *testing.T) {
-	tcpdump := lookTool(t, "tcpdump")
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
 	frames := tcpUDPFrames(t)
 	wire := make([]int, len(frames))
 	for i, f := range frames {

@@ -15,6 +15,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
 var mutants = flag.Bool("tcpdump-mutants", false, "compare the printer with tcpdump on every fixture frame cut short and with each header byte changed (slow)")
@@ -59,7 +61,7 @@ func TestPrinterTcpdumpMutants(t *testing.T) {
 	if !*mutants {
 		t.Skip("run with -tcpdump-mutants")
 	}
-	tcpdump := lookTool(t, "tcpdump")
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
 	dir := t.TempDir()
 	for _, pf := range fixturePcaps(t) {
 		var frames [][]byte

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-
 	"io"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
 var updateTcpdump = flag.Bool("update-tcpdump", false,
@@ -226,7 +227,7 @@ func TestPrinterGoldens(t *testing.T) {
 // TestPrinterTcpdump compares with the tcpdump installed here, on this
 // host's interface names.
 func TestPrinterTcpdump(t *testing.T) {
-	tcpdump := lookTool(t, "tcpdump")
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
 	for _, f := range fixturePcaps(t) {
 		for _, fl := range printFlagSets {
 			if fl.only != "" && fl.only != f.name {
@@ -245,7 +246,7 @@ func TestPrinterTcpdump(t *testing.T) {
 // runs in an empty network namespace so that LINUX_SLL2 interface indexes
 // name no interface of the host that happens to make the goldens.
 func updateGoldens(t *testing.T) {
-	tcpdump := lookTool(t, "tcpdump")
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
 	if err := os.MkdirAll(goldenDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -291,22 +292,6 @@ func runTcpdump(t *testing.T, tcpdump string, isolated bool, args []string, file
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
-}
-
-// lookTool finds a tool on PATH, or skips (fails with
-// PINGCRAFT_REQUIRE_TOOLS=1) saying what was not checked.
-func lookTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("PINGCRAFT_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s is not on PATH and PINGCRAFT_REQUIRE_TOOLS=1: install it (apt-get install %s)", name, name)
-	}
-	t.Skipf("SKIPPED: %s is not on PATH, so the printer is NOT compared with it live (the goldens still are). "+
-		"Install it (apt-get install %s); set PINGCRAFT_REQUIRE_TOOLS=1 to make this a failure.", name, name)
-	return ""
 }
 
 // TestPrintDiffersDocumented keeps fixtures/README.md's list of where

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
 // frameStamp is the time tcpdump -tt puts before each frame: the fixtures
@@ -23,7 +24,7 @@ var frameStamp = regexp.MustCompile(`^(\d+\.\d{6}) `)
 // exactly the frames tcpdump picks with the same expression, cooked v2
 // files included.
 func TestFilterMatchesTcpdump(t *testing.T) {
-	tcpdump := lookTcpdump(t)
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
 	files, _ := filepath.Glob("../fixtures/*.pcap")
 	if len(files) == 0 {
 		t.Fatal("no fixtures")

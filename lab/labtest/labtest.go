@@ -68,15 +68,16 @@ func Namespaces(tb testing.TB, id string) []string {
 
 // RequireTool skips tb when the command name is not on PATH, or fails it
 // when PINGCRAFT_REQUIRE_TOOLS=1, as CI sets it; pkg is the Debian package
-// that provides it.
-func RequireTool(tb testing.TB, name, pkg string) {
+// that provides it. It returns the command's path.
+func RequireTool(tb testing.TB, name, pkg string) string {
 	tb.Helper()
-	if _, err := exec.LookPath(name); err == nil {
-		return
+	if path, err := exec.LookPath(name); err == nil {
+		return path
 	}
 	if os.Getenv("PINGCRAFT_REQUIRE_TOOLS") == "1" {
 		tb.Fatalf("%s is not on PATH and PINGCRAFT_REQUIRE_TOOLS=1: install it (apt-get install %s)", name, pkg)
 	}
 	tb.Skipf("SKIPPED: %s is not on PATH, so this test did NOT run. Install it (apt-get install %s); "+
 		"set PINGCRAFT_REQUIRE_TOOLS=1 to make this a failure.", name, pkg)
+	return ""
 }

@@ -98,6 +98,18 @@ func (n *Node) Do(fn func() error) error {
 	return err
 }
 
+// Dial connects from inside the node's namespace, to reach a service that
+// listens there (the socket is made there; it is used from anywhere).
+func (n *Node) Dial(network, address string, timeout time.Duration) (net.Conn, error) {
+	var c net.Conn
+	err := n.Do(func() error {
+		var err error
+		c, err = net.DialTimeout(network, address, timeout)
+		return err
+	})
+	return c, err
+}
+
 // Command returns a command that runs name inside n's namespace, through
 // `ip netns exec`. ctx kills it like exec.CommandContext.
 func (n *Node) Command(ctx context.Context, name string, args ...string) *exec.Cmd {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"os/exec"
+	"time"
 )
 
 // errNotLinux is what everything here returns.
@@ -31,6 +32,11 @@ func (n *Node) Command(ctx context.Context, name string, args ...string) *exec.C
 }
 
 // HardwareAddr fails: network namespaces need Linux.
+// Dial fails: namespaces need Linux.
+func (n *Node) Dial(network, address string, timeout time.Duration) (net.Conn, error) {
+	return nil, errNotLinux()
+}
+
 func (n *Node) HardwareAddr(link string) (net.HardwareAddr, error) { return nil, errNotLinux() }
 
 // Down fails: network namespaces need Linux.

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -90,12 +89,8 @@ func procUsage(pid int) (time.Duration, int64, error) {
 
 // scrape gets /metrics from inside the lab host.
 func scrape(l *lab.Lab, addr string) (string, error) {
-	var conn net.Conn
-	if err := l.Host.Do(func() error {
-		var err error
-		conn, err = net.DialTimeout("tcp", addr, 2*time.Second)
-		return err
-	}); err != nil {
+	conn, err := l.Host.Dial("tcp", addr, 2*time.Second)
+	if err != nil {
 		return "", err
 	}
 	defer conn.Close()

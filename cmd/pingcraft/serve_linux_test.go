@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,16 +19,11 @@ import (
 
 const serveAddr = "127.0.0.1:9374"
 
-// httpIn makes one HTTP request to serveAddr from inside n's namespace:
-// the socket is created there, by the calling thread.
+// httpIn makes one HTTP request to serveAddr from inside n's namespace.
 func httpIn(t *testing.T, n *lab.Node, method, path string) (int, string) {
 	t.Helper()
-	var conn net.Conn
-	if err := n.Do(func() error {
-		var err error
-		conn, err = net.DialTimeout("tcp", serveAddr, 2*time.Second)
-		return err
-	}); err != nil {
+	conn, err := n.Dial("tcp", serveAddr, 2*time.Second)
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()

@@ -242,10 +242,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	for _, t := range e.targets {
 		seen[t.Conn] = true
 	}
-	schedule := func(ctx context.Context) error { return e.schedule(ctx, nil) }
-	if e.cfg.paced(len(e.targets)) {
-		schedule = e.schedulePaced
-	} else if e.cfg.Flood && len(seen) == 1 {
+	paced := e.cfg.paced(len(e.targets))
+	if !paced && e.cfg.Flood && len(seen) == 1 {
 		// As ping -f does, one goroutine sends and receives: the reply is
 		// usually queued by the time the send returns, and handing it
 		// from a receiving goroutine would cost more than the round trip.
@@ -269,7 +267,12 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}(c)
 	}
-	err := schedule(rctx)
+	var err error
+	if paced {
+		err = e.schedulePaced(rctx)
+	} else {
+		err = e.schedule(rctx, nil)
+	}
 	stopReceivers()
 	for c := range seen {
 		c.SetReceiveDeadline(time.Now()) // unblock a pending Receive now

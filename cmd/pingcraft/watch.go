@@ -168,27 +168,19 @@ func runWatch(c *cli.Context, wf *watchFlags) error {
 // capture first reads what the ring held at that moment, so that captured +
 // dropped = received by filter, every frame the filter passed accounted.
 func watchLoop(ctx context.Context, src frameSource, live liveCapture, count int, w *capture.FileWriter, emit func([]byte, gopacket.CaptureInfo) error) (int, capture.Stats, error) {
-	captured := 0
-	var final *capture.Stats
+	captured, err := 0, error(nil)
+	var final *capture.Stats // the counters when asked to stop
 	var drainEnd time.Time
-	stats := func() (capture.Stats, error) {
-		if final != nil {
-			return *final, nil
-		}
-		if live == nil {
-			return capture.Stats{}, nil
-		}
-		return live.Stats()
-	}
-	for count == 0 || captured < count {
+read:
+	for err == nil && (count == 0 || captured < count) {
 		if ctx.Err() != nil {
 			if live == nil {
 				break
 			}
 			if final == nil {
-				st, err := live.Stats()
-				if err != nil {
-					return captured, st, err
+				st, serr := live.Stats()
+				if serr != nil {
+					return captured, st, serr
 				}
 				final, drainEnd = &st, time.Now().Add(drainFor)
 			}
@@ -196,32 +188,34 @@ func watchLoop(ctx context.Context, src frameSource, live liveCapture, count int
 				break
 			}
 		}
-		data, ci, err := src.ReadPacket()
+		data, ci, rerr := src.ReadPacket()
 		switch {
-		case errors.Is(err, capture.ErrTimeout):
+		case errors.Is(rerr, capture.ErrTimeout):
 			continue
-		case errors.Is(err, io.EOF):
-			st, serr := stats()
-			return captured, st, serr
-		case err != nil:
-			st, _ := stats()
-			return captured, st, err
+		case errors.Is(rerr, io.EOF):
+			break read
+		case rerr != nil:
+			err = rerr
+			continue
 		}
 		captured++
 		if w != nil {
-			if err := w.WritePacket(ci, data); err != nil {
-				st, _ := stats()
-				return captured, st, err
-			}
+			err = w.WritePacket(ci, data)
 		}
-		if emit != nil {
-			if err := emit(data, ci); err != nil {
-				st, _ := stats()
-				return captured, st, err
-			}
+		if err == nil && emit != nil {
+			err = emit(data, ci)
 		}
 	}
-	st, err := stats()
+	var st capture.Stats
+	switch {
+	case final != nil:
+		st = *final
+	case live != nil:
+		var serr error
+		if st, serr = live.Stats(); err == nil {
+			err = serr
+		}
+	}
 	return captured, st, err
 }
 

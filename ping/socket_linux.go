@@ -54,7 +54,10 @@ type socketConn struct {
 	rmsg   unix.Msghdr
 	riov   unix.Iovec
 	rerr   error // recvFn's; Receive is not called concurrently with itself
-	closed atomic.Bool
+	// errDrained: a ping socket's error queue was found empty and no socket
+	// error has announced a new entry since, so Receive need not look.
+	errDrained bool
+	closed     atomic.Bool
 }
 
 type sendOpts struct {
@@ -305,20 +308,23 @@ func (s *socketConn) setOpts(o sendOpts) error {
 // socket's error queue.
 func (s *socketConn) Receive(r *Received) error {
 	for {
-		if s.mode == ModeDgram {
-			// Queued ICMP errors first. A plain recvmsg reports (and
-			// clears) the socket error that announces them; the queue
-			// itself is read without a deadline so none is ever skipped.
+		if s.mode == ModeDgram && !s.errDrained {
+			// Queued ICMP errors first, until the queue is empty. The
+			// queue is read without a deadline so none is ever skipped.
 			ok, err := s.errQueue(r)
 			if err != nil || ok {
 				return err
 			}
+			s.errDrained = true
 		}
 		err := s.recv()
 		n, oobn := s.rn, s.roobn
 		if err != nil {
 			if s.mode == ModeDgram && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, net.ErrClosed) {
-				continue // the socket error of a queued ICMP error
+				// A plain recvmsg reports (and clears) the socket error
+				// that announces a queued ICMP error: go and read it.
+				s.errDrained = false
+				continue
 			}
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/gopacket/layers"
+	"golang.org/x/net/bpf"
 )
 
 // Config describes a ring. A nil *Config is invalid: Interface is required.
@@ -28,21 +29,44 @@ type Config struct {
 	// means DefaultPollTimeout. It is also how long Close may wait for a
 	// blocked reader.
 	PollTimeout time.Duration
-	// Filter is a libpcap filter expression; "" accepts every frame.
-	Filter string
+	// Program is the classic BPF filter the kernel runs on every frame,
+	// written for frames of Link; nil accepts every frame. Fixed programs
+	// are assembled with golang.org/x/net/bpf, user expressions compiled by
+	// libpcap. A program's return value is how much of the frame to keep.
+	Program []bpf.RawInstruction
 	// Link is how captured frames start, and what Filter is compiled for:
 	// layers.LinkTypeEthernet (0 means it) for whole frames on Ethernet
 	// links, layers.LinkTypeRaw for frames from the IP header on (a
 	// SOCK_DGRAM ring, as libpcap's cooked mode), for links without
 	// Ethernet framing (tun, NOARP, IP tunnels).
 	Link layers.LinkType
-	// PerFrame asks for a TPACKET_V2 ring, whose reader wakes for every
-	// frame, instead of TPACKET_V3's blocks, which reach the reader only
-	// when full or BlockTimeout after their first frame. It is for readers
-	// that wait on one packet at a time, such as a one-in-flight flood:
-	// each frame then takes a fixed slot sized for Snaplen, so keep
-	// Snaplen small. BlockTimeout does not apply.
-	PerFrame bool
+	// Version is the ring's layout; 0 means TPacketV3.
+	Version Version
+}
+
+// Version is a PACKET_MMAP ring layout (packet(7)).
+type Version uint8
+
+const (
+	_ Version = iota
+	// TPacketV3 packs frames into blocks, which reach the reader only when
+	// full or BlockTimeout after their first frame: one wake-up per block.
+	TPacketV3
+	// TPacketV2 gives every frame a fixed slot sized for Snaplen and wakes
+	// the reader for each: for readers that wait on one packet at a time,
+	// such as a one-in-flight flood. Keep Snaplen small; BlockTimeout does
+	// not apply.
+	TPacketV2
+)
+
+func (v Version) String() string {
+	switch v {
+	case TPacketV3:
+		return "TPACKET_V3"
+	case TPacketV2:
+		return "TPACKET_V2"
+	}
+	return fmt.Sprintf("Version(%d)", uint8(v))
 }
 
 // Defaults for the zero fields of Config.
@@ -107,6 +131,9 @@ func (cfg *Config) withDefaults(pageSize int) (Config, error) {
 	if c.PollTimeout == 0 {
 		c.PollTimeout = DefaultPollTimeout
 	}
+	if c.Version == 0 {
+		c.Version = TPacketV3
+	}
 	if c.Link == 0 {
 		c.Link = layers.LinkTypeEthernet
 	}
@@ -122,7 +149,9 @@ func (cfg *Config) withDefaults(pageSize int) (Config, error) {
 	case c.BlockTimeout < time.Millisecond:
 		// The kernel takes whole milliseconds; 0 would make it pick its own.
 		return Config{}, fmt.Errorf("capture: block timeout %v: use 1ms or more", c.BlockTimeout)
-	case c.PerFrame && c.BlockSize%frameSlot(c.Snaplen) != 0:
+	case c.Version != TPacketV3 && c.Version != TPacketV2:
+		return Config{}, fmt.Errorf("capture: ring version %d: use TPacketV3 or TPacketV2", c.Version)
+	case c.Version == TPacketV2 && c.BlockSize%frameSlot(c.Snaplen) != 0:
 		return Config{}, fmt.Errorf("capture: block size %d holds no whole %d-byte frame slot for snaplen %d: use a multiple of %d", c.BlockSize, frameSlot(c.Snaplen), c.Snaplen, frameSlot(c.Snaplen))
 	case c.PollTimeout < time.Millisecond:
 		// poll(2) takes whole milliseconds; 0 would spin, negative never return.

@@ -18,10 +18,10 @@ func TestConfigDefaults(t *testing.T) {
 	}{
 		{"defaults", &Config{Interface: "h0"}, Config{
 			Interface: "h0", Snaplen: DefaultSnaplen, BlockSize: DefaultBlockSize, NumBlocks: DefaultNumBlocks,
-			BlockTimeout: DefaultBlockTimeout, PollTimeout: DefaultPollTimeout, Link: layers.LinkTypeEthernet,
+			BlockTimeout: DefaultBlockTimeout, PollTimeout: DefaultPollTimeout, Link: layers.LinkTypeEthernet, Version: TPacketV3,
 		}, ""},
-		{"kept", &Config{Interface: "h0", Snaplen: 96, BlockSize: 1 << 20, NumBlocks: 4, BlockTimeout: 10 * time.Millisecond, PollTimeout: time.Second, Filter: "icmp", Link: layers.LinkTypeRaw}, Config{
-			Interface: "h0", Snaplen: 96, BlockSize: 1 << 20, NumBlocks: 4, BlockTimeout: 10 * time.Millisecond, PollTimeout: time.Second, Filter: "icmp", Link: layers.LinkTypeRaw,
+		{"kept", &Config{Interface: "h0", Snaplen: 96, BlockSize: 1 << 20, NumBlocks: 4, BlockTimeout: 10 * time.Millisecond, PollTimeout: time.Second, Link: layers.LinkTypeRaw}, Config{
+			Interface: "h0", Snaplen: 96, BlockSize: 1 << 20, NumBlocks: 4, BlockTimeout: 10 * time.Millisecond, PollTimeout: time.Second, Link: layers.LinkTypeRaw, Version: TPacketV3,
 		}, ""},
 		{"nil", nil, Config{}, "no interface"},
 		{"no interface", &Config{}, Config{}, "no interface"},
@@ -31,12 +31,12 @@ func TestConfigDefaults(t *testing.T) {
 		{"negative blocks", &Config{Interface: "h0", NumBlocks: -2}, Config{}, "-2 blocks"},
 		{"block timeout under 1ms", &Config{Interface: "h0", BlockTimeout: time.Microsecond}, Config{}, "block timeout 1µs"},
 		{"link type", &Config{Interface: "h0", Link: layers.LinkTypeLinuxSLL}, Config{}, "link type Linux SLL"},
-		{"per frame", &Config{Interface: "h0", PerFrame: true, Snaplen: 1500, BlockSize: 8192}, Config{
+		{"per frame", &Config{Interface: "h0", Version: TPacketV2, Snaplen: 1500, BlockSize: 8192}, Config{
 			Interface: "h0", Snaplen: 1500, BlockSize: 8192, NumBlocks: DefaultNumBlocks, BlockTimeout: DefaultBlockTimeout,
-			PollTimeout: DefaultPollTimeout, Link: layers.LinkTypeEthernet, PerFrame: true,
+			PollTimeout: DefaultPollTimeout, Link: layers.LinkTypeEthernet, Version: TPacketV2,
 		}, ""},
 		// A 65535-byte snaplen needs 128 KiB slots.
-		{"per frame slot beyond the block", &Config{Interface: "h0", PerFrame: true, BlockSize: 64 << 10}, Config{}, "use a multiple of 131072"},
+		{"per frame slot beyond the block", &Config{Interface: "h0", Version: TPacketV2, BlockSize: 64 << 10}, Config{}, "use a multiple of 131072"},
 		{"poll timeout under 1ms", &Config{Interface: "h0", PollTimeout: -time.Second}, Config{}, "poll timeout -1s"},
 	}
 	for _, tt := range tests {

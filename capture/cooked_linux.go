@@ -26,9 +26,10 @@ type Cooked struct {
 	last      Stats
 }
 
-// OpenCooked opens the capture with cfg's Snaplen, PollTimeout and Filter;
-// cfg.Interface must be "any" and cfg.Link is ignored.
-func OpenCooked(cfg *Config) (*Cooked, error) {
+// OpenCooked opens the capture with cfg's Snaplen and PollTimeout and the
+// libpcap filter expression filter ("" passes every frame); cfg.Interface
+// must be "any", and cfg.Link, Program and Version are ignored.
+func OpenCooked(cfg *Config, filter string) (*Cooked, error) {
 	c, err := cfg.withDefaults(4096)
 	if err != nil {
 		return nil, err
@@ -51,10 +52,10 @@ func OpenCooked(cfg *Config) (*Cooked, error) {
 		// libpcap says "socket: Operation not permitted" and the like.
 		return nil, fmt.Errorf("capture: open any: %w", err)
 	}
-	if c.Filter != "" {
-		if err := h.SetBPFFilter(c.Filter); err != nil {
+	if filter != "" {
+		if err := h.SetBPFFilter(filter); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("capture: filter %q: %w", c.Filter, err)
+			return nil, fmt.Errorf("capture: filter %q: %w", filter, err)
 		}
 	}
 	return &Cooked{h: h, errClosed: fmt.Errorf("capture: read any: %w", net.ErrClosed)}, nil

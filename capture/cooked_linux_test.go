@@ -23,7 +23,7 @@ func TestCookedPing(t *testing.T) {
 	var c *Cooked
 	if err := l.Host.Do(func() error {
 		var err error
-		c, err = OpenCooked(&Config{Interface: "any", Filter: "icmp", PollTimeout: 20 * time.Millisecond})
+		c, err = OpenCooked(&Config{Interface: "any", PollTimeout: 20 * time.Millisecond}, "icmp")
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -86,7 +86,7 @@ type Printer struct {
 func NewPrinter(w io.Writer, link layers.LinkType, o *PrintOptions) (*Printer, error) {
 	lt := craft.LinkTypeOf(link)
 	switch lt {
-	case craft.LinkEthernet, craft.LinkRaw, craft.LinkIPv4, craft.LinkIPv6, craft.LinkLinuxSLL, craft.LinkLinuxSLL2, 12:
+	case craft.LinkTypeEthernet, craft.LinkTypeRaw, craft.LinkTypeIPv4, craft.LinkTypeIPv6, craft.LinkTypeLinuxSLL, craft.LinkTypeLinuxSLL2, 12:
 	default:
 		return nil, fmt.Errorf("capture: cannot print link type %s: pingcraft prints EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2", lt)
 	}

@@ -43,11 +43,11 @@ func (d *dissector) frame(link craft.LinkType, data []byte, wire int) int {
 	d.data, d.end, d.proto, d.cut = data, len(data), "", false
 	var hdr int
 	switch link {
-	case craft.LinkEthernet:
+	case craft.LinkTypeEthernet:
 		hdr = d.etherIf(wire)
-	case craft.LinkLinuxSLL:
+	case craft.LinkTypeLinuxSLL:
 		hdr = d.sllIf(wire)
-	case craft.LinkLinuxSLL2:
+	case craft.LinkTypeLinuxSLL2:
 		hdr = d.sll2If(wire)
 	default:
 		hdr = d.rawIf(wire)

@@ -23,16 +23,14 @@ import (
 // passes without a frame: check deadlines or the context, then read again.
 var ErrTimeout = afpacket.ErrTimeout
 
-// Ring is a TPACKET_V3 receive ring on one interface, or TPACKET_V2 with
-// Config.PerFrame. ReadPacket must not be
-// called concurrently with itself; Stats and Close may be called from any
+// Ring is a TPACKET_V3 receive ring on one interface, or TPACKET_V2 (see
+// Config.Version). ReadPacket must not be called concurrently with itself; Stats and Close may be called from any
 // goroutine at any time.
 type Ring struct {
-	tp    *afpacket.TPacket
-	iface string
-	link  layers.LinkType
-	// perFrame: a TPACKET_V2 ring (Config.PerFrame).
-	perFrame bool
+	tp      *afpacket.TPacket
+	iface   string
+	link    layers.LinkType
+	version Version
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -58,24 +56,25 @@ type Ring struct {
 	done                                bool // tp is closed; stats are final
 }
 
-// OpenRing opens a ring on cfg.Interface with cfg.Filter attached. Without
+// OpenRing opens a ring on cfg.Interface with cfg.Program attached. Without
 // CAP_NET_RAW the error wraps os.ErrPermission.
 func OpenRing(cfg *Config) (*Ring, error) {
 	c, err := cfg.withDefaults(unix.Getpagesize())
 	if err != nil {
 		return nil, err
 	}
-	prog, err := CompileFilter(c.Link, c.Snaplen, c.Filter)
-	if err != nil {
-		return nil, err
+	prog := c.Program
+	if prog == nil {
+		// Keep the snap length, as libpcap's program for "" does.
+		prog = []bpf.RawInstruction{{Op: 0x06, K: uint32(c.Snaplen)}} // ret #snaplen
 	}
 	insns, ok := bpf.Disassemble(prog)
 	if !ok {
-		return nil, fmt.Errorf("capture: filter %q: libpcap emitted instructions golang.org/x/net/bpf cannot decode", c.Filter)
+		return nil, errors.New("capture: the filter holds instructions golang.org/x/net/bpf cannot decode")
 	}
 	vm, err := bpf.NewVM(insns)
 	if err != nil {
-		return nil, fmt.Errorf("capture: filter %q: %w", c.Filter, err)
+		return nil, fmt.Errorf("capture: filter: %w", err)
 	}
 	// afpacket reports a missing interface without its cause; ask first.
 	if _, err := net.InterfaceByName(c.Interface); err != nil {
@@ -86,7 +85,7 @@ func OpenRing(cfg *Config) (*Ring, error) {
 		socktype = afpacket.SocketDgram
 	}
 	version, frame, name := afpacket.TPacketVersion3, frameSize, "TPACKET_V3"
-	if c.PerFrame {
+	if c.Version == TPacketV2 {
 		version, frame, name = afpacket.TPacketVersion2, frameSlot(c.Snaplen), "TPACKET_V2"
 	}
 	tp, err := afpacket.NewTPacket(
@@ -106,7 +105,7 @@ func OpenRing(cfg *Config) (*Ring, error) {
 	}
 	r := &Ring{
 		tp:         tp,
-		perFrame:   c.PerFrame,
+		version:    c.Version,
 		iface:      c.Interface,
 		link:       c.Link,
 		early:      vm,
@@ -116,7 +115,7 @@ func OpenRing(cfg *Config) (*Ring, error) {
 	// The socket has captured everything since NewTPacket bound it.
 	if err := tp.SetBPF(prog); err != nil {
 		tp.Close()
-		return nil, fmt.Errorf("capture: attach filter %q on %s: %w", c.Filter, c.Interface, os.NewSyscallError("setsockopt", err))
+		return nil, fmt.Errorf("capture: attach the filter on %s: %w", c.Interface, os.NewSyscallError("setsockopt", err))
 	}
 	// Counters start now: reading them resets the kernel's, and what
 	// came before the filter is not counted.
@@ -217,7 +216,7 @@ func (r *Ring) readStats() (Stats, error) {
 		return r.stats, fmt.Errorf("capture: statistics of %s: %w", r.iface, os.NewSyscallError("getsockopt", err))
 	}
 	p, d, f := uint32(v3.Packets()), uint32(v3.Drops()), uint32(v3.QueueFreezes())
-	if r.perFrame {
+	if r.version == TPacketV2 {
 		p, d, f = uint32(v2.Packets()), uint32(v2.Drops()), 0
 	}
 	r.stats.Packets += uint64(p - r.lastPackets)

@@ -46,7 +46,7 @@ func (r *Ring) Close() error { return nil }
 type Cooked struct{}
 
 // OpenCooked fails: cooked capture needs Linux and cgo.
-func OpenCooked(cfg *Config) (*Cooked, error) { return nil, errUnsupported() }
+func OpenCooked(cfg *Config, filter string) (*Cooked, error) { return nil, errUnsupported() }
 
 // LinkType returns 0: no capture can exist here.
 func (c *Cooked) LinkType() layers.LinkType { return 0 }

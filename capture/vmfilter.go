@@ -27,17 +27,17 @@ func NewFilter(link craft.LinkType, snaplen int, expr string) (*Filter, error) {
 	f := &Filter{}
 	var dlt layers.LinkType
 	switch link {
-	case craft.LinkEthernet:
+	case craft.LinkTypeEthernet:
 		dlt = layers.LinkTypeEthernet
-	case craft.LinkRaw:
+	case craft.LinkTypeRaw:
 		dlt = layers.LinkTypeRaw
-	case craft.LinkLinuxSLL:
+	case craft.LinkTypeLinuxSLL:
 		dlt = layers.LinkTypeLinuxSLL
-	case craft.LinkLinuxSLL2:
+	case craft.LinkTypeLinuxSLL2:
 		// gopacket's pcap takes 8-bit link types: compile for cooked v1
 		// and hand the program each frame's header rewritten as v1.
 		dlt, f.sll2 = layers.LinkTypeLinuxSLL, true
-	case craft.LinkIPv4, craft.LinkIPv6:
+	case craft.LinkTypeIPv4, craft.LinkTypeIPv6:
 		dlt = layers.LinkType(link)
 	default:
 		return nil, fmt.Errorf("capture: filter %q: link type %d is not one pingcraft filters", expr, link)

@@ -109,7 +109,7 @@ var ErrLinkType = errors.New("craft: unsupported link type")
 // NewDecoder returns a decoder for frames of the given link type.
 func NewDecoder(link LinkType) (*Decoder, error) {
 	switch link {
-	case LinkEthernet, LinkRaw, linkRawOpenBSD, LinkIPv4, LinkIPv6, LinkLinuxSLL, LinkLinuxSLL2:
+	case LinkTypeEthernet, LinkTypeRaw, linkTypeRawOpenBSD, LinkTypeIPv4, LinkTypeIPv6, LinkTypeLinuxSLL, LinkTypeLinuxSLL2:
 	default:
 		return nil, fmt.Errorf("%w %s: pingcraft decodes EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2", ErrLinkType, link)
 	}
@@ -145,17 +145,17 @@ func (d *Decoder) Decode(data []byte, p *Packet) error {
 	var parser *gopacket.DecodingLayerParser
 	body := data
 	switch d.link {
-	case LinkEthernet:
+	case LinkTypeEthernet:
 		if len(data) < 14 {
 			return fmt.Errorf("craft: Ethernet frame of %d bytes: %w", len(data), io.ErrUnexpectedEOF)
 		}
 		parser = d.fromEth
-	case LinkLinuxSLL:
+	case LinkTypeLinuxSLL:
 		if len(data) < 16 {
 			return fmt.Errorf("craft: LINUX_SLL frame of %d bytes: %w", len(data), io.ErrUnexpectedEOF)
 		}
 		parser = d.fromSLL
-	case LinkLinuxSLL2:
+	case LinkTypeLinuxSLL2:
 		if err := d.sll2.DecodeFromBytes(data); err != nil {
 			return err
 		}

@@ -199,7 +199,7 @@ func TestDecodeErrors(t *testing.T) {
 			text: "Destination unreachable: No route",
 		},
 	}
-	d := newDecoder(t, craft.LinkRaw)
+	d := newDecoder(t, craft.LinkTypeRaw)
 	cmpAddr := cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,19 +236,19 @@ func TestDecodeMalformed(t *testing.T) {
 		truncated bool
 		malformed bool
 	}{
-		{name: "empty Ethernet", link: craft.LinkEthernet, pkt: nil, wantErr: true},
-		{name: "13-byte Ethernet", link: craft.LinkEthernet, pkt: make([]byte, 13), wantErr: true},
-		{name: "short SLL", link: craft.LinkLinuxSLL, pkt: make([]byte, 15), wantErr: true},
-		{name: "short SLL2", link: craft.LinkLinuxSLL2, pkt: make([]byte, 19), wantErr: true},
-		{name: "empty raw", link: craft.LinkRaw, pkt: nil, wantErr: true},
-		{name: "IP version 7", link: craft.LinkRaw, pkt: []byte{0x70, 0, 0, 0}, malformed: true},
-		{name: "cut inside the IPv4 header", link: craft.LinkRaw, pkt: probe[:12], truncated: true, malformed: true},
-		{name: "cut inside the ICMP header", link: craft.LinkRaw, pkt: probe[:24], truncated: true},
-		{name: "IHL below 5", link: craft.LinkRaw, pkt: withIHL(probe, 4), malformed: true},
-		{name: "option length past the header", link: craft.LinkRaw, pkt: badOption, truncated: true, malformed: true},
-		{name: "IPv6 cut inside the header", link: craft.LinkRaw, pkt: probe6(t, 8)[:30], truncated: true, malformed: true},
-		{name: "IPv6 cut inside ICMPv6", link: craft.LinkRaw, pkt: probe6(t, 8)[:42], truncated: true},
-		{name: "IPv6 echo cut after 4 bytes of ICMPv6", link: craft.LinkRaw, pkt: probe6(t, 8)[:44], truncated: true},
+		{name: "empty Ethernet", link: craft.LinkTypeEthernet, pkt: nil, wantErr: true},
+		{name: "13-byte Ethernet", link: craft.LinkTypeEthernet, pkt: make([]byte, 13), wantErr: true},
+		{name: "short SLL", link: craft.LinkTypeLinuxSLL, pkt: make([]byte, 15), wantErr: true},
+		{name: "short SLL2", link: craft.LinkTypeLinuxSLL2, pkt: make([]byte, 19), wantErr: true},
+		{name: "empty raw", link: craft.LinkTypeRaw, pkt: nil, wantErr: true},
+		{name: "IP version 7", link: craft.LinkTypeRaw, pkt: []byte{0x70, 0, 0, 0}, malformed: true},
+		{name: "cut inside the IPv4 header", link: craft.LinkTypeRaw, pkt: probe[:12], truncated: true, malformed: true},
+		{name: "cut inside the ICMP header", link: craft.LinkTypeRaw, pkt: probe[:24], truncated: true},
+		{name: "IHL below 5", link: craft.LinkTypeRaw, pkt: withIHL(probe, 4), malformed: true},
+		{name: "option length past the header", link: craft.LinkTypeRaw, pkt: badOption, truncated: true, malformed: true},
+		{name: "IPv6 cut inside the header", link: craft.LinkTypeRaw, pkt: probe6(t, 8)[:30], truncated: true, malformed: true},
+		{name: "IPv6 cut inside ICMPv6", link: craft.LinkTypeRaw, pkt: probe6(t, 8)[:42], truncated: true},
+		{name: "IPv6 echo cut after 4 bytes of ICMPv6", link: craft.LinkTypeRaw, pkt: probe6(t, 8)[:44], truncated: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,7 +294,7 @@ func TestDecodeFirstFragment(t *testing.T) {
 	binary.BigEndian.PutUint16(second[6:], 1480/8)
 	fixIPChecksum(second)
 
-	d := newDecoder(t, craft.LinkRaw)
+	d := newDecoder(t, craft.LinkTypeRaw)
 	var p craft.Packet
 	if err := d.Decode(first, &p); err != nil {
 		t.Fatal(err)
@@ -328,13 +328,13 @@ func TestDecodeLinkTypes(t *testing.T) {
 		wantMAC string
 		vlan    []uint16
 	}{
-		{"Ethernet", craft.LinkEthernet, frame, routerMAC.String(), nil},
-		{"802.1Q", craft.LinkEthernet, vlan, routerMAC.String(), []uint16{100}},
-		{"QinQ", craft.LinkEthernet, qinq, routerMAC.String(), []uint16{200, 100}},
-		{"raw", craft.LinkRaw, ipPkt, "", nil},
-		{"IPv4", craft.LinkIPv4, ipPkt, "", nil},
-		{"cooked v1", craft.LinkLinuxSLL, sll, routerMAC.String(), nil},
-		{"cooked v2", craft.LinkLinuxSLL2, sll2, routerMAC.String(), nil},
+		{"Ethernet", craft.LinkTypeEthernet, frame, routerMAC.String(), nil},
+		{"802.1Q", craft.LinkTypeEthernet, vlan, routerMAC.String(), []uint16{100}},
+		{"QinQ", craft.LinkTypeEthernet, qinq, routerMAC.String(), []uint16{200, 100}},
+		{"raw", craft.LinkTypeRaw, ipPkt, "", nil},
+		{"IPv4", craft.LinkTypeIPv4, ipPkt, "", nil},
+		{"cooked v1", craft.LinkTypeLinuxSLL, sll, routerMAC.String(), nil},
+		{"cooked v2", craft.LinkTypeLinuxSLL2, sll2, routerMAC.String(), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -393,7 +393,7 @@ func TestErrorText(t *testing.T) {
 func BenchmarkDecodeEthernet(b *testing.B) {
 	e := craft.Echo{Reply: true, ID: 1, Seq: 2, Src: target4, Dst: host4, SrcMAC: routerMAC, DstMAC: hostMAC, Payload: make([]byte, 56)}
 	frame := serialize(b, &e, craft.DepthEthernet)
-	d := newDecoder(b, craft.LinkEthernet)
+	d := newDecoder(b, craft.LinkTypeEthernet)
 	var p craft.Packet
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -421,7 +421,7 @@ func TestDecodeTunnelStaysOuter(t *testing.T) {
 				t.Fatal(err)
 			}
 			var p craft.Packet
-			if err := newDecoder(t, craft.LinkRaw).Decode(buf.Bytes(), &p); err != nil {
+			if err := newDecoder(t, craft.LinkTypeRaw).Decode(buf.Bytes(), &p); err != nil {
 				t.Fatal(err)
 			}
 			if p.Class != craft.ClassOther || p.TTL != 9 || p.Protocol != tt.proto || p.Malformed != "" {

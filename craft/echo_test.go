@@ -61,7 +61,7 @@ func TestKnownAnswer(t *testing.T) {
 	if got := binary.BigEndian.Uint16(bad[22:]); got != 0xf616 {
 		t.Fatalf("header-only ICMP checksum = %#04x, want 0xf616", got)
 	}
-	d := newDecoder(t, craft.LinkRaw)
+	d := newDecoder(t, craft.LinkTypeRaw)
 	var p craft.Packet
 	if err := d.Decode(bad, &p); err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestFaultIPChecksum(t *testing.T) {
 	e := craft.Echo{ID: 1, Seq: 1, Src: host4, Dst: target4, SrcMAC: hostMAC, DstMAC: routerMAC, Faults: craft.FaultIPChecksum}
 	b := serialize(t, &e, craft.DepthEthernet)
 	var p craft.Packet
-	if err := newDecoder(t, craft.LinkEthernet).Decode(b, &p); err != nil {
+	if err := newDecoder(t, craft.LinkTypeEthernet).Decode(b, &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.IPChecksum.Status != craft.ChecksumBad || p.IPChecksum.Got != p.IPChecksum.Want^0x5555 {
@@ -93,14 +93,14 @@ func TestFaultIPChecksum(t *testing.T) {
 func TestFaultICMPHeaderChecksumIPv6(t *testing.T) {
 	e := craft.Echo{ID: 7, Seq: 9, Src: host6, Dst: target6, Payload: []byte("abcdefgh"), Faults: craft.FaultICMPHeaderChecksum}
 	var p craft.Packet
-	if err := newDecoder(t, craft.LinkRaw).Decode(serialize(t, &e, craft.DepthIP), &p); err != nil {
+	if err := newDecoder(t, craft.LinkTypeRaw).Decode(serialize(t, &e, craft.DepthIP), &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.ICMPChecksum.Status != craft.ChecksumBad {
 		t.Fatalf("ICMPv6 checksum %+v: want bad", p.ICMPChecksum)
 	}
 	e.Faults = 0
-	if err := newDecoder(t, craft.LinkRaw).Decode(serialize(t, &e, craft.DepthIP), &p); err != nil {
+	if err := newDecoder(t, craft.LinkTypeRaw).Decode(serialize(t, &e, craft.DepthIP), &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.ICMPChecksum.Status != craft.ChecksumGood {
@@ -152,13 +152,13 @@ func roundTrip(t *testing.T, six bool, depth craft.Depth, size int, reply bool, 
 	var p craft.Packet
 	switch depth {
 	case craft.DepthICMP:
-		newDecoder(t, craft.LinkRaw).DecodeICMP(b, six, &p)
+		newDecoder(t, craft.LinkTypeRaw).DecodeICMP(b, six, &p)
 	case craft.DepthIP:
-		if err := newDecoder(t, craft.LinkRaw).Decode(b, &p); err != nil {
+		if err := newDecoder(t, craft.LinkTypeRaw).Decode(b, &p); err != nil {
 			t.Fatal(err)
 		}
 	case craft.DepthEthernet:
-		if err := newDecoder(t, craft.LinkEthernet).Decode(b, &p); err != nil {
+		if err := newDecoder(t, craft.LinkTypeEthernet).Decode(b, &p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -209,7 +209,7 @@ func TestEthernetPadding(t *testing.T) {
 		t.Fatalf("minimum frame is %d bytes, want 60 (padded)", len(b))
 	}
 	var p craft.Packet
-	if err := newDecoder(t, craft.LinkEthernet).Decode(b, &p); err != nil {
+	if err := newDecoder(t, craft.LinkTypeEthernet).Decode(b, &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.IPLength != 28 || len(p.Payload) != 0 || p.ICMPChecksum.Status != craft.ChecksumGood {
@@ -254,7 +254,7 @@ func TestMaxPayload(t *testing.T) {
 			t.Errorf("%v: packet of %d bytes", tt.dst, len(b))
 		}
 		var p craft.Packet
-		if err := newDecoder(t, craft.LinkRaw).Decode(b, &p); err != nil {
+		if err := newDecoder(t, craft.LinkTypeRaw).Decode(b, &p); err != nil {
 			t.Fatal(err)
 		}
 		if len(p.Payload) != tt.size || p.ICMPChecksum.Status != craft.ChecksumGood {

@@ -537,7 +537,7 @@ func checkComplaints(t *testing.T, tool string, frames int, want map[int]string,
 
 // fuzzLinks are the link types the decoder accepts; the fuzzer picks one
 // by index so that every input reaches a decoder.
-var fuzzLinks = []craft.LinkType{craft.LinkEthernet, craft.LinkRaw, craft.LinkLinuxSLL, craft.LinkLinuxSLL2, craft.LinkIPv4, craft.LinkIPv6}
+var fuzzLinks = []craft.LinkType{craft.LinkTypeEthernet, craft.LinkTypeRaw, craft.LinkTypeLinuxSLL, craft.LinkTypeLinuxSLL2, craft.LinkTypeIPv4, craft.LinkTypeIPv6}
 
 // FuzzDecode starts from every fixture frame under every link type: what
 // is a good frame for one is hostile input for the others.
@@ -577,8 +577,8 @@ func FuzzDecode(f *testing.F) {
 // linkHeaderLen is the least a frame of each link type needs for Decode to
 // return no error.
 var linkHeaderLen = map[craft.LinkType]int{
-	craft.LinkEthernet: 14, craft.LinkLinuxSLL: 16, craft.LinkLinuxSLL2: craft.LinuxSLL2Len,
-	craft.LinkRaw: 1, craft.LinkIPv4: 1, craft.LinkIPv6: 1,
+	craft.LinkTypeEthernet: 14, craft.LinkTypeLinuxSLL: 16, craft.LinkTypeLinuxSLL2: craft.LinuxSLL2Len,
+	craft.LinkTypeRaw: 1, craft.LinkTypeIPv4: 1, craft.LinkTypeIPv6: 1,
 }
 
 // checkPacket asserts what holds for every decoded packet, whatever the input.

@@ -27,7 +27,7 @@ func FuzzDecodeICMP(f *testing.F) {
 	f.Add(error4(f, 11, 0, 0, quoteWithOptions(f), nil)[20:], false)
 	f.Add(error6(f, 2, 0, 1280, probe6(f, 56))[40:], true)
 	f.Add([]byte{3, 4, 0, 0, 0, 0, 5, 0x78, 0x4f}, false)
-	d := newDecoder(f, craft.LinkRaw)
+	d := newDecoder(f, craft.LinkTypeRaw)
 	f.Fuzz(func(t *testing.T, msg []byte, six bool) {
 		var p craft.Packet
 		d.DecodeICMP(msg, six, &p)
@@ -89,9 +89,9 @@ func FuzzRoundTrip(f *testing.F) {
 			}
 			t.Fatal(err)
 		}
-		link := craft.LinkRaw
+		link := craft.LinkTypeRaw
 		if d == craft.DepthEthernet {
-			link = craft.LinkEthernet
+			link = craft.LinkTypeEthernet
 		}
 		var p craft.Packet
 		if err := newDecoder(t, link).Decode(buf.Bytes(), &p); err != nil {

@@ -14,28 +14,28 @@ type LinkType uint16
 
 // Link types the decoder accepts.
 const (
-	LinkEthernet   LinkType = 1
-	LinkRaw        LinkType = 101 // raw IPv4 or IPv6, told apart by the version nibble
-	LinkLinuxSLL   LinkType = 113
-	LinkIPv4       LinkType = 228
-	LinkIPv6       LinkType = 229
-	LinkLinuxSLL2  LinkType = 276
-	linkRawOpenBSD LinkType = 12 // DLT_RAW on some systems
+	LinkTypeEthernet   LinkType = 1
+	LinkTypeRaw        LinkType = 101 // raw IPv4 or IPv6, told apart by the version nibble
+	LinkTypeLinuxSLL   LinkType = 113
+	LinkTypeIPv4       LinkType = 228
+	LinkTypeIPv6       LinkType = 229
+	LinkTypeLinuxSLL2  LinkType = 276
+	linkTypeRawOpenBSD LinkType = 12 // DLT_RAW on some systems
 )
 
 func (t LinkType) String() string {
 	switch t {
-	case LinkEthernet:
+	case LinkTypeEthernet:
 		return "EN10MB"
-	case LinkRaw, linkRawOpenBSD:
+	case LinkTypeRaw, linkTypeRawOpenBSD:
 		return "RAW"
-	case LinkLinuxSLL:
+	case LinkTypeLinuxSLL:
 		return "LINUX_SLL"
-	case LinkIPv4:
+	case LinkTypeIPv4:
 		return "IPV4"
-	case LinkIPv6:
+	case LinkTypeIPv6:
 		return "IPV6"
-	case LinkLinuxSLL2:
+	case LinkTypeLinuxSLL2:
 		return "LINUX_SLL2"
 	}
 	return fmt.Sprintf("LinkType(%d)", uint16(t))
@@ -45,8 +45,8 @@ func (t LinkType) String() string {
 // header's 32-bit link type to 8 bits, so 276 (LINUX_SLL2) arrives as 20,
 // a value no libpcap link type uses; it is mapped back here.
 func LinkTypeOf(t layers.LinkType) LinkType {
-	if t == layers.LinkType(LinkLinuxSLL2&0xff) {
-		return LinkLinuxSLL2
+	if t == layers.LinkType(LinkTypeLinuxSLL2&0xff) {
+		return LinkTypeLinuxSLL2
 	}
 	return LinkType(t)
 }

@@ -268,7 +268,7 @@ func (r *Responder) stopping() bool {
 // receive reads requests and queues their replies until the socket closes.
 func (r *Responder) receive(f *echoSocket) {
 	defer close(f.queue)
-	dec, err := craft.NewDecoder(craft.LinkRaw)
+	dec, err := craft.NewDecoder(craft.LinkTypeRaw)
 	if err != nil {
 		r.fail(err)
 		return

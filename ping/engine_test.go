@@ -106,7 +106,7 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 		reply.ID = uint16(a.id)
 	}
 	var pkt []byte
-	dec, _ := craft.NewDecoder(craft.LinkRaw)
+	dec, _ := craft.NewDecoder(craft.LinkTypeRaw)
 	buf := gopacket.NewSerializeBuffer()
 	if a.icmpErr {
 		// Router's time exceeded quoting our probe.

@@ -14,10 +14,10 @@ import (
 // a raw socket on loopback (the kernel drops frames injected on lo through
 // AF_PACKET). Open falls back to the ping socket without CAP_NET_RAW.
 func AutoMode(p *resolve.Path) Mode {
-	switch p.Link {
-	case resolve.LinkEthernet:
+	switch p.Kind {
+	case resolve.KindEthernet:
 		return ModeEthernet
-	case resolve.LinkNone:
+	case resolve.KindNone:
 		return ModeIP
 	}
 	return ModeRaw
@@ -30,12 +30,12 @@ var ErrNoPrivilege = errors.New("no transport allowed")
 type OpenConfig struct {
 	// ID is the ICMP id of the probes; a ping socket takes the kernel's.
 	ID uint16
-	// OneByOne says replies are awaited one at a time, as in a flood with
-	// few probes in flight: the ring transports then read a per-frame
+	// Flood says replies are awaited one at a time, as in a flood with
+	// few probes in flight: the ring transports then read a
 	// TPACKET_V2 ring sized for Size, since a TPACKET_V3 block reaches
 	// the reader only when full or when its timeout retires it.
-	OneByOne bool
-	// Size is the echo data size, for sizing a per-frame ring.
+	Flood bool
+	// Size is the echo data size, for sizing a TPACKET_V2 ring.
 	Size int
 	// InFlight is the most probes that may be in flight at once (a run
 	// over many targets sends bursts): the receive ring or socket buffer
@@ -91,9 +91,9 @@ func Open(p *resolve.Path, mode Mode, oc *OpenConfig) (Conn, Mode, error) {
 // fits rejects modes the link cannot carry.
 func fits(p *resolve.Path, m Mode) error {
 	switch {
-	case p.Link == resolve.LinkLoopback && (m == ModeEthernet || m == ModeIP):
+	case p.Kind == resolve.KindLoopback && (m == ModeEthernet || m == ModeIP):
 		return fmt.Errorf("ping: --mode %s on %s: the kernel drops frames injected on loopback through AF_PACKET: use --mode raw or dgram", m, p.Interface)
-	case p.Link == resolve.LinkNone && m == ModeEthernet:
+	case p.Kind == resolve.KindNone && m == ModeEthernet:
 		return fmt.Errorf("ping: --mode ethernet on %s: the interface has no link-layer address: use --mode ip", p.Interface)
 	}
 	return nil
@@ -103,8 +103,8 @@ func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 	switch m {
 	case ModeEthernet, ModeIP:
 		snaplen := 0
-		if oc.OneByOne {
-			snaplen = oneByOneSnaplen(oc.Size)
+		if oc.Flood {
+			snaplen = frameRingSnaplen(oc.Size)
 		}
 		blocks := 0
 		if oc.InFlight > 0 {

@@ -74,24 +74,24 @@ const ringNoDeadline = math.MaxInt64
 
 var _ Conn = (*ringConn)(nil)
 
-// oneByOneSnaplen is what a per-frame ring keeps of each frame: a reply to
+// frameRingSnaplen is what a TPACKET_V2 ring keeps of each frame: a reply to
 // a probe of size bytes, or an ICMP error quoting as much as IPv6 allows,
 // behind an Ethernet header and two VLAN tags.
-func oneByOneSnaplen(size int) int {
+func frameRingSnaplen(size int) int {
 	return max(size+8+40, 1280) + 14 + 8
 }
 
 // openRingConn opens the transport for ModeEthernet or ModeIP on path's
 // interface, for path's family. Its ring sees only ICMP for id and ICMP
-// errors (see ringFilter). A non-zero snaplen asks for a per-frame
-// (TPACKET_V2) ring keeping that much of each frame.
+// errors (see ringProgram). A non-zero snaplen asks for a TPACKET_V2 ring
+// keeping that much of each frame.
 // With blocks above the default, the ring has that many blocks.
 func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int) (*ringConn, error) {
 	if mode != ModeEthernet && mode != ModeIP {
 		return nil, fmt.Errorf("ping: %v is not a ring transport", mode)
 	}
 	six := path.Target.Is6() && !path.Target.Is4In6()
-	ether := path.Link != resolve.LinkNone
+	ether := path.Kind != resolve.KindNone
 	if mode == ModeEthernet && (!ether || len(path.SourceMAC) != 6 || len(path.NextHopMAC) != 6) {
 		return nil, fmt.Errorf("ping: --mode ethernet on %s needs Ethernet addresses for the source and the next hop %s: use --mode ip", path.Interface, path.NextHop)
 	}
@@ -101,16 +101,20 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 		BlockSize:   ringBlockSize,
 		NumBlocks:   max(ringBlocks, blocks),
 		PollTimeout: ringPoll,
-		Filter:      ringFilter(six, id),
 	}
 	if snaplen > 0 {
-		cfg.PerFrame, cfg.Snaplen = true, snaplen
+		cfg.Version, cfg.Snaplen = capture.TPacketV2, snaplen
 	}
-	dec := craft.LinkEthernet
+	dec := craft.LinkTypeEthernet
 	l3 := 14
 	if !ether {
-		cfg.Link, dec, l3 = layers.LinkTypeRaw, craft.LinkRaw, 0
+		cfg.Link, dec, l3 = layers.LinkTypeRaw, craft.LinkTypeRaw, 0
 	}
+	prog, err := ringProgram(six, !ether, id, max(cfg.Snaplen, capture.DefaultSnaplen))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Program = prog
 	// The ring first, so that it sees our first probe leave.
 	ring, err := capture.OpenRing(cfg)
 	if err != nil {
@@ -172,26 +176,6 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 	c.path.srcMAC, c.path.dstMAC = path.SourceMAC, path.NextHopMAC
 	c.deadline.Store(ringNoDeadline)
 	return c, nil
-}
-
-// ringFilter is the ring's kernel filter: echo requests and replies with our
-// id (our own requests leaving included) and every ICMP error, which the
-// filter cannot match to us, so Receive does. libpcap's "and" and "or" bind
-// equally tightly, left to right: hence every parenthesis. A first fragment
-// of a large echo passes, later fragments do not. The IPv6 offsets assume
-// no extension header other than a fragment header: echo replies carry none.
-func ringFilter(six bool, id uint16) string {
-	if !six {
-		return fmt.Sprintf("icmp and (((icmp[icmptype] == icmp-echoreply or icmp[icmptype] == icmp-echo) and icmp[4:2] == %d)"+
-			" or icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-paramprob"+
-			" or icmp[icmptype] == icmp-redirect or icmp[icmptype] == icmp-sourcequench)", id)
-	}
-	// at is where the ICMPv6 header starts in the IPv6 packet.
-	icmp6 := func(at int) string {
-		return fmt.Sprintf("(((ip6[%d] == 128 or ip6[%d] == 129) and ip6[%d:2] == %d) or (ip6[%d] >= 1 and ip6[%d] <= 4))",
-			at, at, at+4, id, at, at)
-	}
-	return fmt.Sprintf("icmp6 and ((ip6[6] == 58 and %s) or (ip6[6] == 44 and ip6[42:2] & 0xfff8 == 0 and %s))", icmp6(40), icmp6(48))
 }
 
 func (c *ringConn) Mode() Mode { return c.mode }

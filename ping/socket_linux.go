@@ -84,7 +84,7 @@ func openSocketConn(path *resolve.Path, mode Mode, id uint16) (*socketConn, erro
 	}
 	s := &socketConn{mode: mode, six: six, path: path, c: c, sbuf: gopacket.NewSerializeBuffer(),
 		rbuf: make([]byte, 1<<16), oob: make([]byte, 512), id: id}
-	if s.dec, err = craft.NewDecoder(craft.LinkRaw); err != nil {
+	if s.dec, err = craft.NewDecoder(craft.LinkTypeRaw); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (s *socketConn) setup() error {
 		s.to4 = unix.SockaddrInet4{Addr: path.Target.As4()}
 		s.to = &s.to4
 	}
-	if path.Interface != "" && path.Link != resolve.LinkLoopback {
+	if path.Interface != "" && path.Kind != resolve.KindLoopback {
 		if err := c.SetsockoptString(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, path.Interface); err != nil {
 			return err
 		}

@@ -13,8 +13,8 @@ type cachedSystem struct {
 	close func()
 
 	mu     sync.Mutex
-	byName map[string]Link
-	byIdx  map[int]Link
+	byName map[string]Interface
+	byIdx  map[int]Interface
 	addrs  map[addrKey][]netip.Addr
 }
 
@@ -30,40 +30,40 @@ type addrKey struct {
 	six   bool
 }
 
-func (c *cachedSystem) LinkByName(name string) (Link, error) {
+func (c *cachedSystem) InterfaceByName(name string) (Interface, error) {
 	c.mu.Lock()
 	l, ok := c.byName[name]
 	c.mu.Unlock()
 	if ok {
 		return l, nil
 	}
-	l, err := c.System.LinkByName(name)
+	l, err := c.System.InterfaceByName(name)
 	if err != nil {
 		return l, err // errors are not kept: the link may come
 	}
 	c.mu.Lock()
 	if c.byName == nil {
-		c.byName = map[string]Link{}
+		c.byName = map[string]Interface{}
 	}
 	c.byName[name] = l
 	c.mu.Unlock()
 	return l, nil
 }
 
-func (c *cachedSystem) LinkByIndex(index int) (Link, error) {
+func (c *cachedSystem) InterfaceByIndex(index int) (Interface, error) {
 	c.mu.Lock()
 	l, ok := c.byIdx[index]
 	c.mu.Unlock()
 	if ok {
 		return l, nil
 	}
-	l, err := c.System.LinkByIndex(index)
+	l, err := c.System.InterfaceByIndex(index)
 	if err != nil {
 		return l, err
 	}
 	c.mu.Lock()
 	if c.byIdx == nil {
-		c.byIdx = map[int]Link{}
+		c.byIdx = map[int]Interface{}
 	}
 	c.byIdx[index] = l
 	c.mu.Unlock()

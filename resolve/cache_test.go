@@ -11,14 +11,14 @@ type countingSystem struct {
 	byName, byIdx, addrs int
 }
 
-func (c *countingSystem) LinkByName(name string) (Link, error) {
+func (c *countingSystem) InterfaceByName(name string) (Interface, error) {
 	c.byName++
-	return Link{Name: name, Index: 2}, nil
+	return Interface{Name: name, Index: 2}, nil
 }
 
-func (c *countingSystem) LinkByIndex(i int) (Link, error) {
+func (c *countingSystem) InterfaceByIndex(i int) (Interface, error) {
 	c.byIdx++
-	return Link{Name: "h0", Index: i}, nil
+	return Interface{Name: "h0", Index: i}, nil
 }
 
 func (c *countingSystem) Addrs(int, bool) ([]netip.Addr, error) {
@@ -33,10 +33,10 @@ func TestCachedSystem(t *testing.T) {
 	c := &cachedSystem{System: under}
 	for range 1000 {
 		for _, six := range []bool{false, true} {
-			if l, err := c.LinkByIndex(2); err != nil || l.Name != "h0" {
-				t.Fatalf("LinkByIndex: %+v, %v", l, err)
+			if l, err := c.InterfaceByIndex(2); err != nil || l.Name != "h0" {
+				t.Fatalf("InterfaceByIndex: %+v, %v", l, err)
 			}
-			if _, err := c.LinkByName("h0"); err != nil {
+			if _, err := c.InterfaceByName("h0"); err != nil {
 				t.Fatal(err)
 			}
 			if as, err := c.Addrs(2, six); err != nil || len(as) != 1 {

@@ -22,30 +22,30 @@ var (
 	ErrNoNeighbour   = errors.New("next hop did not answer")
 )
 
-// LinkKind is what an interface needs in front of an IP packet.
-type LinkKind uint8
+// InterfaceKind is what an interface needs in front of an IP packet.
+type InterfaceKind uint8
 
 const (
-	_ LinkKind = iota
-	// LinkEthernet needs the next hop's hardware address.
-	LinkEthernet
-	// LinkLoopback: the kernel drops frames injected on lo through
+	_ InterfaceKind = iota
+	// KindEthernet needs the next hop's hardware address.
+	KindEthernet
+	// KindLoopback: the kernel drops frames injected on lo through
 	// AF_PACKET, so probes go through a raw or ping socket.
-	LinkLoopback
-	// LinkNone has no link-layer address (tun, NOARP, tunnels).
-	LinkNone
+	KindLoopback
+	// KindNone has no link-layer address (tun, NOARP, tunnels).
+	KindNone
 )
 
-func (k LinkKind) String() string {
+func (k InterfaceKind) String() string {
 	switch k {
-	case LinkEthernet:
+	case KindEthernet:
 		return "ethernet"
-	case LinkLoopback:
+	case KindLoopback:
 		return "loopback"
-	case LinkNone:
+	case KindNone:
 		return "none"
 	}
-	return fmt.Sprintf("LinkKind(%d)", uint8(k))
+	return fmt.Sprintf("InterfaceKind(%d)", uint8(k))
 }
 
 // MACSource says where the next hop's hardware address came from.
@@ -84,7 +84,7 @@ type Path struct {
 	Target    netip.Addr
 	Interface string
 	Index     int
-	Link      LinkKind
+	Kind      InterfaceKind
 	Source    netip.Addr
 	SourceMAC net.HardwareAddr
 	// NextHop is the gateway, or Target itself when it is on-link.
@@ -129,14 +129,14 @@ type Route struct {
 	MTU     int        // route MTU, 0 when the route sets none
 }
 
-// Link is an interface as the resolver needs it.
-type Link struct {
+// Interface is an interface as the resolver needs it.
+type Interface struct {
 	Name         string
 	Index        int
 	MTU          int
 	HardwareAddr net.HardwareAddr
 	Up           bool
-	Kind         LinkKind
+	Kind         InterfaceKind
 }
 
 // System is the operating system under the resolver, injected so the
@@ -146,8 +146,8 @@ type System interface {
 	// (invalid: any). An unreachable destination is an error wrapping
 	// ErrNoRoute.
 	Route(dst netip.Addr, oif string, src netip.Addr) (Route, error)
-	LinkByName(name string) (Link, error)
-	LinkByIndex(index int) (Link, error)
+	InterfaceByName(name string) (Interface, error)
+	InterfaceByIndex(index int) (Interface, error)
 	// Addrs returns the link's addresses of one family.
 	Addrs(index int, six bool) ([]netip.Addr, error)
 	// Neighbour returns a usable neighbour table entry (reachable,
@@ -155,7 +155,7 @@ type System interface {
 	Neighbour(index int, ip netip.Addr) (mac net.HardwareAddr, ok bool, err error)
 	// Solicit asks target for its hardware address over link by ARP or
 	// NDP, tries times, waiting timeout for each answer.
-	Solicit(ctx context.Context, link Link, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error)
+	Solicit(ctx context.Context, link Interface, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error)
 }
 
 // Lookup resolves host names, as net.Resolver.LookupNetIP does.
@@ -201,7 +201,7 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 		return nil, failf(ErrNoAddress, "resolve: source %s and target %s are of different families", o.Source, dst)
 	}
 	if o.Interface != "" {
-		l, err := r.System.LinkByName(o.Interface)
+		l, err := r.System.InterfaceByName(o.Interface)
 		if err != nil {
 			return nil, err
 		}
@@ -213,14 +213,14 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 	if err != nil {
 		return nil, err
 	}
-	link, err := r.System.LinkByIndex(rt.Index)
+	link, err := r.System.InterfaceByIndex(rt.Index)
 	if err != nil {
 		return nil, err
 	}
 	if err := usable(link, r.System, six); err != nil {
 		return nil, err
 	}
-	p.Interface, p.Index, p.Link, p.SourceMAC = link.Name, link.Index, link.Kind, link.HardwareAddr
+	p.Interface, p.Index, p.Kind, p.SourceMAC = link.Name, link.Index, link.Kind, link.HardwareAddr
 	p.MTU = link.MTU
 	if rt.MTU > 0 && rt.MTU < p.MTU {
 		p.MTU = rt.MTU
@@ -242,7 +242,7 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 	}
 
 	switch link.Kind {
-	case LinkLoopback, LinkNone:
+	case KindLoopback, KindNone:
 		p.MACSource = MACNotNeeded
 	default:
 		mac, ok, err := r.System.Neighbour(link.Index, p.NextHop)
@@ -278,14 +278,14 @@ func (r *Resolver) Solicit(ctx context.Context, p *Path, opts *Options) error {
 	if opts != nil && opts.Timeout > 0 {
 		o.Timeout = opts.Timeout
 	}
-	link, err := r.System.LinkByIndex(p.Index)
+	link, err := r.System.InterfaceByIndex(p.Index)
 	if err != nil {
 		return err
 	}
 	return r.solicit(ctx, p, link, &o)
 }
 
-func (r *Resolver) solicit(ctx context.Context, p *Path, link Link, o *Options) error {
+func (r *Resolver) solicit(ctx context.Context, p *Path, link Interface, o *Options) error {
 	mac, err := r.System.Solicit(ctx, link, p.Source, p.NextHop, o.Tries, o.Timeout)
 	if err != nil {
 		return err
@@ -343,7 +343,7 @@ func isNotFound(err error) bool {
 }
 
 // usable checks that link can carry the family.
-func usable(l Link, sys System, six bool) error {
+func usable(l Interface, sys System, six bool) error {
 	fam := 4
 	if six {
 		fam = 6
@@ -382,7 +382,7 @@ func (p *Path) String() string {
 	if p.Name != p.Target.String() {
 		fmt.Fprintf(&b, " (%s)", p.Name)
 	}
-	fmt.Fprintf(&b, "\ninterface   %s (index %d, %s, mtu %d)\n", p.Interface, p.Index, p.Link, p.MTU)
+	fmt.Fprintf(&b, "\ninterface   %s (index %d, %s, mtu %d)\n", p.Interface, p.Index, p.Kind, p.MTU)
 	fmt.Fprintf(&b, "source      %s", p.Source)
 	if p.SourceMAC != nil {
 		fmt.Fprintf(&b, " %s", p.SourceMAC)
@@ -422,7 +422,7 @@ func (p *Path) MarshalJSON() ([]byte, error) {
 		MTU        int     `json:"mtu"`
 		TookMS     float64 `json:"took_ms"`
 	}{
-		p.Name, p.Target.String(), p.Interface, p.Index, p.Link.String(), p.Source.String(), mac(p.SourceMAC),
+		p.Name, p.Target.String(), p.Interface, p.Index, p.Kind.String(), p.Source.String(), mac(p.SourceMAC),
 		p.NextHop.String(), p.Gateway, mac(p.NextHopMAC), p.MACSource.String(), p.MTU,
 		float64(p.Took.Microseconds()) / 1000,
 	})

@@ -109,7 +109,7 @@ func TestLabResolve(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := resolve.Path{Name: tt.target.String(), Target: tt.target, Interface: l.HostLink, Index: p.Index,
-				Link: resolve.LinkEthernet, Source: tt.source, SourceMAC: hostMAC, NextHop: tt.nextHop, Gateway: tt.gateway,
+				Kind: resolve.KindEthernet, Source: tt.source, SourceMAC: hostMAC, NextHop: tt.nextHop, Gateway: tt.gateway,
 				NextHopMAC: routerMAC, MACSource: tt.solicit, MTU: 1500, Took: p.Took}
 			if diff := cmp.Diff(want, *p, cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
 				t.Errorf("path (-want +got):\n%s", diff)

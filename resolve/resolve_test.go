@@ -30,12 +30,12 @@ type fakeSystem struct {
 	solicited []netip.Addr
 }
 
-var links = []resolve.Link{
-	{Name: "lo", Index: 1, MTU: 65536, Up: true, Kind: resolve.LinkLoopback},
-	{Name: "eth0", Index: 2, MTU: 1500, HardwareAddr: macHost, Up: true, Kind: resolve.LinkEthernet},
-	{Name: "tun0", Index: 3, MTU: 1400, Up: true, Kind: resolve.LinkNone},
-	{Name: "down0", Index: 4, MTU: 1500, HardwareAddr: macHost, Up: false, Kind: resolve.LinkEthernet},
-	{Name: "bare0", Index: 5, MTU: 1500, HardwareAddr: macHost, Up: true, Kind: resolve.LinkEthernet},
+var links = []resolve.Interface{
+	{Name: "lo", Index: 1, MTU: 65536, Up: true, Kind: resolve.KindLoopback},
+	{Name: "eth0", Index: 2, MTU: 1500, HardwareAddr: macHost, Up: true, Kind: resolve.KindEthernet},
+	{Name: "tun0", Index: 3, MTU: 1400, Up: true, Kind: resolve.KindNone},
+	{Name: "down0", Index: 4, MTU: 1500, HardwareAddr: macHost, Up: false, Kind: resolve.KindEthernet},
+	{Name: "bare0", Index: 5, MTU: 1500, HardwareAddr: macHost, Up: true, Kind: resolve.KindEthernet},
 }
 
 func (f *fakeSystem) Route(dst netip.Addr, oif string, src netip.Addr) (resolve.Route, error) {
@@ -58,16 +58,16 @@ func (f *fakeSystem) Route(dst netip.Addr, oif string, src netip.Addr) (resolve.
 	return resolve.Route{}, fmt.Errorf("resolve: no route to %s: %w", dst, resolve.ErrNoRoute)
 }
 
-func (f *fakeSystem) LinkByName(name string) (resolve.Link, error) {
+func (f *fakeSystem) InterfaceByName(name string) (resolve.Interface, error) {
 	for _, l := range links {
 		if l.Name == name {
 			return l, nil
 		}
 	}
-	return resolve.Link{}, fmt.Errorf("resolve: no interface named %s: %w", name, resolve.ErrNoInterface)
+	return resolve.Interface{}, fmt.Errorf("resolve: no interface named %s: %w", name, resolve.ErrNoInterface)
 }
 
-func (f *fakeSystem) LinkByIndex(i int) (resolve.Link, error) { return links[i-1], nil }
+func (f *fakeSystem) InterfaceByIndex(i int) (resolve.Interface, error) { return links[i-1], nil }
 
 func (f *fakeSystem) Addrs(index int, six bool) ([]netip.Addr, error) {
 	a := netip.MustParseAddr
@@ -91,7 +91,7 @@ func (f *fakeSystem) Neighbour(_ int, ip netip.Addr) (net.HardwareAddr, bool, er
 	return mac, ok, nil
 }
 
-func (f *fakeSystem) Solicit(_ context.Context, link resolve.Link, _, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+func (f *fakeSystem) Solicit(_ context.Context, link resolve.Interface, _, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
 	f.solicited = append(f.solicited, target)
 	if mac, ok := f.answers[target]; ok {
 		return mac, nil
@@ -125,7 +125,7 @@ func newResolver(sys *fakeSystem) *resolve.Resolver {
 
 func TestResolve(t *testing.T) {
 	a := netip.MustParseAddr
-	routed4 := resolve.Path{Name: "198.18.1.2", Target: a("198.18.1.2"), Interface: "eth0", Index: 2, Link: resolve.LinkEthernet,
+	routed4 := resolve.Path{Name: "198.18.1.2", Target: a("198.18.1.2"), Interface: "eth0", Index: 2, Kind: resolve.KindEthernet,
 		Source: a("198.18.0.2"), SourceMAC: macHost, NextHop: a("198.18.0.1"), Gateway: true, NextHopMAC: macRouter,
 		MACSource: resolve.MACFromARP, MTU: 1500, Took: time.Millisecond}
 	tests := []struct {
@@ -147,21 +147,21 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name: "on-link IPv4: the target is the next hop", target: "198.18.0.9",
-			want: resolve.Path{Name: "198.18.0.9", Target: a("198.18.0.9"), Interface: "eth0", Index: 2, Link: resolve.LinkEthernet,
+			want: resolve.Path{Name: "198.18.0.9", Target: a("198.18.0.9"), Interface: "eth0", Index: 2, Kind: resolve.KindEthernet,
 				Source: a("198.18.0.2"), SourceMAC: macHost, NextHop: a("198.18.0.9"), NextHopMAC: macOnLink,
 				MACSource: resolve.MACFromARP, MTU: 1500, Took: time.Millisecond},
 			wantSolicited: []netip.Addr{a("198.18.0.9")},
 		},
 		{
 			name: "on-link IPv6 without a preferred source: global source, NDP", target: "fd00:198:18::9",
-			want: resolve.Path{Name: "fd00:198:18::9", Target: a("fd00:198:18::9"), Interface: "eth0", Index: 2, Link: resolve.LinkEthernet,
+			want: resolve.Path{Name: "fd00:198:18::9", Target: a("fd00:198:18::9"), Interface: "eth0", Index: 2, Kind: resolve.KindEthernet,
 				Source: a("fd00:198:18::2"), SourceMAC: macHost, NextHop: a("fd00:198:18::9"), NextHopMAC: macOnLink,
 				MACSource: resolve.MACFromNDP, MTU: 1500, Took: time.Millisecond},
 			wantSolicited: []netip.Addr{a("fd00:198:18::9")},
 		},
 		{
 			name: "link-local with zone: link-local source", target: "fe80::9%eth0",
-			want: resolve.Path{Name: "fe80::9%eth0", Target: a("fe80::9"), Interface: "eth0", Index: 2, Link: resolve.LinkEthernet,
+			want: resolve.Path{Name: "fe80::9%eth0", Target: a("fe80::9"), Interface: "eth0", Index: 2, Kind: resolve.KindEthernet,
 				Source: a("fe80::2"), SourceMAC: macHost, NextHop: a("fe80::9"), NextHopMAC: macOnLink,
 				MACSource: resolve.MACFromNDP, MTU: 1500, Took: time.Millisecond},
 			wantSolicited: []netip.Addr{a("fe80::9")},
@@ -173,19 +173,19 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name: "name, -6", target: "target.lab", opts: &resolve.Options{Family: 6},
-			want: resolve.Path{Name: "target.lab", Target: a("fd00:198:18:1::2"), Interface: "eth0", Index: 2, Link: resolve.LinkEthernet,
+			want: resolve.Path{Name: "target.lab", Target: a("fd00:198:18:1::2"), Interface: "eth0", Index: 2, Kind: resolve.KindEthernet,
 				Source: a("fd00:198:18::2"), SourceMAC: macHost, NextHop: a("fd00:198:18::1"), Gateway: true, NextHopMAC: macRouter,
 				MACSource: resolve.MACFromNDP, MTU: 1500, Took: time.Millisecond},
 			wantSolicited: []netip.Addr{a("fd00:198:18::1")},
 		},
 		{
 			name: "loopback needs no MAC", target: "127.0.0.1",
-			want: resolve.Path{Name: "127.0.0.1", Target: a("127.0.0.1"), Interface: "lo", Index: 1, Link: resolve.LinkLoopback,
+			want: resolve.Path{Name: "127.0.0.1", Target: a("127.0.0.1"), Interface: "lo", Index: 1, Kind: resolve.KindLoopback,
 				Source: a("127.0.0.1"), NextHop: a("127.0.0.1"), MACSource: resolve.MACNotNeeded, MTU: 65536, Took: time.Millisecond},
 		},
 		{
 			name: "tun needs no MAC, route MTU wins", target: "10.99.1.1",
-			want: resolve.Path{Name: "10.99.1.1", Target: a("10.99.1.1"), Interface: "tun0", Index: 3, Link: resolve.LinkNone,
+			want: resolve.Path{Name: "10.99.1.1", Target: a("10.99.1.1"), Interface: "tun0", Index: 3, Kind: resolve.KindNone,
 				Source: a("10.99.0.1"), NextHop: a("10.99.1.1"), MACSource: resolve.MACNotNeeded, MTU: 1300, Took: time.Millisecond},
 		},
 		{
@@ -278,7 +278,7 @@ func TestNoSolicit(t *testing.T) {
 
 func TestPathString(t *testing.T) {
 	a := netip.MustParseAddr
-	p := resolve.Path{Name: "target.lab", Target: a("198.18.1.2"), Interface: "eth0", Index: 2, Link: resolve.LinkEthernet,
+	p := resolve.Path{Name: "target.lab", Target: a("198.18.1.2"), Interface: "eth0", Index: 2, Kind: resolve.KindEthernet,
 		Source: a("198.18.0.2"), SourceMAC: macHost, NextHop: a("198.18.0.1"), Gateway: true, NextHopMAC: macRouter,
 		MACSource: resolve.MACFromARP, MTU: 1500, Took: 1234567 * time.Nanosecond}
 	want := `target      198.18.1.2 (target.lab)
@@ -294,7 +294,7 @@ took        1.235ms
 
 func TestPathJSON(t *testing.T) {
 	a := netip.MustParseAddr
-	p := &resolve.Path{Name: "198.18.1.2", Target: a("198.18.1.2"), Interface: "eth0", Index: 2, Link: resolve.LinkEthernet,
+	p := &resolve.Path{Name: "198.18.1.2", Target: a("198.18.1.2"), Interface: "eth0", Index: 2, Kind: resolve.KindEthernet,
 		Source: a("198.18.0.2"), SourceMAC: macHost, NextHop: a("198.18.0.1"), Gateway: true, NextHopMAC: macRouter,
 		MACSource: resolve.MACFromNeighbourTable, MTU: 1500, Took: 1500 * time.Microsecond}
 	b, err := p.MarshalJSON()

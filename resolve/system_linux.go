@@ -79,39 +79,39 @@ func (s netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route,
 	return out, nil
 }
 
-func (s netlinkSystem) LinkByName(name string) (Link, error) {
+func (s netlinkSystem) InterfaceByName(name string) (Interface, error) {
 	l, err := s.h.LinkByName(name)
 	if err != nil {
 		var notFound netlink.LinkNotFoundError
 		if errors.As(err, &notFound) || errors.Is(err, unix.ENODEV) {
-			return Link{}, failf(ErrNoInterface, "resolve: no interface named %s: see 'ip link'", name)
+			return Interface{}, failf(ErrNoInterface, "resolve: no interface named %s: see 'ip link'", name)
 		}
-		return Link{}, fmt.Errorf("resolve: interface %s: %w", name, err)
+		return Interface{}, fmt.Errorf("resolve: interface %s: %w", name, err)
 	}
 	return linkOf(l), nil
 }
 
-func (s netlinkSystem) LinkByIndex(index int) (Link, error) {
+func (s netlinkSystem) InterfaceByIndex(index int) (Interface, error) {
 	l, err := s.h.LinkByIndex(index)
 	if err != nil {
-		return Link{}, fmt.Errorf("resolve: interface index %d: %w", index, err)
+		return Interface{}, fmt.Errorf("resolve: interface index %d: %w", index, err)
 	}
 	return linkOf(l), nil
 }
 
-func linkOf(l netlink.Link) Link {
+func linkOf(l netlink.Link) Interface {
 	a := l.Attrs()
-	out := Link{
+	out := Interface{
 		Name: a.Name, Index: a.Index, MTU: a.MTU, HardwareAddr: a.HardwareAddr,
 		Up: a.Flags&net.FlagUp != 0,
 	}
 	switch {
 	case a.Flags&net.FlagLoopback != 0:
-		out.Kind = LinkLoopback
+		out.Kind = KindLoopback
 	case a.RawFlags&unix.IFF_NOARP != 0 || len(a.HardwareAddr) != 6 || a.EncapType != "ether":
-		out.Kind = LinkNone
+		out.Kind = KindNone
 	default:
-		out.Kind = LinkEthernet
+		out.Kind = KindEthernet
 	}
 	return out
 }
@@ -164,7 +164,7 @@ func (s netlinkSystem) Neighbour(index int, ip netip.Addr) (net.HardwareAddr, bo
 	return nil, false, nil
 }
 
-func (s netlinkSystem) Solicit(ctx context.Context, link Link, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+func (s netlinkSystem) Solicit(ctx context.Context, link Interface, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
 	ifi, err := net.InterfaceByIndex(link.Index)
 	if err != nil {
 		return nil, fmt.Errorf("resolve: interface %s: %w", link.Name, err)

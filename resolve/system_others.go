@@ -25,12 +25,12 @@ type unsupported struct{}
 var errOS = fmt.Errorf("resolve: not implemented on %s", runtime.GOOS)
 
 func (unsupported) Route(netip.Addr, string, netip.Addr) (Route, error) { return Route{}, errOS }
-func (unsupported) LinkByName(string) (Link, error)                     { return Link{}, errOS }
-func (unsupported) LinkByIndex(int) (Link, error)                       { return Link{}, errOS }
+func (unsupported) InterfaceByName(string) (Interface, error)           { return Interface{}, errOS }
+func (unsupported) InterfaceByIndex(int) (Interface, error)             { return Interface{}, errOS }
 func (unsupported) Addrs(int, bool) ([]netip.Addr, error)               { return nil, errOS }
 func (unsupported) Neighbour(int, netip.Addr) (net.HardwareAddr, bool, error) {
 	return nil, false, errOS
 }
-func (unsupported) Solicit(context.Context, Link, netip.Addr, netip.Addr, int, time.Duration) (net.HardwareAddr, error) {
+func (unsupported) Solicit(context.Context, Interface, netip.Addr, netip.Addr, int, time.Duration) (net.HardwareAddr, error) {
 	return nil, errOS
 }

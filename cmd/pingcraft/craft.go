@@ -151,12 +151,12 @@ func showProbe(w io.Writer, title string, e *craft.Echo, depth craft.Depth) erro
 	var p craft.Packet
 	switch depth {
 	case craft.DepthICMP:
-		d, _ := craft.NewDecoder(craft.LinkRaw)
+		d, _ := craft.NewDecoder(craft.LinkTypeRaw)
 		d.DecodeICMP(b, e.Is6(), &p)
 	default:
-		link := craft.LinkRaw
+		link := craft.LinkTypeRaw
 		if depth == craft.DepthEthernet {
-			link = craft.LinkEthernet
+			link = craft.LinkTypeEthernet
 		}
 		d, err := craft.NewDecoder(link)
 		if err != nil {

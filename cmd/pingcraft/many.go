@@ -299,7 +299,7 @@ func runMany(c *cli.Context) error {
 		if m == ping.ModeAuto {
 			m = ping.AutoMode(p)
 		}
-		if p.Link == resolve.LinkEthernet && (m == ping.ModeEthernet || m == ping.ModeIP) {
+		if p.Kind == resolve.KindEthernet && (m == ping.ModeEthernet || m == ping.ModeIP) {
 			if done := macs[p.NextHop]; done != nil {
 				p.NextHopMAC, p.MACSource = done.NextHopMAC, done.MACSource
 			} else if err := resolver.Solicit(ctx, p, o); err != nil {

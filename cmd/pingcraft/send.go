@@ -196,7 +196,7 @@ func runSend(c *cli.Context) error {
 		return dryRun(c.App.Writer, path, mode, cfg, id)
 	}
 
-	if path.Link == resolve.LinkEthernet && mode != ping.ModeRaw && mode != ping.ModeDgram {
+	if path.Kind == resolve.KindEthernet && mode != ping.ModeRaw && mode != ping.ModeDgram {
 		// The AF_PACKET transports need the next hop's MAC; asking for it
 		// needs CAP_NET_RAW, and so do they: without it auto means dgram.
 		if err := resolver.Solicit(ctx, path, o); err != nil {
@@ -208,8 +208,8 @@ func runSend(c *cli.Context) error {
 	}
 	// A flood with few probes in flight waits on each reply: a per-frame
 	// ring hands it over at once, a TPACKET_V3 block only on its timeout.
-	oneByOne := cfg.Flood
-	conn, mode, err := ping.Open(path, mode, &ping.OpenConfig{ID: id, OneByOne: oneByOne, Size: cfg.Size})
+	flood := cfg.Flood
+	conn, mode, err := ping.Open(path, mode, &ping.OpenConfig{ID: id, Flood: flood, Size: cfg.Size})
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func runSend(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("verbose") && !c.Bool("json") {
-		describe(w, path, mode, eng.ID(0), oneByOne)
+		describe(w, path, mode, eng.ID(0), flood)
 	}
 	if !c.Bool("json") {
 		via := ""
@@ -295,9 +295,9 @@ func runSend(c *cli.Context) error {
 	return nil
 }
 
-func describe(w io.Writer, p *resolve.Path, m ping.Mode, id uint16, oneByOne bool) {
+func describe(w io.Writer, p *resolve.Path, m ping.Mode, id uint16, flood bool) {
 	ring := "TPACKET_V3"
-	if oneByOne {
+	if flood {
 		ring = "TPACKET_V2 (per-frame, for a flood)"
 	}
 	socket := map[ping.Mode]string{
@@ -307,7 +307,7 @@ func describe(w io.Writer, p *resolve.Path, m ping.Mode, id uint16, oneByOne boo
 		ping.ModeDgram:    "ping socket (SOCK_DGRAM ICMP); kernel receive time, user send time",
 	}[m]
 	fmt.Fprintf(w, "pingcraft: path %s via %s (index %d, %s, mtu %d) from %s %s, next hop %s %s [MAC: %s]\n",
-		p.Target, p.Interface, p.Index, p.Link, p.MTU, p.Source, p.SourceMAC, p.NextHop, p.NextHopMAC, p.MACSource)
+		p.Target, p.Interface, p.Index, p.Kind, p.MTU, p.Source, p.SourceMAC, p.NextHop, p.NextHopMAC, p.MACSource)
 	fmt.Fprintf(w, "pingcraft: transport %s: %s; icmp id %d\n", m, socket, id)
 }
 

@@ -102,23 +102,27 @@ func runWatch(c *cli.Context, wf *watchFlags) error {
 		src = &filteredFile{r: r, f: filter}
 		fmt.Fprintf(stderr, "reading from file %s, %s, snapshot length %d\n", file, linkName(link), r.Snaplen())
 	} else if iface == "any" {
-		cooked, err := capture.OpenCooked(&capture.Config{Interface: iface, Snaplen: snaplen, Filter: expr})
+		cooked, err := capture.OpenCooked(&capture.Config{Interface: iface, Snaplen: snaplen}, expr)
 		if err != nil {
 			return err
 		}
 		defer cooked.Close()
-		src, live, link = cooked, cooked, craft.LinkLinuxSLL
+		src, live, link = cooked, cooked, craft.LinkTypeLinuxSLL
 		fmt.Fprintf(stderr, "pingcraft: listening on any, %s, snapshot length %d bytes\n", linkName(link), snaplen)
 	} else {
 		ifi, err := net.InterfaceByName(iface)
 		if err != nil {
 			return fmt.Errorf("watch: interface %s: %w: see 'ip link' for the names", iface, err)
 		}
-		l, capLink := craft.LinkEthernet, layers.LinkTypeEthernet
+		l, capLink := craft.LinkTypeEthernet, layers.LinkTypeEthernet
 		if len(ifi.HardwareAddr) != 6 && ifi.Flags&net.FlagLoopback == 0 {
-			l, capLink = craft.LinkRaw, layers.LinkTypeRaw // tun and other links without framing
+			l, capLink = craft.LinkTypeRaw, layers.LinkTypeRaw // tun and other links without framing
 		}
-		ring, err := capture.OpenRing(&capture.Config{Interface: iface, Snaplen: snaplen, Filter: expr, Link: capLink})
+		prog, err := capture.CompileFilter(capLink, snaplen, expr)
+		if err != nil {
+			return err
+		}
+		ring, err := capture.OpenRing(&capture.Config{Interface: iface, Snaplen: snaplen, Program: prog, Link: capLink})
 		if err != nil {
 			return err
 		}
@@ -253,17 +257,17 @@ func printOptions(c *cli.Context, wf *watchFlags) *capture.PrintOptions {
 // linkName is how tcpdump names a link type in its first line.
 func linkName(l craft.LinkType) string {
 	switch l {
-	case craft.LinkEthernet:
+	case craft.LinkTypeEthernet:
 		return "link-type EN10MB (Ethernet)"
-	case craft.LinkRaw:
+	case craft.LinkTypeRaw:
 		return "link-type RAW (Raw IP)"
-	case craft.LinkLinuxSLL:
+	case craft.LinkTypeLinuxSLL:
 		return "link-type LINUX_SLL (Linux cooked v1)"
-	case craft.LinkLinuxSLL2:
+	case craft.LinkTypeLinuxSLL2:
 		return "link-type LINUX_SLL2 (Linux cooked v2)"
-	case craft.LinkIPv4:
+	case craft.LinkTypeIPv4:
 		return "link-type IPV4 (Raw IPv4)"
-	case craft.LinkIPv6:
+	case craft.LinkTypeIPv6:
 		return "link-type IPV6 (Raw IPv6)"
 	}
 	return fmt.Sprintf("link-type %d", l)

@@ -64,3 +64,9 @@ func (s *Stats) Loss() float64 {
 	}
 	return float64(s.Transmitted-s.Received) * 100 / float64(s.Transmitted)
 }
+
+// EWMA is the smoothed round-trip time iputils prints after a flood and on
+// SIGQUIT: each reply moves it an eighth of the way.
+func (s *Stats) EWMA() time.Duration {
+	return time.Duration(s.ewma8/8) * time.Microsecond
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -185,6 +186,15 @@ func (f *fakeConn) Receive(r *Received) error {
 	}
 }
 
+// stop ends the goroutine that delivers in-order replies, once every
+// reply was delivered: a synctest bubble ends only when its goroutines do.
+func (f *fakeConn) stop() {
+	f.timers.Wait()
+	if f.pipe != nil {
+		close(f.pipe)
+	}
+}
+
 func (f *fakeConn) SetReceiveDeadline(t time.Time) error {
 	f.mu.Lock()
 	f.dl = t
@@ -227,7 +237,7 @@ func run(t *testing.T, cfg *Config, c *fakeConn) ([]Event, Stats) {
 	if err := e.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c.timers.Wait()
+	c.stop()
 	return events, e.Stats(0)
 }
 
@@ -289,23 +299,25 @@ func TestEngineOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evs, st := run(t, fast(3), newFakeConn(tt.fate))
-			got := kinds(evs)
-			// Events of different probes may interleave; order them by
-			// the kind's first appearance per seq only where it matters.
-			if diff := cmp.Diff(sortedCopy(tt.want), sortedCopy(got)); diff != "" {
-				t.Errorf("events (-want +got):\n%s\nin order: %v", diff, got)
-			}
-			want := tt.st
-			if diff := cmp.Diff(want, st, cmp.AllowUnexported(Stats{}), cmp.FilterPath(func(p cmp.Path) bool {
-				switch p.Last().String() {
-				case ".rttN", ".rttSum", ".rttSum2", ".rttMinUS", ".rttMaxUS", ".ewma8":
-					return true
+			synctest.Test(t, func(t *testing.T) {
+				evs, st := run(t, fast(3), newFakeConn(tt.fate))
+				got := kinds(evs)
+				// Events of different probes may interleave; order them by
+				// the kind's first appearance per seq only where it matters.
+				if diff := cmp.Diff(sortedCopy(tt.want), sortedCopy(got)); diff != "" {
+					t.Errorf("events (-want +got):\n%s\nin order: %v", diff, got)
 				}
-				return false
-			}, cmp.Ignore())); diff != "" {
-				t.Errorf("stats (-want +got):\n%s", diff)
-			}
+				want := tt.st
+				if diff := cmp.Diff(want, st, cmp.AllowUnexported(Stats{}), cmp.FilterPath(func(p cmp.Path) bool {
+					switch p.Last().String() {
+					case ".rttN", ".rttSum", ".rttSum2", ".rttMinUS", ".rttMaxUS", ".ewma8":
+						return true
+					}
+					return false
+				}, cmp.Ignore())); diff != "" {
+					t.Errorf("stats (-want +got):\n%s", diff)
+				}
+			})
 		})
 	}
 }
@@ -325,48 +337,54 @@ func sortedCopy(s []string) []string {
 // A reply after its probe's timeout is late: reported, never received. The
 // run must still be going when it arrives, so 40 probes cover 200ms.
 func TestEngineLateReply(t *testing.T) {
-	evs, st := run(t, fast(40), newFakeConn(func(s uint16) answer {
-		return answer{id: -1, delay: map[bool]time.Duration{true: 150 * time.Millisecond}[s == 1]}
-	}))
-	var seq1 []string
-	for _, k := range kinds(evs) {
-		if strings.HasSuffix(k, " 1") {
-			seq1 = append(seq1, k)
+	synctest.Test(t, func(t *testing.T) {
+		evs, st := run(t, fast(40), newFakeConn(func(s uint16) answer {
+			return answer{id: -1, delay: map[bool]time.Duration{true: 150 * time.Millisecond}[s == 1]}
+		}))
+		var seq1 []string
+		for _, k := range kinds(evs) {
+			if strings.HasSuffix(k, " 1") {
+				seq1 = append(seq1, k)
+			}
 		}
-	}
-	if diff := cmp.Diff([]string{"timeout 1", "late 1"}, seq1); diff != "" {
-		t.Errorf("events of seq 1 (-want +got):\n%s", diff)
-	}
-	if st.Received != 39 || st.TimedOut != 1 || st.Late != 1 {
-		t.Errorf("received %d, timed out %d, late %d; want 39, 1, 1", st.Received, st.TimedOut, st.Late)
-	}
+		if diff := cmp.Diff([]string{"timeout 1", "late 1"}, seq1); diff != "" {
+			t.Errorf("events of seq 1 (-want +got):\n%s", diff)
+		}
+		if st.Received != 39 || st.TimedOut != 1 || st.Late != 1 {
+			t.Errorf("received %d, timed out %d, late %d; want 39, 1, 1", st.Received, st.TimedOut, st.Late)
+		}
+	})
 }
 
 func TestEnginePingSocketID(t *testing.T) {
-	c := newFakeConn(func(uint16) answer { return answer{id: -1} })
-	c.localID = 4242
-	evs, st := run(t, fast(2), c)
-	if st.Received != 2 {
-		t.Fatalf("received %d of 2: %v", st.Received, kinds(evs))
-	}
-	for _, ev := range evs {
-		if ev.ID != 4242 {
-			t.Errorf("%v carries id %d, want the kernel's 4242", ev.Kind, ev.ID)
+	synctest.Test(t, func(t *testing.T) {
+		c := newFakeConn(func(uint16) answer { return answer{id: -1} })
+		c.localID = 4242
+		evs, st := run(t, fast(2), c)
+		if st.Received != 2 {
+			t.Fatalf("received %d of 2: %v", st.Received, kinds(evs))
 		}
-	}
+		for _, ev := range evs {
+			if ev.ID != 4242 {
+				t.Errorf("%v carries id %d, want the kernel's 4242", ev.Kind, ev.ID)
+			}
+		}
+	})
 }
 
 func TestEngineRTT(t *testing.T) {
-	evs, st := run(t, fast(3), newFakeConn(func(uint16) answer { return answer{id: -1, delay: 20 * time.Millisecond} }))
-	for _, ev := range evs {
-		if ev.Kind == EventReply && (ev.RTT < 20*time.Millisecond || ev.RTT > 100*time.Millisecond || ev.Stamp != StampUser) {
-			t.Errorf("seq %d: rtt %v from %v, want about 20ms from the user clock", ev.Seq, ev.RTT, ev.Stamp)
+	synctest.Test(t, func(t *testing.T) {
+		evs, st := run(t, fast(3), newFakeConn(func(uint16) answer { return answer{id: -1, delay: 20 * time.Millisecond} }))
+		for _, ev := range evs {
+			if ev.Kind == EventReply && (ev.RTT < 20*time.Millisecond || ev.RTT > 100*time.Millisecond || ev.Stamp != StampUser) {
+				t.Errorf("seq %d: rtt %v from %v, want about 20ms from the user clock", ev.Seq, ev.RTT, ev.Stamp)
+			}
 		}
-	}
-	min, avg, max, mdev, ok := st.RTT()
-	if !ok || min > avg || avg > max || mdev < 0 {
-		t.Errorf("rtt min/avg/max/mdev %v/%v/%v/%v", min, avg, max, mdev)
-	}
+		min, avg, max, mdev, ok := st.RTT()
+		if !ok || min > avg || avg > max || mdev < 0 {
+			t.Errorf("rtt min/avg/max/mdev %v/%v/%v/%v", min, avg, max, mdev)
+		}
+	})
 }
 
 // A kernel receive stamp from before the send (the wall clock stepped back)
@@ -375,18 +393,18 @@ func TestEngineClockStep(t *testing.T) {
 	sent := time.Now()
 	e := &Engine{now: time.Now, start: sent}
 	p := &probe{sent: 0}
-	r := &Received{At: sent.Add(-time.Hour), Stamp: StampKernel}
-	d, stamp := e.rtt(p, r, e.now())
+	a := &arrival{at: sent.Add(-time.Hour), stamp: StampKernel, now: e.now()}
+	d, stamp := e.rtt(p, a)
 	if d < 0 || stamp != StampUser {
 		t.Errorf("rtt %v from %v after a clock step back", d, stamp)
 	}
-	r.At = sent.Add(time.Hour) // stepped forward
-	if d, _ := e.rtt(p, r, e.now()); d > time.Minute {
+	a.at = sent.Add(time.Hour) // stepped forward
+	if d, _ := e.rtt(p, a); d > time.Minute {
 		t.Errorf("rtt %v after a clock step forward", d)
 	}
 	p.kernel = sent.UnixNano()
-	r.At = sent.Add(time.Microsecond)
-	if d, stamp := e.rtt(p, r, e.now()); d != time.Microsecond || stamp != StampKernel {
+	a.at, a.now = sent.Add(time.Microsecond), sent.Add(time.Millisecond)
+	if d, stamp := e.rtt(p, a); d != time.Microsecond || stamp != StampKernel {
 		t.Errorf("kernel stamps: rtt %v from %v, want 1µs from kernel", d, stamp)
 	}
 }
@@ -411,100 +429,108 @@ func TestSeqWrap(t *testing.T) {
 }
 
 func TestEngineDeadlineAndCancel(t *testing.T) {
-	c := newFakeConn(func(uint16) answer { return answer{id: -1} })
-	e, err := New(&Config{Interval: 10 * time.Millisecond, Deadline: 100 * time.Millisecond, Size: 56}, []Target{{Path: path(), Conn: c}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if st := e.Stats(0); st.Transmitted < 3 || st.Transmitted > 12 {
-		t.Errorf("deadline 100ms at 10ms intervals sent %d", st.Transmitted)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := newFakeConn(func(uint16) answer { return answer{id: -1} })
+		e, err := New(&Config{Interval: 10 * time.Millisecond, Deadline: 100 * time.Millisecond, Size: 56}, []Target{{Path: path(), Conn: c}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st := e.Stats(0); st.Transmitted < 3 || st.Transmitted > 12 {
+			t.Errorf("deadline 100ms at 10ms intervals sent %d", st.Transmitted)
+		}
 
-	e, _ = New(&Config{Interval: 10 * time.Millisecond, Size: 56}, []Target{{Path: path(), Conn: c}}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	if err := e.Run(ctx); err != nil {
-		t.Errorf("Run after cancel: %v, want nil (a normal end)", err)
-	}
-	c.timers.Wait()
+		e, _ = New(&Config{Interval: 10 * time.Millisecond, Size: 56}, []Target{{Path: path(), Conn: c}}, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		if err := e.Run(ctx); err != nil {
+			t.Errorf("Run after cancel: %v, want nil (a normal end)", err)
+		}
+		c.timers.Wait()
+	})
 }
 
 // TestEngineLingersTwoRTTs: once every probe is sent and replies came, the
 // run ends two of the longest RTTs after the last probe, not -W later, and
 // what is still unanswered is counted lost, as iputils does.
 func TestEngineLingersTwoRTTs(t *testing.T) {
-	cfg := &Config{Count: 3, Interval: 5 * time.Millisecond, Timeout: 30 * time.Second, Size: 56}
-	start := time.Now()
-	evs, st := run(t, cfg, newFakeConn(func(s uint16) answer { return answer{id: -1, drop: s == 2} }))
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("the run waited %v for a lost probe; -W is 30s, two RTTs are microseconds", d)
-	}
-	if st.Received != 2 || st.TimedOut != 1 || st.Outstanding != 0 {
-		t.Errorf("%+v: want 2 received, 1 lost", st)
-	}
-	if diff := cmp.Diff([]string{"reply 1", "reply 3", "timeout 2"}, sortedCopy(kinds(evs))); diff != "" {
-		t.Errorf("events (-want +got):\n%s", diff)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		cfg := &Config{Count: 3, Interval: 5 * time.Millisecond, Timeout: 30 * time.Second, Size: 56}
+		start := time.Now()
+		evs, st := run(t, cfg, newFakeConn(func(s uint16) answer { return answer{id: -1, drop: s == 2} }))
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("the run waited %v for a lost probe; -W is 30s, two RTTs are microseconds", d)
+		}
+		if st.Received != 2 || st.TimedOut != 1 || st.Outstanding != 0 {
+			t.Errorf("%+v: want 2 received, 1 lost", st)
+		}
+		if diff := cmp.Diff([]string{"reply 1", "reply 3", "timeout 2"}, sortedCopy(kinds(evs))); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestEngineFloodOvertakesLoss: a lost probe overtaken by later replies no
 // longer holds a one-in-flight flood back until its timeout.
 func TestEngineFloodOvertakesLoss(t *testing.T) {
-	cfg := &Config{Count: 300, Flood: true, Timeout: 30 * time.Second, Size: 56}
-	start := time.Now()
-	_, st := run(t, cfg, newFakeConn(func(s uint16) answer { return answer{id: -1, drop: s == 5} }))
-	// At the 10ms floor alone, 295 probes after the loss would take 3s.
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("flood with one loss took %v", d)
-	}
-	if st.Received != 299 || st.TimedOut != 1 {
-		t.Errorf("%+v: want 299 received, 1 lost", st)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		cfg := &Config{Count: 300, Flood: true, Timeout: 30 * time.Second, Size: 56}
+		start := time.Now()
+		_, st := run(t, cfg, newFakeConn(func(s uint16) answer { return answer{id: -1, drop: s == 5} }))
+		// At the 10ms floor alone, 295 probes after the loss would take 3s.
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("flood with one loss took %v", d)
+		}
+		if st.Received != 299 || st.TimedOut != 1 {
+			t.Errorf("%+v: want 299 received, 1 lost", st)
+		}
+	})
 }
 
 func TestEngineFloodPreload(t *testing.T) {
-	c := newFakeConn(func(uint16) answer { return answer{id: -1, delay: time.Millisecond, inOrder: true} })
-	cfg := &Config{Count: 200, Flood: true, Preload: 4, Timeout: time.Second, Size: 56}
-	evs, st := run(t, cfg, c)
-	if st.Received != 200 || st.Transmitted != 200 {
-		t.Fatalf("flood: %d sent, %d received", st.Transmitted, st.Received)
-	}
-	inFlight, most := 0, 0
-	for _, ev := range evs {
-		switch ev.Kind {
-		case EventSent:
-			inFlight++
-		case EventReply:
-			inFlight--
+	synctest.Test(t, func(t *testing.T) {
+		c := newFakeConn(func(uint16) answer { return answer{id: -1, delay: time.Millisecond, inOrder: true} })
+		cfg := &Config{Count: 200, Flood: true, Preload: 4, Timeout: time.Second, Size: 56}
+		evs, st := run(t, cfg, c)
+		if st.Received != 200 || st.Transmitted != 200 {
+			t.Fatalf("flood: %d sent, %d received", st.Transmitted, st.Received)
 		}
-		most = max(most, inFlight)
-	}
-	if most != 4 {
-		t.Errorf("at most %d in flight with preload 4, want 4", most)
-	}
-	// Preload keeps 4 in flight all along, not just in the first burst:
-	// replies come back four at a time and each batch is refilled to 4,
-	// about 50 times in 200 probes. One send per wake-up, the old bug,
-	// reached 4 only in the first burst. (Not every run of sends: the
-	// receiver may take the lock between two of them.)
-	inFlight, full := 0, 0
-	for _, ev := range evs {
-		switch ev.Kind {
-		case EventSent:
-			inFlight++
-			if inFlight == 4 {
-				full++
+		inFlight, most := 0, 0
+		for _, ev := range evs {
+			switch ev.Kind {
+			case EventSent:
+				inFlight++
+			case EventReply:
+				inFlight--
 			}
-		case EventReply:
-			inFlight--
+			most = max(most, inFlight)
 		}
-	}
-	if full < 25 {
-		t.Errorf("4 in flight only %d times in 200 probes, want about 50", full)
-	}
+		if most != 4 {
+			t.Errorf("at most %d in flight with preload 4, want 4", most)
+		}
+		// Preload keeps 4 in flight all along, not just in the first burst:
+		// replies come back four at a time and each batch is refilled to 4,
+		// about 50 times in 200 probes. One send per wake-up, the old bug,
+		// reached 4 only in the first burst. (Not every run of sends: the
+		// receiver may take the lock between two of them.)
+		inFlight, full := 0, 0
+		for _, ev := range evs {
+			switch ev.Kind {
+			case EventSent:
+				inFlight++
+				if inFlight == 4 {
+					full++
+				}
+			case EventReply:
+				inFlight--
+			}
+		}
+		if full < 25 {
+			t.Errorf("4 in flight only %d times in 200 probes, want about 50", full)
+		}
+	})
 }
 
 func TestNewErrors(t *testing.T) {

@@ -1,103 +1,6 @@
 package ping
 
-import (
-	"errors"
-	"fmt"
-	"os"
-	"strings"
-
-	"github.com/pingcraft/pingcraft/resolve"
-)
-
-// AutoMode is the deepest mode the link supports: Ethernet frames on
-// Ethernet-like links, IP packets on links without a link-layer address,
-// a raw socket on loopback (the kernel drops frames injected on lo through
-// AF_PACKET). Open falls back to the ping socket without CAP_NET_RAW.
-func AutoMode(p *resolve.Path) Mode {
-	switch p.Kind {
-	case resolve.KindEthernet:
-		return ModeEthernet
-	case resolve.KindNone:
-		return ModeIP
-	}
-	return ModeRaw
-}
-
-// ErrNoPrivilege is wrapped by Open's error when no transport is allowed.
-var ErrNoPrivilege = errors.New("no transport allowed")
-
-// OpenConfig is what Open needs beyond the path and the mode.
-type OpenConfig struct {
-	// ID is the ICMP id of the probes; a ping socket takes the kernel's.
-	ID uint16
-	// Flood says replies are awaited one at a time, as in a flood with
-	// few probes in flight: the ring transports then read a
-	// TPACKET_V2 ring sized for Size, since a TPACKET_V3 block reaches
-	// the reader only when full or when its timeout retires it.
-	Flood bool
-	// Size is the echo data size, for sizing a TPACKET_V2 ring.
-	Size int
-	// InFlight is the most probes that may be in flight at once (a run
-	// over many targets sends bursts): the receive ring or socket buffer
-	// is sized to hold all their replies, and the ring our own requests.
-	InFlight int
-}
-
-// Receive buffers for InFlight: a ring frame of a small echo (header,
-// sockaddr_ll, alignment) fits in 256 bytes, a socket's copy costs the
-// skb's true size, about a kilobyte. Both are capped.
-const (
-	ringBytesPerFrame = 256
-	sockBytesPerReply = 1024
-	maxReceiveBuffer  = 256 << 20
-)
-
-// Open opens mode's transport for path. ModeAuto takes AutoMode and falls
-// back to ModeDgram when raw sockets are not allowed; it returns the mode
-// it opened.
-func Open(p *resolve.Path, mode Mode, oc *OpenConfig) (Conn, Mode, error) {
-	if oc == nil {
-		oc = &OpenConfig{}
-	}
-	want := mode
-	if mode == ModeAuto {
-		want = AutoMode(p)
-	}
-	if err := fits(p, want); err != nil {
-		return nil, 0, err
-	}
-	c, err := open(p, want, oc)
-	switch {
-	case err == nil:
-		return c, want, nil
-	case !errors.Is(err, os.ErrPermission):
-		return nil, 0, err
-	case mode != ModeAuto:
-		if want == ModeDgram {
-			return nil, 0, noPrivilege()
-		}
-		return nil, 0, &privilegeError{fmt.Sprintf("ping: --mode %s needs CAP_NET_RAW: run as root, 'setcap cap_net_raw+ep' the binary, or use --mode dgram", want)}
-	}
-	c, err = open(p, ModeDgram, oc)
-	if errors.Is(err, os.ErrPermission) {
-		return nil, 0, noPrivilege()
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return c, ModeDgram, nil
-}
-
-// fits rejects modes the link cannot carry.
-func fits(p *resolve.Path, m Mode) error {
-	switch {
-	case p.Kind == resolve.KindLoopback && (m == ModeEthernet || m == ModeIP):
-		return fmt.Errorf("ping: --mode %s on %s: the kernel drops frames injected on loopback through AF_PACKET: use --mode raw or dgram", m, p.Interface)
-	case p.Kind == resolve.KindNone && m == ModeEthernet:
-		return fmt.Errorf("ping: --mode ethernet on %s: the interface has no link-layer address: use --mode ip", p.Interface)
-	}
-	return nil
-}
+import "github.com/pingcraft/pingcraft/resolve"
 
 func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 	switch m {
@@ -112,31 +15,14 @@ func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 			blocks = min(2*oc.InFlight*ringBytesPerFrame, maxReceiveBuffer) / ringBlockSize
 		}
 		return openRingConn(p, m, oc.ID, snaplen, blocks)
-	case ModeRaw, ModeDgram:
-		c, err := openSocketConn(p, m, oc.ID)
-		if err != nil || oc.InFlight == 0 {
-			return c, err
-		}
-		if err := c.setReceiveBuffer(min(oc.InFlight*sockBytesPerReply, maxReceiveBuffer)); err != nil {
-			c.Close()
-			return nil, err
-		}
-		return c, nil
 	}
-	return nil, fmt.Errorf("ping: mode %v cannot be opened", m)
-}
-
-func noPrivilege() error {
-	rng := "unknown"
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ping_group_range"); err == nil {
-		rng = strings.Join(strings.Fields(string(b)), " ")
+	c, err := openSocketConn(p, m, oc.ID)
+	if err != nil || oc.InFlight == 0 {
+		return c, err
 	}
-	return &privilegeError{fmt.Sprintf("ping: no transport is allowed: run as root, give the binary CAP_NET_RAW ('setcap cap_net_raw+ep'), "+
-		"or widen net.ipv4.ping_group_range (now %q) to include group %d", rng, os.Getgid())}
+	if err := c.setReceiveBuffer(min(oc.InFlight*sockBytesPerReply, maxReceiveBuffer)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
-
-// privilegeError reads as one line and matches ErrNoPrivilege.
-type privilegeError struct{ msg string }
-
-func (e *privilegeError) Error() string { return e.msg }
-func (e *privilegeError) Unwrap() error { return ErrNoPrivilege }

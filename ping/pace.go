@@ -2,23 +2,8 @@ package ping
 
 import (
 	"context"
-	"math"
 	"time"
 )
-
-// paced reports whether a run of n targets is paced (see Config.Gap).
-func (c *Config) paced(n int) bool {
-	return n > 1 || c.Gap > 0 || c.Rate > 0 || c.UntilReply
-}
-
-// gap is the least time between two probes of a paced run.
-func (c *Config) gap() time.Duration {
-	g := c.Gap
-	if c.Rate > 0 {
-		g = max(g, time.Duration(float64(time.Second)/c.Rate))
-	}
-	return g
-}
 
 // A gap of gapStrict or more is a minimum between any two probes, as
 // fping's -i; a shorter one, below what a sleep can hit, is kept on
@@ -28,16 +13,6 @@ const (
 	gapStrict  = 2 * time.Millisecond
 	gapCatchUp = 10 * time.Millisecond
 )
-
-// timeoutOf is how long probe n (1-based) of a target waits for its reply:
-// Timeout, grown by Backoff for each retry of an until-reply run.
-func (e *Engine) timeoutOf(n uint64) time.Duration {
-	c := &e.cfg
-	if !c.UntilReply || c.Backoff == 1 || n <= 1 {
-		return c.Timeout
-	}
-	return time.Duration(float64(c.Timeout) * math.Pow(c.Backoff, float64(n-1)))
-}
 
 // wants reports whether target t has probes left to send. e.mu is held.
 func (e *Engine) wants(t *target) bool {
@@ -53,21 +28,17 @@ func (e *Engine) wants(t *target) bool {
 
 // schedulePaced is the scheduler of paced runs: a heap of targets by the
 // time their next probe is due, never a goroutine or a timer per target.
-// Targets take turns at the run's gap; each keeps its own interval.
+// Targets take turns at the run's gap; each keeps its own interval. The
+// heap is the scheduler's own: it is touched outside the lock too.
 func (e *Engine) schedulePaced(ctx context.Context) error {
 	c := &e.cfg
 	gap := c.gap()
-	var deadline time.Time
-	if c.Deadline > 0 {
-		deadline = e.start.Add(c.Deadline)
-	}
-	e.mu.Lock()
+	deadline := e.deadline()
 	h := make(targetHeap, 0, len(e.targets))
 	for _, t := range e.targets {
 		t.due = 0
 		h.push(t)
 	}
-	e.mu.Unlock()
 	nextGap := e.start
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -80,7 +51,7 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 			if !e.wants(t) {
 				if c.UntilReply && t.stats.Received == 0 && int(t.next) <= c.Retries {
 					// Still waiting on the last try: look again when it ends.
-					t.due = e.off(now) + int64(e.timeoutOf(t.next))
+					t.due = e.off(now) + int64(c.timeoutOf(t.next))
 					h.push(t)
 				}
 				continue
@@ -88,24 +59,11 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 			due := e.mono(t.due)
 			e.send(t, now)
 			if gap > 0 {
-				// A short gap is kept on average: a sleep that overran
-				// (timers are coarser than a 50µs gap) is made up for by
-				// sending the probes that were due meanwhile. A probe is
-				// never counted as sent before it was due.
-				slot := nextGap
-				if slot.Before(due) {
-					slot = due
-				}
-				nextGap = slot.Add(gap)
-				if gap >= gapStrict {
-					nextGap = now.Add(gap)
-				} else if lag := now.Add(-gapCatchUp); nextGap.Before(lag) {
-					nextGap = lag
-				}
+				nextGap = nextSlot(nextGap, due, now, gap)
 			}
 			if e.wants(t) || c.UntilReply {
 				if c.UntilReply {
-					t.due = e.off(now) + int64(e.timeoutOf(t.next))
+					t.due = e.off(now) + int64(c.timeoutOf(t.next))
 				} else {
 					t.due = e.off(now) + int64(c.Interval) // from the send, as fping
 				}
@@ -125,19 +83,33 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 		if done {
 			return nil
 		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timer.C:
-		case <-e.wake:
+		if err := e.sleep(ctx, timer, wait); err != nil {
+			return err
 		}
 	}
 }
 
+// nextSlot is when the probe after one due at due and sent at now may go.
+// A short gap is kept on average: a sleep that overran (timers are coarser
+// than a 50µs gap) is made up for by sending the probes that were due
+// meanwhile. A probe is never counted as sent before it was due.
+func nextSlot(slot, due, now time.Time, gap time.Duration) time.Time {
+	if gap >= gapStrict {
+		return now.Add(gap)
+	}
+	if slot.Before(due) {
+		slot = due
+	}
+	slot = slot.Add(gap)
+	if lag := now.Add(-gapCatchUp); slot.Before(lag) {
+		slot = lag
+	}
+	return slot
+}
+
 // pacedDone reports whether a paced run is over: every target has sent
-// all it will and nothing is outstanding, or the deadline passed. e.mu is
-// held.
+// all it will and nothing is outstanding, or the deadline passed, which
+// ends what is still outstanding. e.mu is held.
 func (e *Engine) pacedDone(now, deadline time.Time) bool {
 	if deadline.IsZero() || now.Before(deadline) {
 		for _, t := range e.targets {
@@ -147,13 +119,7 @@ func (e *Engine) pacedDone(now, deadline time.Time) bool {
 		}
 		return true
 	}
-	for _, q := range e.queue {
-		if p := e.slot(q); p.n == q.n && p.state == pending {
-			p.deadline = e.off(now)
-			e.timeout(q.t, p)
-		}
-	}
-	e.queue = e.queue[:0]
+	e.abandon(now)
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,7 +39,7 @@ func runMany(t *testing.T, cfg *Config, c *fakeConn, addrs []netip.Addr) ([]Even
 	if err := e.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c.timers.Wait()
+	c.stop()
 	var st []Stats
 	for i := range addrs {
 		st = append(st, e.Stats(i))
@@ -60,36 +61,38 @@ func TestPacedTurns(t *testing.T) {
 		{"rate", Config{Count: 3, Interval: 60 * time.Millisecond, Rate: 200, Timeout: time.Second, Size: 56}, 5 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			evs, st := runMany(t, &tc.cfg, newFakeConn(func(uint16) answer { return answer{id: -1} }), manyAddrs)
-			var order []string
-			var prev time.Time
-			last := map[netip.Addr]time.Time{}
-			for _, ev := range evs {
-				if ev.Kind != EventSent {
-					continue
+			synctest.Test(t, func(t *testing.T) {
+				evs, st := runMany(t, &tc.cfg, newFakeConn(func(uint16) answer { return answer{id: -1} }), manyAddrs)
+				var order []string
+				var prev time.Time
+				last := map[netip.Addr]time.Time{}
+				for _, ev := range evs {
+					if ev.Kind != EventSent {
+						continue
+					}
+					order = append(order, ev.Addr.String()+" "+itoa(ev.Seq))
+					if !prev.IsZero() && ev.At.Sub(prev) < tc.gap {
+						t.Errorf("%s seq %d sent %v after the probe before, under the %v gap", ev.Addr, ev.Seq, ev.At.Sub(prev), tc.gap)
+					}
+					if l, ok := last[ev.Addr]; ok && ev.At.Sub(l) < tc.cfg.Interval-time.Millisecond {
+						t.Errorf("%s seq %d sent %v after its last, under its %v interval", ev.Addr, ev.Seq, ev.At.Sub(l), tc.cfg.Interval)
+					}
+					prev, last[ev.Addr] = ev.At, ev.At
 				}
-				order = append(order, ev.Addr.String()+" "+itoa(ev.Seq))
-				if !prev.IsZero() && ev.At.Sub(prev) < tc.gap {
-					t.Errorf("%s seq %d sent %v after the probe before, under the %v gap", ev.Addr, ev.Seq, ev.At.Sub(prev), tc.gap)
+				want := []string{
+					"198.18.64.1 1", "198.18.64.2 1", "198.18.64.3 1",
+					"198.18.64.1 2", "198.18.64.2 2", "198.18.64.3 2",
+					"198.18.64.1 3", "198.18.64.2 3", "198.18.64.3 3",
 				}
-				if l, ok := last[ev.Addr]; ok && ev.At.Sub(l) < tc.cfg.Interval-time.Millisecond {
-					t.Errorf("%s seq %d sent %v after its last, under its %v interval", ev.Addr, ev.Seq, ev.At.Sub(l), tc.cfg.Interval)
+				if diff := cmp.Diff(want, order); diff != "" {
+					t.Errorf("send order (-want +got):\n%s", diff)
 				}
-				prev, last[ev.Addr] = ev.At, ev.At
-			}
-			want := []string{
-				"198.18.64.1 1", "198.18.64.2 1", "198.18.64.3 1",
-				"198.18.64.1 2", "198.18.64.2 2", "198.18.64.3 2",
-				"198.18.64.1 3", "198.18.64.2 3", "198.18.64.3 3",
-			}
-			if diff := cmp.Diff(want, order); diff != "" {
-				t.Errorf("send order (-want +got):\n%s", diff)
-			}
-			for i, s := range st {
-				if s.Transmitted != 3 || s.Received != 3 {
-					t.Errorf("%s: %d sent, %d received", manyAddrs[i], s.Transmitted, s.Received)
+				for i, s := range st {
+					if s.Transmitted != 3 || s.Received != 3 {
+						t.Errorf("%s: %d sent, %d received", manyAddrs[i], s.Transmitted, s.Received)
+					}
 				}
-			}
+			})
 		})
 	}
 }
@@ -98,38 +101,40 @@ func TestPacedTurns(t *testing.T) {
 // one probe; one answering the third gets three; a silent one gets
 // 1+Retries, each waiting Backoff times longer than the one before.
 func TestUntilReply(t *testing.T) {
-	c := newFakeConn(nil)
-	c.fateTo = func(dst netip.Addr, seq uint16) answer {
-		switch dst {
-		case manyAddrs[0]:
-			return answer{id: -1}
-		case manyAddrs[1]:
-			return answer{id: -1, drop: seq < 3}
+	synctest.Test(t, func(t *testing.T) {
+		c := newFakeConn(nil)
+		c.fateTo = func(dst netip.Addr, seq uint16) answer {
+			switch dst {
+			case manyAddrs[0]:
+				return answer{id: -1}
+			case manyAddrs[1]:
+				return answer{id: -1, drop: seq < 3}
+			}
+			return answer{drop: true}
 		}
-		return answer{drop: true}
-	}
-	cfg := &Config{UntilReply: true, Retries: 3, Backoff: 2, Timeout: 20 * time.Millisecond, Interval: time.Second, Size: 56}
-	evs, st := runMany(t, cfg, c, manyAddrs)
-	got := []Stats{}
-	for _, s := range st {
-		got = append(got, Stats{Transmitted: s.Transmitted, Received: s.Received, TimedOut: s.TimedOut})
-	}
-	want := []Stats{{Transmitted: 1, Received: 1}, {Transmitted: 3, Received: 1, TimedOut: 2}, {Transmitted: 4, TimedOut: 4}}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(Stats{})); diff != "" {
-		t.Errorf("per target (-want +got):\n%s", diff)
-	}
-	// The silent target's tries: each waits 20, 40, 80, 160ms.
-	var sends []time.Time
-	for _, ev := range evs {
-		if ev.Kind == EventSent && ev.Addr == manyAddrs[2] {
-			sends = append(sends, ev.At)
+		cfg := &Config{UntilReply: true, Retries: 3, Backoff: 2, Timeout: 20 * time.Millisecond, Interval: time.Second, Size: 56}
+		evs, st := runMany(t, cfg, c, manyAddrs)
+		got := []Stats{}
+		for _, s := range st {
+			got = append(got, Stats{Transmitted: s.Transmitted, Received: s.Received, TimedOut: s.TimedOut})
 		}
-	}
-	for i := 1; i < len(sends); i++ {
-		if wait, min := sends[i].Sub(sends[i-1]), cfg.Timeout<<(i-1); wait < min {
-			t.Errorf("try %d sent %v after try %d, want at least its %v timeout", i+1, wait, i, min)
+		want := []Stats{{Transmitted: 1, Received: 1}, {Transmitted: 3, Received: 1, TimedOut: 2}, {Transmitted: 4, TimedOut: 4}}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Stats{})); diff != "" {
+			t.Errorf("per target (-want +got):\n%s", diff)
 		}
-	}
+		// The silent target's tries: each waits 20, 40, 80, 160ms.
+		var sends []time.Time
+		for _, ev := range evs {
+			if ev.Kind == EventSent && ev.Addr == manyAddrs[2] {
+				sends = append(sends, ev.At)
+			}
+		}
+		for i := 1; i < len(sends); i++ {
+			if wait, min := sends[i].Sub(sends[i-1]), cfg.Timeout<<(i-1); wait < min {
+				t.Errorf("try %d sent %v after try %d, want at least its %v timeout", i+1, wait, i, min)
+			}
+		}
+	})
 }
 
 func TestPacedRefusesFlood(t *testing.T) {

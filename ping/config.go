@@ -1,0 +1,149 @@
+package ping
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/pingcraft/pingcraft/craft"
+)
+
+// Config is what every probe of a run shares. A nil *Config means defaults.
+type Config struct {
+	// Count probes per target; 0 sends until the context ends or Deadline.
+	// With Deadline set, the run also ends once Count replies arrived.
+	Count int
+	// Interval between two probes to one target (default 1s). In flood
+	// mode it is the longest wait when no reply comes (default 10ms).
+	Interval time.Duration
+	// Timeout is how long a probe waits for its reply (default 10s, the
+	// time iputils lingers for the last one).
+	Timeout time.Duration
+	// Deadline ends the run this long after it starts, whatever else.
+	Deadline time.Duration
+	// Size of the echo data (default 56).
+	Size         int
+	TTL, TOS     uint8
+	DontFragment bool
+	Pattern      []byte
+	// Preload probes are sent at once when the run starts; in flood mode
+	// as many are kept in flight.
+	Preload int
+	// Flood sends the next probe as soon as a reply comes back.
+	Flood  bool
+	Faults craft.Faults
+	// Cookie tells our replies from other pingers'; zero picks a random one.
+	Cookie craft.Cookie
+
+	// Gap is the least time between any two probes of the run, whatever
+	// their targets (fping -i); Rate, when set, caps the probes per second
+	// of the whole run the same way. Below 2ms, what a sleep cannot hit,
+	// the gap is kept on average instead. A run with more than one target, a
+	// Gap, a Rate or UntilReply is paced: each target keeps its own
+	// Interval (fping -p), the targets taking turns.
+	Gap  time.Duration
+	Rate float64
+	// UntilReply ends each target's probing at its first reply, after at
+	// most 1+Retries probes, each sent when the one before timed out and
+	// waiting Backoff times longer (fping without -c).
+	UntilReply bool
+	Retries    int
+	Backoff    float64
+}
+
+// Defaults.
+const (
+	DefaultInterval      = time.Second
+	DefaultFloodInterval = 10 * time.Millisecond
+	DefaultTimeout       = 10 * time.Second
+	DefaultSize          = 56
+)
+
+// withDefaults returns cfg with its zero fields set and checked for a run
+// over n targets.
+func withDefaults(cfg *Config, n int) (Config, error) {
+	c := Config{Size: DefaultSize}
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.Interval <= 0 {
+		c.Interval = DefaultInterval
+		if c.Flood {
+			c.Interval = DefaultFloodInterval
+		}
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Count < 0 || c.Preload < 0 || c.Size < 0 || c.Gap < 0 || c.Rate < 0 || c.Retries < 0 || c.Backoff < 0 {
+		return c, errors.New("ping: count, preload, size, gap, rate, retries and backoff must not be negative")
+	}
+	if c.Backoff == 0 {
+		c.Backoff = 1
+	}
+	if c.paced(n) && (c.Flood || c.Preload > 0) {
+		return c, errors.New("ping: flood and preload take one target, without a gap, a rate or until-reply")
+	}
+	if c.Cookie == (craft.Cookie{}) {
+		if _, err := rand.Read(c.Cookie[:]); err != nil {
+			return c, fmt.Errorf("ping: cookie: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// paced reports whether a run of n targets is paced (see Config.Gap).
+func (c *Config) paced(n int) bool {
+	return n > 1 || c.Gap > 0 || c.Rate > 0 || c.UntilReply
+}
+
+// gap is the least time between two probes of a paced run.
+func (c *Config) gap() time.Duration {
+	g := c.Gap
+	if c.Rate > 0 {
+		g = max(g, time.Duration(float64(time.Second)/c.Rate))
+	}
+	return g
+}
+
+// wait is the longest a probe may wait for its reply: Timeout, or for an
+// until-reply run the last retry's, grown by Backoff each time.
+func (c *Config) wait() time.Duration {
+	if !c.UntilReply {
+		return c.Timeout
+	}
+	return c.timeoutOf(uint64(c.Retries) + 1)
+}
+
+// timeoutOf is how long probe n (1-based) of a target waits for its reply:
+// Timeout, grown by Backoff for each retry of an until-reply run.
+func (c *Config) timeoutOf(n uint64) time.Duration {
+	if !c.UntilReply || c.Backoff == 1 || n <= 1 {
+		return c.Timeout
+	}
+	return time.Duration(float64(c.Timeout) * math.Pow(c.Backoff, float64(n-1)))
+}
+
+// InFlight is the most probes a run over n targets may have in flight at
+// once: each target's, for as long as a probe waits, times the targets.
+// Receive buffers are sized for it.
+func (c *Config) InFlight(n int) int {
+	interval := c.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	return n * (int(c.wait()/interval) + 1 + c.Preload)
+}
+
+// windowSize is how many recent probes a target remembers: enough to cover
+// everything that can be in flight, a power of two for cheap indexing.
+func windowSize(c *Config) int {
+	inFlight := int((c.Timeout+c.Interval-1)/c.Interval) + c.Preload + 1
+	n := 4
+	for n < 2*inFlight && n < 1<<16 {
+		n <<= 1
+	}
+	return n
+}

@@ -1,0 +1,177 @@
+package ping
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/pingcraft/pingcraft/craft"
+)
+
+// arrival is a packet that answers one of our probes, as handle saw it:
+// everything counting it needs, none of it aliasing the Conn's buffer, so
+// that it can wait while its probe is still being sent.
+type arrival struct {
+	t   *target
+	n   uint64 // the probe it answers
+	err bool   // an ICMP error, not a reply
+	// at and stamp are the packet's own time; now the engine's monotonic
+	// clock when it was handled, which bounds the RTT.
+	at, now time.Time
+	stamp   StampSource
+	ttl     uint8
+	hasTTL  bool
+	bytes   int
+	from    netip.Addr
+	seq     uint16
+	// bad is the first wrong data byte of a corrupted reply, -1 if none.
+	bad       int
+	want, got byte
+	icmp      craft.ICMPError
+}
+
+// handle matches one received packet. It takes e.mu.
+func (e *Engine) handle(r *Received) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	pk := &r.Packet
+	var a arrival
+	switch pk.Class {
+	case craft.ClassEchoRequest:
+		if r.Outgoing {
+			if t := e.byAddr[pk.Dst]; t != nil && pk.ID == t.id && e.ours(pk.Payload) {
+				if p := t.find(pk.Seq); p != nil && p.kernel == 0 {
+					p.kernel = r.At.UnixNano()
+				}
+			}
+		}
+		return
+	case craft.ClassEchoReply:
+		t := e.byAddr[r.From]
+		if t == nil || pk.ID != t.id || !e.ours(pk.Payload) {
+			return // another host, or another pinger's reply with the same id
+		}
+		p := t.find(pk.Seq)
+		if p == nil {
+			return
+		}
+		a = arrival{t: t, n: p.n, seq: pk.Seq, bad: -1}
+		if bad := e.payload.Check(pk.Payload, time.Unix(0, p.payload)); bad >= 0 {
+			a.bad = bad
+			if want := e.payload.Append(e.check[:0], time.Unix(0, p.payload)); bad < len(want) {
+				a.want = want[bad]
+			}
+			if bad < len(pk.Payload) {
+				a.got = pk.Payload[bad]
+			}
+		}
+	case craft.ClassError:
+		q := &pk.Error.Quote
+		if !q.Echo {
+			return
+		}
+		t := e.byAddr[q.Dst]
+		if t == nil || q.ID != t.id || (q.Src.IsValid() && q.Src != t.Path.Source && t.Path.Source.IsValid()) {
+			return
+		}
+		p := t.find(q.Seq)
+		if p == nil {
+			return
+		}
+		a = arrival{t: t, n: p.n, seq: q.Seq, err: true, icmp: pk.Error}
+	default:
+		return
+	}
+	a.at, a.stamp, a.now = r.At, r.Stamp, e.now()
+	a.ttl, a.hasTTL, a.bytes, a.from = r.TTL, r.HasTTL, r.Bytes, r.From
+	if e.inSend.t == a.t && e.inSend.n == a.n {
+		// Answered while its send call is still running (on a veth the
+		// whole round trip runs inside sendto): count it once the probe
+		// is known to have left, so that events keep their order.
+		e.held = append(e.held, a)
+		return
+	}
+	e.count(&a)
+}
+
+// count turns an arrival into statistics and an event. e.mu is held.
+func (e *Engine) count(a *arrival) {
+	t := a.t
+	p := t.slotOf(a.n)
+	if p.n != a.n {
+		return // its slot was reused meanwhile
+	}
+	if a.err {
+		t.stats.Errors++
+		if p.state == pending {
+			// No reply will come: the error is the probe's outcome, as
+			// iputils counts it toward -c.
+			p.state = timedOut
+			t.stats.Outstanding--
+			t.stats.TimedOut++
+			e.poke()
+		}
+		e.emit(Event{Kind: EventICMPError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: a.seq, At: a.at,
+			From: a.from, Error: a.icmp, TTL: a.ttl, HasTTL: a.hasTTL})
+		return
+	}
+	rtt, stamp := e.rtt(p, a)
+	ev := Event{Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: a.seq, At: a.at, RTT: rtt, Stamp: stamp,
+		TTL: a.ttl, HasTTL: a.hasTTL, Bytes: a.bytes, From: a.from}
+	if a.bad >= 0 {
+		// Checked before counting: a corrupted reply is never a good one.
+		ev.Kind, ev.BadByte, ev.Want, ev.Got = EventCorrupted, a.bad, a.want, a.got
+		t.stats.Corrupted++
+		e.emit(ev)
+		return
+	}
+	switch p.state {
+	case pending:
+		p.state = replied
+		t.newest = max(t.newest, p.n)
+		t.slowest = max(t.slowest, a.now.Sub(e.mono(p.sent)))
+		t.stats.Outstanding--
+		t.stats.Received++
+		t.stats.addRTT(rtt)
+		ev.Kind = EventReply
+		e.poke()
+	case replied:
+		t.stats.Duplicates++
+		t.stats.addRTT(rtt)
+		ev.Kind = EventDuplicate
+	case timedOut:
+		t.stats.Late++
+		ev.Kind = EventLate
+	}
+	e.emit(ev)
+}
+
+// ours reports whether echo data carries this run's cookie (or is too
+// short to carry any).
+func (e *Engine) ours(data []byte) bool {
+	if !e.payload.HasCookie() {
+		return true
+	}
+	c, ok := craft.CookieOf(data)
+	return ok && c == e.payload.Cookie
+}
+
+// rtt picks the best pair of stamps and guards against clock steps: wall
+// clocks may jump, the monotonic offset in p.sent does not.
+func (e *Engine) rtt(p *probe, a *arrival) (time.Duration, StampSource) {
+	sent := e.mono(p.sent)
+	mono := a.now.Sub(sent) // monotonic: an upper bound for the RTT
+	var d time.Duration
+	stamp := StampUser
+	switch {
+	case a.stamp == StampKernel && p.kernel != 0:
+		d, stamp = a.at.Sub(time.Unix(0, p.kernel)), StampKernel
+	case a.stamp == StampKernel:
+		d = a.at.Sub(sent.Round(0)) // kernel receive, user send, as iputils
+	default:
+		d = mono
+	}
+	if d < 0 || d > mono {
+		return mono, StampUser
+	}
+	return d, stamp
+}

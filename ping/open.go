@@ -1,0 +1,128 @@
+package ping
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/pingcraft/pingcraft/resolve"
+)
+
+// AutoMode is the deepest mode the link supports: Ethernet frames on
+// Ethernet-like links, IP packets on links without a link-layer address,
+// a raw socket on loopback (the kernel drops frames injected on lo through
+// AF_PACKET). Open falls back from it when the caller may not use it.
+func AutoMode(p *resolve.Path) Mode {
+	switch p.Kind {
+	case resolve.KindEthernet:
+		return ModeEthernet
+	case resolve.KindNone:
+		return ModeIP
+	}
+	return ModeRaw
+}
+
+// ErrNoPrivilege is wrapped by Open's error when no transport is allowed;
+// so is os.ErrPermission.
+var ErrNoPrivilege = errors.New("no transport allowed")
+
+// OpenConfig is what Open needs beyond the path and the mode.
+type OpenConfig struct {
+	// ID is the ICMP id of the probes; a ping socket takes the kernel's.
+	ID uint16
+	// Flood says replies are awaited one at a time, as in a flood with
+	// few probes in flight: the ring transports then read a TPACKET_V2
+	// ring sized for Size, since a TPACKET_V3 block reaches the reader
+	// only when full or when its timeout retires it.
+	Flood bool
+	// Size is the echo data size, for sizing a TPACKET_V2 ring.
+	Size int
+	// InFlight is the most probes that may be in flight at once (a run
+	// over many targets sends bursts): the receive ring or socket buffer
+	// is sized to hold all their replies, and the ring our own requests.
+	InFlight int
+}
+
+// Receive buffers for InFlight: a ring frame of a small echo (header,
+// sockaddr_ll, alignment) fits in 256 bytes, a socket's copy costs the
+// skb's true size, about a kilobyte. Both are capped.
+const (
+	ringBytesPerFrame = 256
+	sockBytesPerReply = 1024
+	maxReceiveBuffer  = 256 << 20
+)
+
+// Open opens mode's transport for path and returns it with the mode it
+// opened. ModeAuto takes AutoMode and falls back: from a ring the build
+// cannot have (no cgo) to a raw socket, and from a raw socket or ring the
+// caller may not open (no CAP_NET_RAW) to the ping socket.
+func Open(p *resolve.Path, mode Mode, oc *OpenConfig) (Conn, Mode, error) {
+	if oc == nil {
+		oc = &OpenConfig{}
+	}
+	want := mode
+	if mode == ModeAuto {
+		want = AutoMode(p)
+	}
+	if err := fits(p, want); err != nil {
+		return nil, 0, err
+	}
+	c, err := open(p, want, oc)
+	if mode == ModeAuto && errors.Is(err, errors.ErrUnsupported) && want != ModeRaw {
+		want = ModeRaw
+		c, err = open(p, want, oc)
+	}
+	switch {
+	case err == nil:
+		return c, want, nil
+	case !errors.Is(err, os.ErrPermission):
+		return nil, 0, err
+	case mode != ModeAuto:
+		if want == ModeDgram {
+			return nil, 0, noPrivilege(err)
+		}
+		return nil, 0, &privilegeError{fmt.Sprintf("ping: mode %s needs CAP_NET_RAW: run as root, 'setcap cap_net_raw+ep' the binary, or use mode dgram", want), err}
+	}
+	c, err = open(p, ModeDgram, oc)
+	if errors.Is(err, os.ErrPermission) {
+		return nil, 0, noPrivilege(err)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return c, ModeDgram, nil
+}
+
+// fits rejects modes the link cannot carry.
+func fits(p *resolve.Path, m Mode) error {
+	switch {
+	case p.Kind == resolve.KindLoopback && (m == ModeEthernet || m == ModeIP):
+		return &refusal{fmt.Sprintf("ping: mode %s on %s: the kernel drops frames injected on loopback through AF_PACKET: use mode raw or dgram", m, p.Interface)}
+	case p.Kind == resolve.KindNone && m == ModeEthernet:
+		return &refusal{fmt.Sprintf("ping: mode ethernet on %s: the interface has no link-layer address: use mode ip", p.Interface)}
+	case m != ModeEthernet && m != ModeIP && m != ModeRaw && m != ModeDgram:
+		return &refusal{fmt.Sprintf("ping: mode %v cannot be opened: use auto, ethernet, ip, raw or dgram", m)}
+	}
+	return nil
+}
+
+func noPrivilege(cause error) error {
+	rng := "unknown"
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ping_group_range"); err == nil {
+		rng = strings.Join(strings.Fields(string(b)), " ")
+	}
+	return &privilegeError{fmt.Sprintf("ping: no transport is allowed: run as root, give the binary CAP_NET_RAW ('setcap cap_net_raw+ep'), "+
+		"or widen net.ipv4.ping_group_range (now %q) to include group %d", rng, os.Getgid()), cause}
+}
+
+// privilegeError reads as one line and matches both ErrNoPrivilege and
+// the permission error underneath, so that errors.Is(err,
+// os.ErrPermission) holds all the way up.
+type privilegeError struct {
+	msg   string
+	cause error
+}
+
+func (e *privilegeError) Error() string   { return e.msg }
+func (e *privilegeError) Unwrap() []error { return []error{ErrNoPrivilege, e.cause} }

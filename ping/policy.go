@@ -1,0 +1,68 @@
+package ping
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
+)
+
+// ErrRefused is wrapped by the errors of runs a transport cannot carry:
+// the configuration, not the network, is at fault.
+var ErrRefused = errors.New("refused")
+
+// MinUserInterval is the shortest interval the ping socket is given, as
+// iputils refuses shorter ones to users without CAP_NET_RAW.
+const MinUserInterval = 2 * time.Millisecond
+
+// ipHeader is what the IP layer adds to an echo, without options.
+func ipHeader(six bool) int {
+	if six {
+		return 40
+	}
+	return 20
+}
+
+// Refuse says why a run configured as cfg cannot go to path over mode, or
+// returns nil. New applies it to every target, so every caller, a library
+// user or a serve configuration, gets the same refusals in the same words.
+func Refuse(cfg *Config, p *resolve.Path, m Mode) error {
+	c := Config{Size: DefaultSize}
+	if cfg != nil {
+		c = *cfg
+	}
+	six := p.Target.Is6() && !p.Target.Is4In6()
+	switch {
+	case !six && c.Size > craft.MaxPayloadIPv4:
+		return refusef("%d bytes of echo data to %s: IPv4 carries at most %d", c.Size, p.Target, craft.MaxPayloadIPv4)
+	case c.Size > craft.MaxPayloadIPv6:
+		return refusef("%d bytes of echo data to %s: IPv6 carries at most %d without jumbograms", c.Size, p.Target, craft.MaxPayloadIPv6)
+	}
+	if pkt := c.Size + icmpHeader + ipHeader(six); c.DontFragment && p.MTU > 0 && pkt > p.MTU {
+		return refusef("%d bytes of echo data to %s without fragmenting: the packet is %d bytes and %s's MTU is %d: send at most %d bytes, or allow fragmentation",
+			c.Size, p.Target, pkt, p.Interface, p.MTU, p.MTU-icmpHeader-ipHeader(six))
+	}
+	switch {
+	case m == ModeDgram && c.Flood:
+		return refusef("a flood needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary")
+	case m == ModeDgram && !c.paced(1) && cfg != nil && cfg.Interval > 0 && cfg.Interval < MinUserInterval:
+		return refusef("an interval of %v, below 2ms, needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary", cfg.Interval)
+	case m == ModeDgram && c.Faults != 0:
+		return refusef("a bad checksum needs a transport where pingcraft writes the checksum; the ping socket rewrites it: use mode ethernet, ip or raw")
+	case m == ModeRaw && six && c.Faults != 0:
+		return refusef("a bad checksum to %s: a raw ICMPv6 socket has the kernel write the checksum: use mode ethernet or ip", p.Target)
+	}
+	return nil
+}
+
+func refusef(format string, a ...any) error {
+	return &refusal{"ping: " + fmt.Sprintf(format, a...)}
+}
+
+// refusal reads as its message alone and matches ErrRefused.
+type refusal struct{ msg string }
+
+func (e *refusal) Error() string { return e.msg }
+func (e *refusal) Unwrap() error { return ErrRefused }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
 )
 
 // schedule is the scheduler of runs at a fixed interval (iputils ping): a
@@ -212,11 +213,7 @@ func (e *Engine) send(t *target, now time.Time) {
 	t.stats.Outstanding++
 	e.enqueue(queued{t, n})
 	e.data = e.payload.Append(e.data[:0], now)
-	e.echo = craft.Echo{
-		ID: t.id, Seq: seq, TTL: c.TTL, TOS: c.TOS, DontFragment: c.DontFragment,
-		IPID: seq, Payload: e.data, Faults: c.Faults,
-		Src: t.Path.Source, Dst: t.Path.Target, SrcMAC: t.Path.SourceMAC, DstMAC: t.Path.NextHopMAC,
-	}
+	e.echo = c.echo(t.Path, t.id, seq, e.data)
 	e.inSend = queued{t, n}
 	e.mu.Unlock()
 	sent, err := t.Conn.Send(&e.echo)
@@ -246,3 +243,12 @@ func (e *Engine) send(t *target, now time.Time) {
 }
 
 const icmpHeader = 8
+
+// echo is the probe with id and seq to p, carrying data.
+func (c *Config) echo(p *resolve.Path, id, seq uint16, data []byte) craft.Echo {
+	return craft.Echo{
+		ID: id, Seq: seq, TTL: c.TTL, TOS: c.TOS, DontFragment: c.DontFragment,
+		IPID: seq, Payload: data, Faults: c.Faults,
+		Src: p.Source, Dst: p.Target, SrcMAC: p.SourceMAC, DstMAC: p.NextHopMAC,
+	}
+}

@@ -221,8 +221,13 @@ func (s *socketConn) setup() error {
 }
 
 // setReceiveBuffer asks for n bytes of socket receive buffer, beyond
-// net.core.rmem_max when allowed (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+// net.core.rmem_max when allowed (SO_RCVBUFFORCE needs CAP_NET_ADMIN). It
+// never shrinks the buffer the socket has.
 func (s *socketConn) setReceiveBuffer(n int) error {
+	// The kernel reports twice what was asked for: its bookkeeping.
+	if cur, err := s.c.GetsockoptInt(unix.SOL_SOCKET, unix.SO_RCVBUF); err == nil && n <= cur/2 {
+		return nil
+	}
 	if err := s.c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n); err == nil {
 		return nil
 	}

@@ -46,6 +46,7 @@ type running struct {
 	cfg     *Config
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
+	fleets  []*ping.Fleet
 	conns   []connInfo
 	targets map[string][]string // group -> label values of each target, in order
 }
@@ -93,20 +94,21 @@ func (s *Server) setBuckets(b []float64) {
 
 // Apply resolves and opens everything cfg needs, then stops what was
 // running and starts cfg. If anything fails, nothing changes and the
-// error says what.
+// error says what. A target that does not resolve, or whose next hop does
+// not answer, is logged and left out; it does not refuse the configuration.
 func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &running{cfg: cfg, targets: map[string][]string{}}
 	type prepared struct {
 		g       Group
-		targets []ping.Target
-		names   []string
+		fleet   *ping.Fleet
+		engine  *ping.Engine
+		handles []handles // filled once the histogram is settled, before the engine runs
 	}
-	var groups []prepared
+	var groups []*prepared
 	fail := func(err error) error {
-		for _, c := range r.conns {
-			c.conn.Close()
+		for _, p := range groups {
+			p.fleet.Close()
 		}
 		return err
 	}
@@ -116,65 +118,52 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 	}
 	defer resolver.Close()
 	for _, g := range cfg.Groups {
-		p := prepared{g: g}
-		conns := map[string]ping.Conn{}
-		id, err := ping.NewID()
+		run := &ping.Config{Interval: g.Interval, Timeout: g.Timeout, Size: g.Size, TOS: g.TOS,
+			// Spread over the interval, so that the group never bursts.
+			Gap: g.Interval / time.Duration(len(g.Targets))}
+		fl, err := ping.NewFleet(ctx, g.Targets, run, &ping.FleetConfig{Mode: g.Mode, Resolver: resolver,
+			Path: resolve.Options{Interface: g.Interface, Source: g.Source}})
 		if err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("group %q: %w", g.Name, err))
 		}
-		o := &resolve.Options{Interface: g.Interface, Source: g.Source}
-		for _, name := range g.Targets {
-			path, err := resolver.Resolve(ctx, name, o)
-			if err != nil {
-				return fail(fmt.Errorf("group %q: target %s: %w", g.Name, name, err))
-			}
-			mode := g.Mode
-			if mode == ping.ModeAuto {
-				mode = ping.AutoMode(path)
-			}
-			key := fmt.Sprint(mode, path.Interface, path.Source, path.Target.Is6())
-			conn := conns[key]
-			if conn == nil {
-				conn, _, err = ping.Open(path, g.Mode, &ping.OpenConfig{ID: id, Size: g.Size,
-					InFlight: len(g.Targets) * (int(g.Timeout/g.Interval) + 1)})
-				if err != nil {
-					return fail(fmt.Errorf("group %q: target %s: %w", g.Name, name, err))
-				}
-				conns[key] = conn
-				r.conns = append(r.conns, connInfo{conn, g.Name, path.Source.String(), path.Interface})
-			}
-			p.targets = append(p.targets, ping.Target{Path: path, Conn: conn})
-			p.names = append(p.names, name)
-		}
+		p := &prepared{g: g, fleet: fl}
 		groups = append(groups, p)
+		for _, m := range fl.Members() {
+			if m.Err != nil {
+				s.logf("serve: group %q: target %s is not probed: %v", g.Name, m.Name, m.Err)
+			}
+		}
+		if len(fl.Targets()) == 0 {
+			continue
+		}
+		if p.engine, err = fl.Engine(func(ev *ping.Event) { p.handles[ev.Target].record(ev) }); err != nil {
+			return fail(fmt.Errorf("group %q: %w", g.Name, err))
+		}
 	}
 
 	s.stop()
 	s.setBuckets(cfg.Buckets)
 	s.forget(cfg)
 	rctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
+	r := &running{cfg: cfg, cancel: cancel, targets: map[string][]string{}}
 	for _, p := range groups {
-		h := make([]handles, len(p.targets))
-		for i, t := range p.targets {
-			lv := []string{t.Path.Target.String(), p.names[i], t.Path.Source.String(), p.g.Name}
+		r.fleets = append(r.fleets, p.fleet)
+		for _, c := range p.fleet.Conns() {
+			r.conns = append(r.conns, connInfo{c.Conn, p.g.Name, c.Source.String(), c.Interface})
+		}
+		if p.engine == nil {
+			continue
+		}
+		for i, t := range p.fleet.Targets() {
+			lv := []string{t.Path.Target.String(), p.fleet.MemberOf(i).Name, t.Path.Source.String(), p.g.Name}
 			r.targets[p.g.Name] = append(r.targets[p.g.Name], lv...)
-			h[i] = s.handlesFor(lv)
+			p.handles = append(p.handles, s.handlesFor(lv))
 		}
-		eng, err := ping.New(&ping.Config{Interval: p.g.Interval, Timeout: p.g.Timeout, Size: p.g.Size, TOS: p.g.TOS,
-			// Spread over the interval, so that the group never bursts.
-			Gap: p.g.Interval / time.Duration(len(p.targets))}, p.targets, func(ev *ping.Event) { h[ev.Target].record(ev) })
-		if err != nil {
-			cancel()
-			return fail(err)
-		}
-		r.done.Add(1)
-		go func(name string) {
-			defer r.done.Done()
-			if err := eng.Run(rctx); err != nil {
-				s.logf("serve: group %q stopped: %v", name, err)
+		r.done.Go(func() {
+			if err := p.engine.Run(rctx); err != nil {
+				s.logf("serve: group %q stopped: %v", p.g.Name, err)
 			}
-		}(p.g.Name)
+		})
 	}
 	s.run = r
 	return nil
@@ -187,8 +176,8 @@ func (s *Server) stop() {
 	}
 	s.run.cancel()
 	s.run.done.Wait()
-	for _, c := range s.run.conns {
-		c.conn.Close()
+	for _, f := range s.run.fleets {
+		f.Close()
 	}
 }
 

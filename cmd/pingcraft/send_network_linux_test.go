@@ -18,7 +18,7 @@ import (
 )
 
 // Acceptance tests of `pingcraft send` against a network that misbehaves on
-// purpose: nftables in the lab drops or duplicates replies, lab.Responder
+// purpose: nftables in the lab drops or duplicates replies, labtest.Responder
 // corrupts them, other pingers share the target. Each compares what
 // pingcraft reports with an independent count (nft counters, the kernel's
 // SNMP counters, the responder's own statistics).
@@ -346,7 +346,7 @@ func TestSendCorrupted(t *testing.T) {
 				t.Parallel()
 				l := labtest.New(t)
 				setPingGroups(t, l.Host, "0 2147483647")
-				rs, err := l.Target.Respond(&lab.ResponderConfig{Corrupt: []lab.Corruption{{Seq: 2, Offset: 30}}})
+				rs, err := labtest.Respond(l.Target, &labtest.ResponderConfig{Corrupt: []labtest.Corruption{{Seq: 2, Offset: 30}}})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package lab
+package labtest
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/lab"
 )
 
 // ResponderConfig says how a Responder answers. A nil *ResponderConfig, like
@@ -64,7 +65,7 @@ type ResponderStats struct {
 // of the kernel, through raw sockets, with replies built by craft. Only one
 // may run in a namespace at a time.
 type Responder struct {
-	node    *Node
+	node    *lab.Node
 	cfg     ResponderConfig
 	local   map[netip.Addr]bool
 	socks   []*echoSocket
@@ -100,14 +101,14 @@ type reply struct {
 // families) and answers echo requests itself, as cfg says, until Close. It
 // answers requests to the addresses n has when Respond is called, unicast
 // only, from the address the request was sent to.
-func (n *Node) Respond(cfg *ResponderConfig) (*Responder, error) {
+func Respond(n *lab.Node, cfg *ResponderConfig) (*Responder, error) {
 	r := &Responder{node: n, local: map[netip.Addr]bool{}, done: make(chan struct{})}
 	if cfg != nil {
 		r.cfg = *cfg
 		r.cfg.Corrupt = append([]Corruption(nil), cfg.Corrupt...)
 	}
 	if r.cfg.Delay < 0 || r.cfg.Duplicates < 0 {
-		return nil, fmt.Errorf("lab: respond in %s: negative delay or duplicates", n.Name)
+		return nil, fmt.Errorf("labtest: respond in %s: negative delay or duplicates", n.Name)
 	}
 	err := n.Do(func() error {
 		addrs, err := netlink.AddrList(nil, netlink.FAMILY_ALL)
@@ -141,7 +142,7 @@ func (n *Node) Respond(cfg *ResponderConfig) (*Responder, error) {
 	})
 	if err != nil {
 		r.closeSockets()
-		return nil, errors.Join(fmt.Errorf("lab: respond in %s: %w", n.Name, err), r.restoreSysctls())
+		return nil, errors.Join(fmt.Errorf("labtest: respond in %s: %w", n.Name, err), r.restoreSysctls())
 	}
 	for _, f := range r.socks {
 		r.wg.Go(func() { r.receive(f) })
@@ -149,6 +150,9 @@ func (n *Node) Respond(cfg *ResponderConfig) (*Responder, error) {
 	}
 	return r, nil
 }
+
+// sysctl is a key under /proc/sys and its value.
+type sysctl struct{ key, value string }
 
 func writeSysctl(s sysctl) error {
 	if err := os.WriteFile(filepath.Join("/proc/sys", s.key), []byte(s.value), 0o644); err != nil {
@@ -242,7 +246,7 @@ func (r *Responder) restoreSysctls() error {
 		return errors.Join(errs...)
 	})
 	if err != nil {
-		return fmt.Errorf("lab: stop responder in %s: %w", r.node.Name, err)
+		return fmt.Errorf("labtest: stop responder in %s: %w", r.node.Name, err)
 	}
 	return nil
 }
@@ -253,7 +257,7 @@ func (r *Responder) fail(err error) {
 		return // errors of a closing socket
 	default:
 	}
-	r.errOnce.Do(func() { r.err = fmt.Errorf("lab: responder in %s: %w", r.node.Name, err) })
+	r.errOnce.Do(func() { r.err = fmt.Errorf("labtest: responder in %s: %w", r.node.Name, err) })
 }
 
 func (r *Responder) stopping() bool {

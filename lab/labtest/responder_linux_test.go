@@ -1,6 +1,6 @@
 //go:build linux
 
-package lab_test
+package labtest_test
 
 import (
 	"errors"
@@ -93,11 +93,11 @@ func TestRespond(t *testing.T) {
 	type result struct {
 		out   string
 		exit  int
-		stats lab.ResponderStats
+		stats labtest.ResponderStats
 	}
 	tests := []struct {
 		name string
-		cfg  *lab.ResponderConfig
+		cfg  *labtest.ResponderConfig
 		// on picks the responder's node and ping's arguments.
 		on    func(t *testing.T, l *lab.Lab, six bool) (*lab.Node, []string)
 		check func(t *testing.T, r result)
@@ -108,7 +108,7 @@ func TestRespond(t *testing.T) {
 				return l.Target, []string{addr(six, l.Target4, l.Target6)}
 			},
 			check: func(t *testing.T, r result) {
-				want := lab.ResponderStats{Requests: 3, Replies: 3}
+				want := labtest.ResponderStats{Requests: 3, Replies: 3}
 				if r.exit != 0 || !strings.Contains(r.out, "3 packets transmitted, 3 received, 0% packet loss") ||
 					!strings.Contains(r.out, "icmp_seq=1 ttl=63") || r.stats != want {
 					t.Errorf("exit %d, stats %+v, want %+v:\n%s", r.exit, r.stats, want, r.out)
@@ -144,7 +144,7 @@ func TestRespond(t *testing.T) {
 		},
 		{
 			name: "delayed",
-			cfg:  &lab.ResponderConfig{Delay: 100 * time.Millisecond},
+			cfg:  &labtest.ResponderConfig{Delay: 100 * time.Millisecond},
 			on: func(t *testing.T, l *lab.Lab, six bool) (*lab.Node, []string) {
 				return l.Target, []string{addr(six, l.Target4, l.Target6)}
 			},
@@ -160,13 +160,13 @@ func TestRespond(t *testing.T) {
 		},
 		{
 			name: "duplicated",
-			cfg:  &lab.ResponderConfig{Duplicates: 2},
+			cfg:  &labtest.ResponderConfig{Duplicates: 2},
 			on: func(t *testing.T, l *lab.Lab, six bool) (*lab.Node, []string) {
 				return l.Target, []string{addr(six, l.Target4, l.Target6)}
 			},
 			check: func(t *testing.T, r result) {
 				// ping ends on the third reply, before its duplicates.
-				want := lab.ResponderStats{Requests: 3, Replies: 9}
+				want := labtest.ResponderStats{Requests: 3, Replies: 9}
 				dups := regexp.MustCompile(`(?m)icmp_seq=[12] .*\(DUP!\)$`).FindAllString(r.out, -1)
 				if !strings.Contains(r.out, "3 received, +") || len(dups) != 4 || r.stats != want {
 					t.Errorf("stats %+v, want %+v:\n%s", r.stats, want, r.out)
@@ -175,13 +175,13 @@ func TestRespond(t *testing.T) {
 		},
 		{
 			name: "corrupted",
-			cfg:  &lab.ResponderConfig{Corrupt: []lab.Corruption{{Seq: 2, Offset: 30}, {Seq: 3, Offset: 5000}}},
+			cfg:  &labtest.ResponderConfig{Corrupt: []labtest.Corruption{{Seq: 2, Offset: 30}, {Seq: 3, Offset: 5000}}},
 			on: func(t *testing.T, l *lab.Lab, six bool) (*lab.Node, []string) {
 				return l.Target, []string{addr(six, l.Target4, l.Target6)}
 			},
 			check: func(t *testing.T, r result) {
 				// iputils fills data byte i with i and counts the reply.
-				want := lab.ResponderStats{Requests: 3, Replies: 3, Corrupted: 1}
+				want := labtest.ResponderStats{Requests: 3, Replies: 3, Corrupted: 1}
 				if !strings.Contains(r.out, "icmp_seq=2 ") || strings.Count(r.out, "wrong data byte #30 should be 0x1e but was 0xe1") != 1 || r.stats != want {
 					t.Errorf("stats %+v, want %+v:\n%s", r.stats, want, r.out)
 				}
@@ -198,7 +198,7 @@ func TestRespond(t *testing.T) {
 				t.Parallel()
 				l := labtest.New(t)
 				node, args := tt.on(t, l, six)
-				rs, err := node.Respond(tt.cfg)
+				rs, err := labtest.Respond(node, tt.cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -216,7 +216,7 @@ func TestRespond(t *testing.T) {
 
 // settled returns rs's stats once they stop changing: ping may exit on a
 // reply before the responder has sent that reply's duplicates.
-func settled(rs *lab.Responder) lab.ResponderStats {
+func settled(rs *labtest.Responder) labtest.ResponderStats {
 	st := rs.Stats()
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
@@ -244,7 +244,7 @@ func TestRespondClose(t *testing.T) {
 	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
 	before := echoIgnored(t, l.Target)
-	rs, err := l.Target.Respond(&lab.ResponderConfig{Delay: time.Hour})
+	rs, err := labtest.Respond(l.Target, &labtest.ResponderConfig{Delay: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestRespondBadChecksum(t *testing.T) {
 	t.Parallel()
 	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
-	rs, err := l.Target.Respond(nil)
+	rs, err := labtest.Respond(l.Target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestRespondBadChecksum(t *testing.T) {
 	if out, exit := runPing(t, l.Host, "-c", "1", "-W", "2", l.Target4.String()); exit != 0 {
 		t.Fatalf("good request: exit %d:\n%s", exit, out)
 	}
-	want := lab.ResponderStats{Requests: 1, Replies: 1, BadChecksums: 1}
+	want := labtest.ResponderStats{Requests: 1, Replies: 1, BadChecksums: 1}
 	if diff := cmp.Diff(want, settled(rs)); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
@@ -322,8 +322,8 @@ func TestRespondBadChecksum(t *testing.T) {
 func TestRespondBadConfig(t *testing.T) {
 	t.Parallel()
 	l := labtest.New(t)
-	for _, cfg := range []*lab.ResponderConfig{{Delay: -1}, {Duplicates: -1}} {
-		if rs, err := l.Target.Respond(cfg); err == nil {
+	for _, cfg := range []*labtest.ResponderConfig{{Delay: -1}, {Duplicates: -1}} {
+		if rs, err := labtest.Respond(l.Target, cfg); err == nil {
 			rs.Close()
 			t.Errorf("Respond(%+v) succeeded", cfg)
 		}

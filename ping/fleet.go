@@ -1,0 +1,275 @@
+package ping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
+)
+
+// FleetConfig says how a Fleet reaches its targets. A nil *FleetConfig
+// means defaults.
+type FleetConfig struct {
+	// Mode is how every target's probes leave; 0 means ModeAuto, which
+	// picks each target's own (AutoMode) and falls back as Open does, to
+	// the ping socket when the caller lacks CAP_NET_RAW.
+	Mode Mode
+	// Path constrains every target's route (interface, source, family) and
+	// bounds ARP and NDP (tries, timeout). NoSolicit is ignored: the Fleet
+	// asks for a next hop's MAC only when a transport needs it.
+	Path resolve.Options
+	// ID is the ICMP id of the probes; 0 picks a random one.
+	ID uint16
+	// Resolver resolves names and routes; nil means a batch resolver on
+	// the running system (resolve.NewBatch), released before NewFleet
+	// returns.
+	Resolver *resolve.Resolver
+	// DryRun resolves the targets and their next hops' MACs and opens
+	// nothing: the Members say where and how probes would go.
+	DryRun bool
+
+	// open opens a transport: Open, or a fake in tests.
+	open func(*resolve.Path, Mode, *OpenConfig) (Conn, Mode, error)
+}
+
+// Member is one target of a Fleet, as it was given.
+type Member struct {
+	// Name is the target as given.
+	Name string
+	// Path is where its probes go; nil when Err is set.
+	Path *resolve.Path
+	// Mode is how its probes leave.
+	Mode Mode
+	// Err says why the target is not probed: its name, route or next hop
+	// could not be resolved. It wraps resolve's sentinels (ErrNoName,
+	// ErrNoRoute, ErrNoNeighbour, ...).
+	Err error
+}
+
+// ConnInfo describes one of a Fleet's transports.
+type ConnInfo struct {
+	Conn      Conn
+	Mode      Mode
+	Interface string
+	Source    netip.Addr
+}
+
+// Fleet is the one probing pipeline every command shares: it resolves
+// targets, asks for the MACs of their next hops once each, falls back to
+// the ping socket without privilege, opens one Conn per interface, source,
+// family and mode with receive buffers sized for the run's bursts, and
+// hands the targets to an Engine. A target that cannot be resolved is a
+// Member with an error, not a failed Fleet. The Fleet owns its Conns:
+// Close closes them.
+type Fleet struct {
+	run     *Config
+	members []Member
+	targets []Target
+	member  []int // the member of each target
+	conns   []ConnInfo
+}
+
+// connKey is what targets sharing a Conn have in common.
+type connKey struct {
+	mode   Mode
+	iface  string
+	source netip.Addr
+	six    bool
+}
+
+// macKey is a next hop on an interface.
+type macKey struct {
+	index int
+	hop   netip.Addr
+}
+
+type macResult struct {
+	path *resolve.Path // the path that learnt it
+	err  error
+}
+
+// NewFleet prepares a run of run's probes to names. It fails for what the
+// whole run cannot do: a refused configuration (ErrRefused), a transport
+// that will not open (ErrNoPrivilege), a canceled ctx.
+func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig) (_ *Fleet, err error) {
+	c, err := withDefaults(run, len(names))
+	if err != nil {
+		return nil, err
+	}
+	o := FleetConfig{}
+	if fc != nil {
+		o = *fc
+	}
+	if o.Mode == 0 {
+		o.Mode = ModeAuto
+	}
+	if o.open == nil {
+		o.open = Open
+	}
+	if o.ID == 0 {
+		if o.ID, err = NewID(); err != nil {
+			return nil, err
+		}
+	}
+	r := o.Resolver
+	if r == nil {
+		if r, err = resolve.NewBatch(); err != nil {
+			return nil, err
+		}
+		defer r.Close()
+	}
+	opts := o.Path
+	opts.NoSolicit = true
+
+	f := &Fleet{run: run, members: make([]Member, len(names))}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	conns := map[connKey]int{}
+	macs := map[macKey]macResult{}
+	inFlight := c.InFlight(len(names))
+	for i, name := range names {
+		m := &f.members[i]
+		m.Name = name
+		p, err := r.Resolve(ctx, name, &opts)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			m.Err = err
+			continue
+		}
+		m.Mode = o.Mode
+		if m.Mode == ModeAuto {
+			m.Mode = AutoMode(p)
+		}
+		if err := fits(p, m.Mode); err != nil {
+			return nil, err
+		}
+		if err := Refuse(&c, p, m.Mode); err != nil {
+			return nil, err
+		}
+		if p.Kind == resolve.KindEthernet && (m.Mode == ModeEthernet || m.Mode == ModeIP) {
+			// ARP and NDP need CAP_NET_RAW, as the AF_PACKET transports
+			// do: without it auto means the ping socket, which needs no MAC.
+			k := macKey{p.Index, p.NextHop}
+			got, ok := macs[k]
+			if !ok {
+				got = macResult{path: p, err: r.Solicit(ctx, p, &opts)}
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				macs[k] = got
+			}
+			switch {
+			case got.err == nil:
+				p.NextHopMAC, p.MACSource = got.path.NextHopMAC, got.path.MACSource
+			case o.Mode == ModeAuto && errors.Is(got.err, os.ErrPermission):
+				m.Mode = ModeDgram
+			case errors.Is(got.err, os.ErrPermission):
+				return nil, got.err
+			default:
+				m.Err = got.err
+				continue
+			}
+		}
+		m.Path = p
+		if o.DryRun {
+			continue
+		}
+		k := connKey{m.Mode, p.Interface, p.Source, p.Target.Is6()}
+		ci, ok := conns[k]
+		if !ok {
+			open := m.Mode
+			if o.Mode == ModeAuto && m.Mode != ModeDgram {
+				open = ModeAuto // falls back from what AutoMode picked
+			}
+			conn, mode, err := o.open(p, open, &OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: inFlight})
+			if err != nil {
+				return nil, err
+			}
+			ci = len(f.conns)
+			f.conns = append(f.conns, ConnInfo{Conn: conn, Mode: mode, Interface: p.Interface, Source: p.Source})
+			conns[k] = ci
+		}
+		m.Mode = f.conns[ci].Mode
+		if err := Refuse(&c, p, m.Mode); err != nil {
+			return nil, err
+		}
+		f.targets = append(f.targets, Target{Path: p, Conn: f.conns[ci].Conn})
+		f.member = append(f.member, i)
+	}
+	return f, nil
+}
+
+// Members returns every target as given, in order, probed or not.
+func (f *Fleet) Members() []Member { return f.members }
+
+// Targets returns the targets that are probed, in the order given: what
+// the Engine runs over, indexed as its events are.
+func (f *Fleet) Targets() []Target { return f.targets }
+
+// MemberOf returns the member of the Engine's target i.
+func (f *Fleet) MemberOf(i int) *Member { return &f.members[f.member[i]] }
+
+// Conns returns the Fleet's transports.
+func (f *Fleet) Conns() []ConnInfo { return f.conns }
+
+// Engine returns an engine over the Fleet's probed targets, with the run's
+// configuration (see New).
+func (f *Fleet) Engine(onEvent func(*Event)) (*Engine, error) {
+	if len(f.targets) == 0 {
+		for _, m := range f.members {
+			if m.Err != nil {
+				return nil, fmt.Errorf("ping: no target can be probed: %s: %w", m.Name, m.Err)
+			}
+		}
+		return nil, errors.New("ping: no targets")
+	}
+	return New(f.run, f.targets, onEvent)
+}
+
+// Drops returns what the receive paths of all the Fleet's transports lost
+// (ring drops), and of the target's own transport when target >= 0.
+func (f *Fleet) Drops(target int) (uint64, error) {
+	var sum uint64
+	var errs []error
+	for _, ci := range f.conns {
+		if target >= 0 && ci.Conn != f.targets[target].Conn {
+			continue
+		}
+		n, err := ci.Conn.Drops()
+		sum += n
+		errs = append(errs, err)
+	}
+	return sum, errors.Join(errs...)
+}
+
+// Close closes every transport. It is idempotent.
+func (f *Fleet) Close() error {
+	var errs []error
+	for _, ci := range f.conns {
+		errs = append(errs, ci.Conn.Close())
+	}
+	f.conns = nil
+	return errors.Join(errs...)
+}
+
+// FirstProbe is the first probe a run would send to path with id: what a
+// dry run shows.
+func FirstProbe(run *Config, p *resolve.Path, id uint16) (*craft.Echo, error) {
+	c, err := withDefaults(run, 1)
+	if err != nil {
+		return nil, err
+	}
+	pl := craft.Payload{Size: c.Size, Cookie: c.Cookie, Pattern: c.Pattern}
+	e := c.echo(p, id, 1, pl.Append(nil, time.Now()))
+	return &e, nil
+}

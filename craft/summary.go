@@ -1,8 +1,11 @@
 package craft
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/google/gopacket"
 )
 
 // String summarises p on one line, every field the decoder set, in a fixed
@@ -79,4 +82,30 @@ func writeChecksum(b *strings.Builder, name string, c Checksum) {
 	case ChecksumUnverified:
 		fmt.Fprintf(b, " %s 0x%04x unverified", name, c.Got)
 	}
+}
+
+// Dump is e built at depth d as a reader checks it: one line saying the
+// depth, the size and everything the decoder finds in the bytes (checksum
+// verdicts included), then the bytes in hex.
+func Dump(e *Echo, d Depth) (string, error) {
+	buf := gopacket.NewSerializeBuffer()
+	if err := e.Serialize(buf, d); err != nil {
+		return "", err
+	}
+	b := buf.Bytes()
+	var p Packet
+	link := LinkTypeRaw
+	if d == DepthEthernet {
+		link = LinkTypeEthernet
+	}
+	dec, err := NewDecoder(link)
+	if err != nil {
+		return "", err
+	}
+	if d == DepthICMP {
+		dec.DecodeICMP(b, e.Is6(), &p)
+	} else if err := dec.Decode(b, &p); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s, %d bytes: %v\n%s", d, len(b), &p, hex.Dump(b)), nil
 }

@@ -68,6 +68,7 @@ type ConnInfo struct {
 // Close closes them.
 type Fleet struct {
 	run     *Config
+	id      uint16
 	members []Member
 	targets []Target
 	member  []int // the member of each target
@@ -126,7 +127,7 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 	opts := o.Path
 	opts.NoSolicit = true
 
-	f := &Fleet{run: run, members: make([]Member, len(names))}
+	f := &Fleet{run: run, id: o.ID, members: make([]Member, len(names))}
 	defer func() {
 		if err != nil {
 			f.Close()
@@ -208,6 +209,10 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 	}
 	return f, nil
 }
+
+// ID is the ICMP id the Fleet's Conns were opened with; a ping socket
+// has the kernel's own (Conn.ID).
+func (f *Fleet) ID() uint16 { return f.id }
 
 // Members returns every target as given, in order, probed or not.
 func (f *Fleet) Members() []Member { return f.members }

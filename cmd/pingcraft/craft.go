@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/gopacket"
 	"github.com/urfave/cli/v2"
 
 	"github.com/pingcraft/pingcraft/craft"
@@ -143,32 +141,13 @@ func craftKnownAnswer(w io.Writer) error {
 }
 
 func showProbe(w io.Writer, title string, e *craft.Echo, depth craft.Depth) error {
-	buf := gopacket.NewSerializeBuffer()
-	if err := e.Serialize(buf, depth); err != nil {
+	dump, err := craft.Dump(e, depth)
+	if err != nil {
 		return err
-	}
-	b := buf.Bytes()
-	var p craft.Packet
-	switch depth {
-	case craft.DepthICMP:
-		d, _ := craft.NewDecoder(craft.LinkTypeRaw)
-		d.DecodeICMP(b, e.Is6(), &p)
-	default:
-		link := craft.LinkTypeRaw
-		if depth == craft.DepthEthernet {
-			link = craft.LinkTypeEthernet
-		}
-		d, err := craft.NewDecoder(link)
-		if err != nil {
-			return err
-		}
-		if err := d.Decode(b, &p); err != nil {
-			return err
-		}
 	}
 	if title != "" {
 		fmt.Fprintf(w, "# %s\n", title)
 	}
-	fmt.Fprintf(w, "%s, %d bytes: %v\n%s", depth, len(b), &p, hex.Dump(b))
-	return nil
+	_, err = io.WriteString(w, dump)
+	return err
 }

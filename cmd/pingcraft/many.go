@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/big"
 	"net/netip"
 	"os"
 	"runtime/debug"
@@ -15,7 +12,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/ping"
 	"github.com/pingcraft/pingcraft/resolve"
 )
@@ -125,114 +121,70 @@ func manyCommand() *cli.Command {
 func manyTargets(c *cli.Context) ([]string, error) {
 	args := c.Args().Slice()
 	var names []string
-	switch {
+	var err error
+	switch file := c.String("file"); {
+	case c.Bool("generate") && c.IsSet("file"):
+		return nil, usagef("-g and -f exclude each other")
 	case c.Bool("generate"):
-		if c.IsSet("file") {
-			return nil, usagef("-g and -f exclude each other")
-		}
-		var err error
-		if names, err = generate(args); err != nil {
-			return nil, err
-		}
+		names, err = generate(args)
+	case c.IsSet("file") && len(args) > 0:
+		return nil, usagef("-f %s and targets on the command line exclude each other", file)
 	case c.IsSet("file"):
-		if len(args) > 0 {
-			return nil, usagef("-f %s and targets on the command line exclude each other", c.String("file"))
-		}
-		var r io.Reader = os.Stdin
-		if f := c.String("file"); f != "-" {
-			fh, err := os.Open(f)
+		r := io.Reader(os.Stdin)
+		if file != "-" {
+			fh, err := os.Open(file)
 			if err != nil {
 				return nil, usagef("-f: %v", err)
 			}
 			defer fh.Close()
 			r = fh
 		}
-		lines := bufio.NewScanner(r)
-		for lines.Scan() {
-			line := strings.TrimSpace(lines.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			names = append(names, strings.Fields(line)[0])
-			if len(names) > maxTargets {
-				return nil, usagef("-f %s: more than %d targets: split the list", c.String("file"), maxTargets)
-			}
-		}
-		if err := lines.Err(); err != nil {
-			return nil, fmt.Errorf("-f %s: %w", c.String("file"), err)
+		if names, err = resolve.ReadTargets(r, maxTargets); err != nil {
+			return nil, usagef("-f %s: %v", file, err)
 		}
 	default:
 		names = args
 	}
-	if len(names) == 0 {
+	switch {
+	case err != nil:
+		return nil, err
+	case len(names) == 0:
 		return nil, usagef("send needs targets: addresses or names, -g CIDR, or -f FILE")
-	}
-	if len(names) > maxTargets {
+	case len(names) > maxTargets:
 		return nil, usagef("%d targets: at most %d in one run", len(names), maxTargets)
 	}
 	return names, nil
 }
 
-// generate expands -g CIDR or -g START END as fping does: an IPv4 prefix
-// shorter than /31 leaves out its network and broadcast addresses.
+// generate expands -g CIDR or -g START END as fping does.
 func generate(args []string) ([]string, error) {
-	var first, last netip.Addr
+	g := "-g " + strings.Join(args, " ")
+	var names []string
+	var err error
 	switch len(args) {
 	case 1:
-		p, err := netip.ParsePrefix(args[0])
-		if err != nil {
-			return nil, usagef("-g %s: give a CIDR prefix such as 198.18.64.0/24, or START END", args[0])
+		p, perr := netip.ParsePrefix(args[0])
+		if perr != nil {
+			return nil, usagef("%s: give a CIDR prefix such as 198.18.64.0/24, or START END", g)
 		}
-		p = p.Masked()
-		first = p.Addr()
-		bits := first.BitLen() - p.Bits()
-		if bits > 16 {
-			return nil, usagef("-g %s: %s addresses: at most %d in one run (a /%d for IPv4, /%d for IPv6)", args[0],
-				new(big.Int).Lsh(big.NewInt(1), uint(bits)), maxTargets, 32-16, 128-16)
-		}
-		last = first
-		for range (1 << bits) - 1 {
-			last = last.Next()
-		}
-		if first.Is4() && bits > 1 {
-			first, last = first.Next(), last.Prev()
-		}
+		names, err = resolve.Prefix(p, maxTargets)
 	case 2:
-		var err error
-		if first, err = netip.ParseAddr(args[0]); err != nil {
-			return nil, usagef("-g %s %s: %q is not an address", args[0], args[1], args[0])
+		first, ferr := netip.ParseAddr(args[0])
+		last, lerr := netip.ParseAddr(args[1])
+		if ferr != nil || lerr != nil {
+			return nil, usagef("%s: START and END must be addresses", g)
 		}
-		if last, err = netip.ParseAddr(args[1]); err != nil {
-			return nil, usagef("-g %s %s: %q is not an address", args[0], args[1], args[1])
-		}
-		if first.Is4() != last.Is4() || last.Less(first) {
-			return nil, usagef("-g %s %s: give START then END of one family, START first", args[0], args[1])
-		}
+		names, err = resolve.Range(first, last, maxTargets)
 	default:
 		return nil, usagef("-g takes CIDR or START END")
 	}
-	var names []string
-	for a := first; ; a = a.Next() {
-		names = append(names, a.String())
-		if len(names) > maxTargets {
-			return nil, usagef("-g %s: more than %d addresses: narrow the range", strings.Join(args, " "), maxTargets)
-		}
-		if a == last {
-			return names, nil
-		}
+	if err != nil {
+		return nil, usagef("%s: %v", g, err)
 	}
-}
-
-// connKey is what targets sharing a Conn have in common.
-type connKey struct {
-	mode   ping.Mode
-	iface  string
-	source netip.Addr
-	six    bool
+	return names, nil
 }
 
 func runMany(c *cli.Context) error {
-	ctx := c.Context
 	stderr := c.App.ErrWriter
 	names, err := manyTargets(c)
 	if err != nil {
@@ -250,80 +202,32 @@ func runMany(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o.NoSolicit = true
-
-	resolver, err := resolve.NewBatch()
-	if err != nil {
+	fl, err := ping.NewFleet(c.Context, names, cfg, &ping.FleetConfig{Mode: mode, Path: *o})
+	switch {
+	case c.Context.Err() != nil:
+		return nil
+	case errors.Is(err, ping.ErrRefused):
+		return usageError{err.Error()}
+	case err != nil:
 		return err
 	}
-	defer resolver.Close()
-	var paths []*resolve.Path
-	var kept []string
+	defer fl.Close()
 	unknown := false
-	for _, name := range names {
-		p, err := resolver.Resolve(ctx, name, o)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.Is(err, resolve.ErrNoName) {
-				unknown = true
-				fmt.Fprintf(stderr, "%s: Name or service not known\n", name)
-				continue
-			}
-			return err
+	for _, m := range fl.Members() {
+		switch {
+		case errors.Is(m.Err, resolve.ErrNoName):
+			unknown = true
+			fmt.Fprintf(stderr, "%s: Name or service not known\n", m.Name)
+		case m.Err != nil:
+			fmt.Fprintf(stderr, "%s: %v\n", m.Name, oneLine(m.Err.Error()))
 		}
-		if p.Target.Is4() && cfg.Size > craft.MaxPayloadIPv4 {
-			return usagef("-b %d: IPv4 carries at most %d bytes of echo data", cfg.Size, craft.MaxPayloadIPv4)
-		}
-		paths, kept = append(paths, p), append(kept, name)
 	}
-	if len(paths) == 0 {
-		return cli.Exit("", fpingNameUnknown)
-	}
-
-	id, err := ping.NewID()
-	if err != nil {
-		return err
-	}
-	conns := map[connKey]ping.Conn{}
-	defer func() {
-		for _, conn := range conns {
-			conn.Close()
+	targets := fl.Targets()
+	if len(targets) == 0 {
+		if unknown {
+			return cli.Exit("", fpingNameUnknown)
 		}
-	}()
-	macs := map[netip.Addr]*resolve.Path{} // next hops already solicited
-	targets := make([]ping.Target, len(paths))
-	for i, p := range paths {
-		m := mode
-		if m == ping.ModeAuto {
-			m = ping.AutoMode(p)
-		}
-		if p.Kind == resolve.KindEthernet && (m == ping.ModeEthernet || m == ping.ModeIP) {
-			if done := macs[p.NextHop]; done != nil {
-				p.NextHopMAC, p.MACSource = done.NextHopMAC, done.MACSource
-			} else if err := resolver.Solicit(ctx, p, o); err != nil {
-				if mode != ping.ModeAuto || !errors.Is(err, os.ErrPermission) {
-					return err
-				}
-				m = ping.ModeDgram
-			} else {
-				macs[p.NextHop] = p
-			}
-		}
-		k := connKey{m, p.Interface, p.Source, p.Target.Is6()}
-		conn := conns[k]
-		if conn == nil {
-			open := m
-			if mode == ping.ModeAuto {
-				open = ping.ModeAuto
-			}
-			if conn, _, err = ping.Open(p, open, &ping.OpenConfig{ID: id, Size: cfg.Size, InFlight: inFlight(cfg, len(paths))}); err != nil {
-				return err
-			}
-			conns[k] = conn
-		}
-		targets[i] = ping.Target{Path: p, Conn: conn}
+		return cli.Exit("", fpingSomeDown)
 	}
 	if err := dropCapabilities(); err != nil {
 		return err
@@ -332,6 +236,10 @@ func runMany(c *cli.Context) error {
 	// behind; give it back before a run that may last for hours.
 	debug.FreeOSMemory()
 
+	kept := make([]string, len(targets))
+	for i := range targets {
+		kept[i] = fl.MemberOf(i).Name
+	}
 	w := c.App.Writer
 	fp := &ping.FpingPrinter{W: w, Err: stderr, Names: kept, Count: c.IsSet("count") || c.IsSet("vcount"),
 		Columns: c.IsSet("vcount"), Quiet: c.Bool("quiet"), Alive: c.Bool("alive"), Unreachable: c.Bool("unreach"),
@@ -341,12 +249,12 @@ func runMany(c *cli.Context) error {
 	if c.Bool("json") {
 		onEvent = js.Event
 	}
-	eng, err := ping.New(cfg, targets, onEvent)
+	eng, err := fl.Engine(onEvent)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	runErr := eng.Run(ctx)
+	runErr := eng.Run(c.Context)
 	elapsed := time.Since(start)
 	stats := make([]ping.Stats, len(targets))
 	alive := 0
@@ -356,21 +264,15 @@ func runMany(c *cli.Context) error {
 			alive++
 		}
 	}
-	drops := map[ping.Conn]uint64{}
-	var dropped uint64
-	for _, conn := range conns {
-		if d, err := conn.Drops(); err == nil {
-			drops[conn], dropped = d, dropped+d
-		}
-	}
 	if c.Bool("json") {
-		for i, p := range paths {
+		for i, t := range targets {
 			js.Name = kept[i]
-			js.Summary(p.Target, &stats[i], elapsed, drops[targets[i].Conn])
+			drops, _ := fl.Drops(i)
+			js.Summary(t.Path.Target, &stats[i], elapsed, drops)
 		}
 	} else {
 		fp.Summary(stats)
-		if dropped > 0 {
+		if dropped, _ := fl.Drops(-1); dropped > 0 {
 			fmt.Fprintf(stderr, "%d frames dropped by the receive ring: losses above may be ours, not the network's\n", dropped)
 		}
 	}
@@ -379,20 +281,10 @@ func runMany(c *cli.Context) error {
 		return runErr
 	case unknown:
 		return cli.Exit("", fpingNameUnknown)
-	case alive < len(targets):
+	case alive < len(fl.Members()):
 		return cli.Exit("", fpingSomeDown)
 	}
 	return nil
-}
-
-// inFlight is the most probes a run may have in flight at once: each
-// target's, for as long as a probe waits, times the targets.
-func inFlight(cfg *ping.Config, targets int) int {
-	wait := cfg.Timeout
-	if cfg.UntilReply {
-		wait = time.Duration(float64(cfg.Timeout) * math.Pow(cfg.Backoff, float64(cfg.Retries)))
-	}
-	return targets * (int(wait/cfg.Interval) + 1)
 }
 
 // manyConfig turns fping's flags into the engine's.

@@ -46,7 +46,7 @@ func TestGenerate(t *testing.T) {
 		{[]string{"198.18.0.0/15"}, nil, "131072 addresses: at most 65536"},
 		{[]string{"fd00::/64"}, nil, "18446744073709551616 addresses"},
 		{[]string{"198.18.0.0", "198.19.255.255"}, nil, "more than 65536"},
-		{[]string{"198.18.64.9", "198.18.64.1"}, nil, "START first"},
+		{[]string{"198.18.64.9", "198.18.64.1"}, nil, "the first then the last"},
 		{[]string{"198.18.64.1", "fd00::1"}, nil, "one family"},
 		{[]string{"nonsense"}, nil, "give a CIDR prefix"},
 		{[]string{}, nil, "-g takes CIDR or START END"},

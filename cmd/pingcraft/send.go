@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -9,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -16,11 +16,7 @@ import (
 
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/ping"
-	"github.com/pingcraft/pingcraft/resolve"
 )
-
-// minUserInterval is iputils' floor for callers without CAP_NET_RAW.
-const minUserInterval = 2 * time.Millisecond
 
 func sendCommand() *cli.Command {
 	return &cli.Command{
@@ -106,22 +102,19 @@ func sendConfig(c *cli.Context) (*ping.Config, error) {
 	if cfg.Deadline, err = seconds(c, "deadline"); err != nil {
 		return nil, err
 	}
-	if cfg.Size < 0 || cfg.Size > craft.MaxPayloadIPv6 {
+	switch {
+	case cfg.Size < 0 || cfg.Size > craft.MaxPayloadIPv6:
 		return nil, usagef("-s %d: give 0 to %d bytes (%d for IPv4)", cfg.Size, craft.MaxPayloadIPv6, craft.MaxPayloadIPv4)
-	}
-	if cfg.Preload < 0 || cfg.Preload > 65536 {
+	case cfg.Preload < 0 || cfg.Preload > 65536:
 		return nil, usagef("-l %d: give 1 to 65536", cfg.Preload)
+	case c.IsSet("ttl") && (c.Int("ttl") < 1 || c.Int("ttl") > 255):
+		return nil, usagef("-t %d: the TTL must be 1 to 255", c.Int("ttl"))
+	case c.Int("tos") < 0 || c.Int("tos") > 255:
+		return nil, usagef("-Q %d: the TOS must be 0 to 255", c.Int("tos"))
+	case c.Int("id") > 0xffff || c.Int("id") < -1:
+		return nil, usagef("--id %d: give 0 to 65535", c.Int("id"))
 	}
-	if c.IsSet("ttl") {
-		if t := c.Int("ttl"); t < 1 || t > 255 {
-			return nil, usagef("-t %d: the TTL must be 1 to 255", t)
-		}
-		cfg.TTL = uint8(c.Int("ttl"))
-	}
-	if q := c.Int("tos"); q < 0 || q > 255 {
-		return nil, usagef("-Q %d: the TOS must be 0 to 255", q)
-	}
-	cfg.TOS = uint8(c.Int("tos"))
+	cfg.TTL, cfg.TOS = uint8(c.Int("ttl")), uint8(c.Int("tos"))
 	switch c.String("pmtudisc") {
 	case "", "dont":
 	case "do":
@@ -134,138 +127,90 @@ func sendConfig(c *cli.Context) (*ping.Config, error) {
 			return nil, usageError{err.Error()}
 		}
 	}
-	if id := c.Int("id"); id > 0xffff || id < -1 {
-		return nil, usagef("--id %d: give 0 to 65535", id)
-	}
 	if c.Bool("bad-checksum") {
 		cfg.Faults = craft.FaultICMPHeaderChecksum
 	}
 	return cfg, nil
 }
 
-func runSend(c *cli.Context) error {
-	ctx := c.Context
-	cfg, err := sendConfig(c)
-	if err != nil {
-		return err
-	}
-	id := uint16(c.Int("id"))
-	if c.Int("id") < 0 {
-		if id, err = ping.NewID(); err != nil {
-			return err
-		}
-	}
+// fleetConfig is how send's probes reach the target: the mode, the path
+// flags and the id.
+func fleetConfig(c *cli.Context) (*ping.FleetConfig, error) {
 	mode, err := ping.ParseMode(c.String("mode"))
 	if err != nil {
-		return usageError{err.Error()}
+		return nil, usageError{err.Error()}
 	}
 	o, err := pathOptions(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Like ping -I, -I takes an interface or a source address.
 	if a, err := netip.ParseAddr(o.Interface); err == nil {
 		o.Interface, o.Source = "", a
 	}
-	// The MAC is asked for only once a transport that needs it is open:
-	// ARP and NDP need CAP_NET_RAW, the ping socket does not.
-	o.NoSolicit = true
-	name := c.Args().First()
-	resolver := resolve.New()
-	path, err := resolver.Resolve(ctx, name, o)
-	if err != nil {
-		return err
+	fc := &ping.FleetConfig{Mode: mode, Path: *o, DryRun: c.Bool("dry-run")}
+	if id := c.Int("id"); id >= 0 {
+		fc.ID = uint16(id)
 	}
-	if path.Target.Is4() && cfg.Size > craft.MaxPayloadIPv4 {
-		return usagef("-s %d: IPv4 carries at most %d bytes of echo data", cfg.Size, craft.MaxPayloadIPv4)
-	}
-	hdr := 28
-	if path.Target.Is6() {
-		hdr = 48
-	}
-	if cfg.DontFragment && cfg.Size+hdr > path.MTU {
-		return usagef("-s %d with -M do: the packet is %d bytes and %s's MTU is %d: lower -s to %d or drop -M do",
-			cfg.Size, cfg.Size+hdr, path.Interface, path.MTU, path.MTU-hdr)
-	}
-	if c.Bool("dry-run") {
-		if m := mode; m == ping.ModeAuto && ping.AutoMode(path) == ping.ModeEthernet || m == ping.ModeEthernet {
-			if err := resolver.Solicit(ctx, path, o); err != nil {
-				return err
-			}
-		}
-		return dryRun(c.App.Writer, path, mode, cfg, id)
-	}
+	return fc, nil
+}
 
-	if path.Kind == resolve.KindEthernet && mode != ping.ModeRaw && mode != ping.ModeDgram {
-		// The AF_PACKET transports need the next hop's MAC; asking for it
-		// needs CAP_NET_RAW, and so do they: without it auto means dgram.
-		if err := resolver.Solicit(ctx, path, o); err != nil {
-			if mode != ping.ModeAuto || !errors.Is(err, os.ErrPermission) {
-				return err
-			}
-			mode = ping.ModeDgram
-		}
-	}
-	// A flood with few probes in flight waits on each reply: a per-frame
-	// ring hands it over at once, a TPACKET_V3 block only on its timeout.
-	flood := cfg.Flood
-	conn, mode, err := ping.Open(path, mode, &ping.OpenConfig{ID: id, Flood: flood, Size: cfg.Size})
+func runSend(c *cli.Context) error {
+	cfg, err := sendConfig(c)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	fc, err := fleetConfig(c)
+	if err != nil {
+		return err
+	}
+	name := c.Args().First()
+	fl, err := ping.NewFleet(c.Context, []string{name}, cfg, fc)
+	if err != nil {
+		return err
+	}
+	defer fl.Close()
+	m := fl.Members()[0]
+	if m.Err != nil {
+		return m.Err
+	}
+	w := c.App.Writer
+	if fc.DryRun {
+		e, err := ping.FirstProbe(cfg, m.Path, fl.ID())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "pingcraft: --mode %s builds %s depth; nothing is sent\n", m.Mode, m.Mode.Depth())
+		return showProbe(w, "", e, m.Mode.Depth())
+	}
 	if err := dropCapabilities(); err != nil {
 		return err
 	}
-	if mode == ping.ModeDgram {
-		if cfg.Flood || (cfg.Interval > 0 && cfg.Interval < minUserInterval) {
-			return usagef("-i below 2ms and -f need CAP_NET_RAW (the ping socket is unprivileged): run as root or 'setcap cap_net_raw+ep' the binary")
-		}
-		if cfg.Faults != 0 {
-			return usagef("--bad-checksum needs a transport where pingcraft writes the checksum; the ping socket rewrites it: use --mode ethernet, ip or raw")
-		}
-	}
-	if cfg.Faults != 0 && mode == ping.ModeRaw && path.Target.Is6() {
-		return usagef("--bad-checksum: a raw ICMPv6 socket has the kernel write the checksum: use --mode ethernet or ip")
-	}
-
-	w := c.App.Writer
 	pr := &ping.Printer{W: w, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"), Flood: cfg.Flood}
 	js := &ping.JSONWriter{W: w, Name: name}
 	onEvent := pr.Event
 	if c.Bool("json") {
 		onEvent = js.Event
 	}
-	eng, err := ping.New(cfg, []ping.Target{{Path: path, Conn: conn}}, onEvent)
+	eng, err := fl.Engine(onEvent)
 	if err != nil {
 		return err
 	}
-	if c.Bool("verbose") && !c.Bool("json") {
-		describe(w, path, mode, eng.ID(0), flood)
-	}
+	p := m.Path
 	if !c.Bool("json") {
+		if c.Bool("verbose") {
+			describe(w, &m, eng.ID(0), cfg.Flood)
+		}
 		via := ""
 		if c.String("iface") != "" || c.String("source") != "" {
-			via = fmt.Sprintf("%s %s", path.Source, path.Interface)
+			via = fmt.Sprintf("%s %s", p.Source, p.Interface)
 		}
-		pr.Header(path.Target, cfg.Size, via)
+		pr.Header(p.Target, cfg.Size, via)
 	}
-
-	quit := make(chan os.Signal, 1)
-	signal.Notify(quit, syscall.SIGQUIT)
-	defer signal.Stop(quit)
-	stopStatus := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-quit:
-				st := eng.Stats(0)
-				pr.Status(c.App.ErrWriter, &st)
-			case <-stopStatus:
-				return
-			}
-		}
-	}()
+	stopStatus := statusOnQuit(func() {
+		st := eng.Stats(0)
+		pr.Status(c.App.ErrWriter, &st)
+	})
 	if cfg.Flood {
 		// One goroutine both sends and receives a flood (ping.Engine.Run).
 		// A second P would idle in epoll_wait, woken by every packet on the
@@ -273,13 +218,13 @@ func runSend(c *cli.Context) error {
 		runtime.GOMAXPROCS(1)
 	}
 	start := time.Now()
-	runErr := eng.Run(ctx)
-	close(stopStatus)
+	runErr := eng.Run(c.Context)
+	stopStatus()
 	elapsed := time.Since(start)
 	st := eng.Stats(0)
-	drops, _ := conn.Drops()
+	drops, _ := fl.Drops(0)
 	if c.Bool("json") {
-		js.Summary(path.Target, &st, elapsed, drops)
+		js.Summary(p.Target, &st, elapsed, drops)
 	} else {
 		pr.Summary(&st, elapsed, cfg.Preload)
 		if drops > 0 {
@@ -295,7 +240,32 @@ func runSend(c *cli.Context) error {
 	return nil
 }
 
-func describe(w io.Writer, p *resolve.Path, m ping.Mode, id uint16, flood bool) {
+// statusOnQuit calls status on every SIGQUIT until the returned stop is
+// called; stop joins the goroutine that waits for the signal.
+func statusOnQuit(status func()) (stop func()) {
+	quit := make(chan os.Signal, 1)
+	signal.Notify(quit, syscall.SIGQUIT)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-quit:
+				status()
+			case <-done:
+				return
+			}
+		}
+	})
+	return func() {
+		signal.Stop(quit)
+		close(done)
+		wg.Wait()
+	}
+}
+
+func describe(w io.Writer, m *ping.Member, id uint16, flood bool) {
+	p := m.Path
 	ring := "TPACKET_V3"
 	if flood {
 		ring = "TPACKET_V2 (per-frame, for a flood)"
@@ -305,19 +275,8 @@ func describe(w io.Writer, p *resolve.Path, m ping.Mode, id uint16, flood bool) 
 		ping.ModeIP:       "AF_PACKET SOCK_DGRAM out, " + ring + " ring in; kernel timestamps both ways",
 		ping.ModeRaw:      "SOCK_RAW ICMP socket; kernel receive time, user send time",
 		ping.ModeDgram:    "ping socket (SOCK_DGRAM ICMP); kernel receive time, user send time",
-	}[m]
+	}[m.Mode]
 	fmt.Fprintf(w, "pingcraft: path %s via %s (index %d, %s, mtu %d) from %s %s, next hop %s %s [MAC: %s]\n",
 		p.Target, p.Interface, p.Index, p.Kind, p.MTU, p.Source, p.SourceMAC, p.NextHop, p.NextHopMAC, p.MACSource)
-	fmt.Fprintf(w, "pingcraft: transport %s: %s; icmp id %d\n", m, socket, id)
-}
-
-func dryRun(w io.Writer, p *resolve.Path, m ping.Mode, cfg *ping.Config, id uint16) error {
-	if m == ping.ModeAuto {
-		m = ping.AutoMode(p)
-	}
-	pl := craft.Payload{Size: cfg.Size, Pattern: cfg.Pattern}
-	e := &craft.Echo{ID: id, Seq: 1, Src: p.Source, Dst: p.Target, SrcMAC: p.SourceMAC, DstMAC: p.NextHopMAC,
-		TTL: cfg.TTL, TOS: cfg.TOS, DontFragment: cfg.DontFragment, IPID: 1, Payload: pl.Append(nil, time.Now()), Faults: cfg.Faults}
-	fmt.Fprintf(w, "pingcraft: --mode %s builds %s depth; nothing is sent\n", m, m.Depth())
-	return showProbe(w, "", e, m.Depth())
+	fmt.Fprintf(w, "pingcraft: transport %s: %s; icmp id %d\n", m.Mode, socket, id)
 }

@@ -229,7 +229,7 @@ func TestSendBadInput(t *testing.T) {
 	}{
 		{[]string{"-I", "nosuch0", target}, "no interface named nosuch0"},
 		{[]string{"no-such-host.invalid"}, "name no-such-host.invalid not found"},
-		{[]string{"-M", "do", "-s", "1473", target}, "h0's MTU is 1500: lower -s to 1472"},
+		{[]string{"-M", "do", "-s", "1473", target}, "h0's MTU is 1500: send at most 1472 bytes"},
 		{[]string{"-c", "0", target}, "-c 0: the count must be at least 1"},
 		{[]string{"-c", "-3", target}, "-c -3"},
 		{[]string{"-p", "zz", target}, `pattern "zz" is not hex`},

@@ -18,7 +18,7 @@ const SchemaVersion = 1
 const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // JSON writes one JSON object a line per event and a summary object per
-// target, schema v1 (README-json.md). A field that does not apply to an
+// target, schema v1 (the README's JSON section). A field that does not apply to an
 // event is absent, never null; one that applies is present even when zero.
 // A nil W writes nowhere.
 type JSON struct {
@@ -95,11 +95,11 @@ func (j *JSON) name(i int, a netip.Addr) string {
 	case j.Name != "":
 		return j.Name
 	}
-	return addr(a)
+	return addrText(a)
 }
 
-// addr is a's text, or "" (left out) when the address is unknown.
-func addr(a netip.Addr) string {
+// addrText is a's text, or "" (left out) when the address is unknown.
+func addrText(a netip.Addr) string {
 	if !a.IsValid() {
 		return ""
 	}
@@ -108,13 +108,13 @@ func addr(a netip.Addr) string {
 
 // Event writes ev as one line. It is an onEvent for ping.New.
 func (j *JSON) Event(ev *ping.Event) {
-	o := jsonEvent{V: SchemaVersion, Event: ev.Kind.String(), Target: j.name(ev.Target, ev.Addr), Addr: addr(ev.Addr),
+	o := jsonEvent{V: SchemaVersion, Event: ev.Kind.String(), Target: j.name(ev.Target, ev.Addr), Addr: addrText(ev.Addr),
 		ID: ev.ID, Seq: ev.Seq, Time: ev.At.UTC().Format(TimeLayout)}
 	switch ev.Kind {
 	case ping.EventSent:
 		o.Bytes = &ev.Bytes
 	case ping.EventReply, ping.EventDuplicate, ping.EventLate, ping.EventCorrupted:
-		o.Src, o.Bytes = addr(ev.From), &ev.Bytes
+		o.Src, o.Bytes = addrText(ev.From), &ev.Bytes
 		if ev.HasTTL {
 			o.TTL = &ev.TTL
 		}
@@ -127,7 +127,7 @@ func (j *JSON) Event(ev *ping.Event) {
 			o.BadByte = &ev.BadByte
 		}
 	case ping.EventICMPError:
-		o.Src = addr(ev.From)
+		o.Src = addrText(ev.From)
 		if ev.HasTTL {
 			o.TTL = &ev.TTL
 		}
@@ -146,8 +146,8 @@ func (j *JSON) Event(ev *ping.Event) {
 // Summary writes target i's statistics object: addr is its address (for a
 // run of one, i is 0), elapsed the run's time, ringDrops what its receive
 // path lost (ping.Conn.Drops).
-func (j *JSON) Summary(i int, a netip.Addr, s *ping.Stats, elapsed time.Duration, ringDrops uint64) {
-	o := jsonSummary{V: SchemaVersion, Event: "summary", Target: j.name(i, a), Addr: addr(a),
+func (j *JSON) Summary(i int, addr netip.Addr, s *ping.Stats, elapsed time.Duration, ringDrops uint64) {
+	o := jsonSummary{V: SchemaVersion, Event: "summary", Target: j.name(i, addr), Addr: addrText(addr),
 		Transmitted: s.Transmitted, Received: s.Received, Duplicates: s.Duplicates, Corrupted: s.Corrupted,
 		Errors: s.Errors, Late: s.Late, SendErrors: s.SendErrors, LossPercent: s.Loss(),
 		TimeMS: elapsed.Milliseconds(), RingDrops: ringDrops}

@@ -150,8 +150,9 @@ func (p *Ping) Summary(s *ping.Stats, elapsed time.Duration, preload int) {
 
 // Status writes the line SIGQUIT prints without stopping the run, as
 // iputils prints it: from a carriage return, so that it overwrites a
-// flood's dots. It touches only w and s, so it may run beside Event; a nil
-// w means p.W.
+// flood's dots. It touches only w and s, so it may run beside Event (on
+// another writer, or on one safe for concurrent use such as an
+// AsyncWriter); a nil w means p.W.
 func (p *Ping) Status(w io.Writer, s *ping.Stats) {
 	if w == nil {
 		w = p.w()

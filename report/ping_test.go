@@ -83,8 +83,8 @@ var everyKind = stamped(
 	ping.Event{Kind: ping.EventICMPError, Seq: 9, From: router, Error: fragNeeded},
 )
 
-// everyKindStats are the statistics of everyKind, with the RTTs of its two
-// replies and its duplicate.
+// everyKindCounts are the counters of everyKind; its tests add the RTTs of
+// its replies and its duplicate.
 var everyKindCounts = ping.Stats{Transmitted: 8, Received: 2, TimedOut: 6, Duplicates: 1, Corrupted: 1, Errors: 3, Late: 1, SendErrors: 1}
 
 // TestPing holds the lines to iputils ping's (20221126) for the same

@@ -1,0 +1,191 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/pingcraft/pingcraft/ping"
+)
+
+// Ping writes a run as iputils ping (20221126) does, line for line where
+// the meaning is the same. A nil W writes nowhere.
+type Ping struct {
+	W      io.Writer
+	Name   string // the target as the user gave it
+	Quiet  bool   // -q: header and summary only
+	Stamps bool   // -D: [unix time] before each line
+	Report bool   // -O: report outstanding replies when the next probe goes
+	Flood  bool   // -f: a dot per probe, a backspace per reply
+
+	pending map[uint16]bool // -O: probes sent and not yet answered
+}
+
+func (p *Ping) w() io.Writer {
+	if p.W == nil {
+		return io.Discard
+	}
+	return p.W
+}
+
+// Header prints the PING line; via, when set, is "SOURCE IFACE" (-I, -S).
+func (p *Ping) Header(addr netip.Addr, size int, via string) {
+	from := ""
+	if via != "" {
+		from = "from " + via + ": "
+	}
+	if addr.Is4() {
+		fmt.Fprintf(p.w(), "PING %s (%s) %s%d(%d) bytes of data.\n", p.Name, addr, from, size, size+28)
+	} else {
+		fmt.Fprintf(p.w(), "PING %s(%s) %s%d data bytes\n", p.Name, addr, from, size)
+	}
+}
+
+// Event prints one event. It is an onEvent for ping.New.
+func (p *Ping) Event(ev *ping.Event) {
+	if p.Quiet {
+		return
+	}
+	if p.Flood {
+		p.flood(ev)
+		return
+	}
+	w := p.w()
+	switch ev.Kind {
+	case ping.EventSent:
+		if p.Report {
+			if p.pending == nil {
+				p.pending = map[uint16]bool{}
+			}
+			if p.pending[ev.Seq-1] {
+				p.stamp(ev.At)
+				fmt.Fprintf(w, "no answer yet for icmp_seq=%d\n", ev.Seq-1)
+			}
+			delete(p.pending, ev.Seq-1)
+			p.pending[ev.Seq] = true
+		}
+	case ping.EventReply, ping.EventDuplicate, ping.EventLate, ping.EventCorrupted:
+		delete(p.pending, ev.Seq)
+		p.stamp(ev.At)
+		fmt.Fprintf(w, "%d bytes from %s: icmp_seq=%d", ev.Bytes, ev.From, ev.Seq)
+		if ev.HasTTL {
+			fmt.Fprintf(w, " ttl=%d", ev.TTL)
+		}
+		fmt.Fprintf(w, " time=%s ms", FormatRTT(ev.RTT))
+		switch ev.Kind {
+		case ping.EventDuplicate:
+			io.WriteString(w, " (DUP!)")
+		case ping.EventLate:
+			io.WriteString(w, " (late)")
+		case ping.EventCorrupted:
+			fmt.Fprintf(w, "\nwrong data byte #%d should be 0x%x but was 0x%x", ev.BadByte, ev.Want, ev.Got)
+		}
+		io.WriteString(w, "\n")
+	case ping.EventICMPError:
+		delete(p.pending, ev.Seq)
+		p.stamp(ev.At)
+		fmt.Fprintf(w, "From %s icmp_seq=%d %s\n", ev.From, ev.Seq, ev.Error.String())
+	case ping.EventSendError:
+		p.stamp(ev.At)
+		fmt.Fprintf(w, "pingcraft: send icmp_seq=%d: %v\n", ev.Seq, ev.Err)
+	}
+}
+
+// flood draws iputils' -f line: a dot per probe, rubbed out by its reply.
+func (p *Ping) flood(ev *ping.Event) {
+	switch ev.Kind {
+	case ping.EventSent:
+		io.WriteString(p.w(), ".")
+	case ping.EventReply:
+		io.WriteString(p.w(), "\b \b")
+	case ping.EventICMPError, ping.EventSendError:
+		io.WriteString(p.w(), "E")
+	}
+}
+
+func (p *Ping) stamp(t time.Time) {
+	if p.Stamps {
+		fmt.Fprintf(p.w(), "[%d.%06d] ", t.Unix(), t.Nanosecond()/1000)
+	}
+}
+
+// Summary prints the statistics block; preload is -l (pipe N above 1).
+func (p *Ping) Summary(s *ping.Stats, elapsed time.Duration, preload int) {
+	w := p.w()
+	fmt.Fprintf(w, "\n--- %s ping statistics ---\n", p.Name)
+	fmt.Fprintf(w, "%d packets transmitted, %d received", s.Transmitted, s.Received)
+	if s.Duplicates > 0 {
+		fmt.Fprintf(w, ", +%d duplicates", s.Duplicates)
+	}
+	if s.Corrupted > 0 {
+		fmt.Fprintf(w, ", +%d corrupted", s.Corrupted)
+	}
+	if s.Errors > 0 {
+		fmt.Fprintf(w, ", +%d errors", s.Errors)
+	}
+	if s.Transmitted > 0 {
+		// iputils prints a float with %g: six significant digits of a float32.
+		fmt.Fprintf(w, ", %s%% packet loss, time %dms", strconv.FormatFloat(float64(float32(s.Loss())), 'g', 6, 32), elapsed.Milliseconds())
+	}
+	io.WriteString(w, "\n")
+	sep := ""
+	if min, avg, max, mdev, ok := s.RTT(); ok {
+		fmt.Fprintf(w, "rtt min/avg/max/mdev = %s/%s/%s/%s ms", ms3(min), ms3(avg), ms3(max), ms3(mdev))
+		sep = ", "
+	}
+	if preload > 1 {
+		fmt.Fprintf(w, "%spipe %d", sep, preload)
+		sep = ", "
+	}
+	if p.Flood && s.Transmitted > 1 {
+		// iputils: the mean gap between probes and the smoothed RTT.
+		ipg := elapsed.Microseconds() / int64(s.Transmitted-1)
+		ewma := s.EWMA().Microseconds()
+		fmt.Fprintf(w, "%sipg/ewma %d.%03d/%d.%03d ms", sep, ipg/1000, ipg%1000, ewma/1000, ewma%1000)
+	}
+	io.WriteString(w, "\n")
+}
+
+// Status writes the line SIGQUIT prints without stopping the run, as
+// iputils prints it: from a carriage return, so that it overwrites a
+// flood's dots. It touches only w and s, so it may run beside Event (on
+// another writer, or on one safe for concurrent use such as an
+// AsyncWriter); a nil w means p.W.
+func (p *Ping) Status(w io.Writer, s *ping.Stats) {
+	if w == nil {
+		w = p.w()
+	}
+	loss := 0
+	if s.Transmitted > 0 {
+		loss = (s.Transmitted - s.Received) * 100 / s.Transmitted
+	}
+	fmt.Fprintf(w, "\r%d/%d packets, %d%% loss", s.Received, s.Transmitted, loss)
+	if min, avg, max, _, ok := s.RTT(); ok {
+		fmt.Fprintf(w, ", min/avg/ewma/max = %s/%s/%s/%s ms", ms3(min), ms3(avg), ms3(s.EWMA()), ms3(max))
+	}
+	io.WriteString(w, "\n")
+}
+
+// ms3 is a duration in ms with three decimals, truncated to the µs as
+// iputils' integer arithmetic does.
+func ms3(d time.Duration) string {
+	us := d.Microseconds()
+	return fmt.Sprintf("%d.%03d", us/1000, us%1000)
+}
+
+// FormatRTT formats a round trip as iputils does after time=: three
+// decimals below 1 ms, fewer as it grows, none from 100 ms.
+func FormatRTT(d time.Duration) string {
+	us := d.Microseconds()
+	switch {
+	case us >= 100000-50:
+		return strconv.FormatInt((us+500)/1000, 10)
+	case us >= 10000-5:
+		return fmt.Sprintf("%d.%01d", (us+50)/1000, ((us+50)%1000)/100)
+	case us >= 1000:
+		return fmt.Sprintf("%d.%02d", (us+5)/1000, ((us+5)%1000)/10)
+	}
+	return fmt.Sprintf("%d.%03d", us/1000, us%1000)
+}

@@ -189,3 +189,23 @@ func FormatRTT(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d.%03d", us/1000, us%1000)
 }
+
+// Transport prints -v's two lines before the header: the path m's probes
+// take, and the transport, its clocks and the ICMP id. flood says a ring
+// transport reads a TPACKET_V2 ring.
+func (p *Ping) Transport(m *ping.Member, id uint16, flood bool) {
+	ring := "TPACKET_V3"
+	if flood {
+		ring = "TPACKET_V2 (per-frame, for a flood)"
+	}
+	socket := map[ping.Mode]string{
+		ping.ModeEthernet: "AF_PACKET SOCK_RAW out, " + ring + " ring in; kernel timestamps both ways",
+		ping.ModeIP:       "AF_PACKET SOCK_DGRAM out, " + ring + " ring in; kernel timestamps both ways",
+		ping.ModeRaw:      "SOCK_RAW ICMP socket; kernel receive time, user send time",
+		ping.ModeDgram:    "ping socket (SOCK_DGRAM ICMP); kernel receive time, user send time",
+	}[m.Mode]
+	a := m.Path
+	fmt.Fprintf(p.w(), "pingcraft: path %s via %s (index %d, %s, mtu %d) from %s %s, next hop %s %s [MAC: %s]\n",
+		a.Target, a.Interface, a.Index, a.Kind, a.MTU, a.Source, a.SourceMAC, a.NextHop, a.NextHopMAC, a.MACSource)
+	fmt.Fprintf(p.w(), "pingcraft: transport %s: %s; icmp id %d\n", m.Mode, socket, id)
+}

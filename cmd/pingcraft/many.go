@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pingcraft/pingcraft/ping"
+	"github.com/pingcraft/pingcraft/report"
 	"github.com/pingcraft/pingcraft/resolve"
 )
 
@@ -240,11 +241,14 @@ func runMany(c *cli.Context) error {
 	for i := range targets {
 		kept[i] = fl.MemberOf(i).Name
 	}
-	w := c.App.Writer
-	fp := &ping.FpingPrinter{W: w, Err: stderr, Names: kept, Count: c.IsSet("count") || c.IsSet("vcount"),
+	// Slow outputs never stall the engine.
+	w, errw := report.NewAsyncWriter(c.App.Writer), report.NewAsyncWriter(stderr)
+	defer errw.Close()
+	defer w.Close()
+	fp := &report.Fping{W: w, Err: errw, Names: kept, Count: c.IsSet("count") || c.IsSet("vcount"),
 		Columns: c.IsSet("vcount"), Quiet: c.Bool("quiet"), Alive: c.Bool("alive"), Unreachable: c.Bool("unreach"),
 		Elapsed: c.Bool("elapsed")}
-	js := &ping.JSONWriter{W: w, Names: kept}
+	js := &report.JSON{W: w, Names: kept}
 	onEvent := fp.Event
 	if c.Bool("json") {
 		onEvent = js.Event
@@ -266,14 +270,13 @@ func runMany(c *cli.Context) error {
 	}
 	if c.Bool("json") {
 		for i, t := range targets {
-			js.Name = kept[i]
 			drops, _ := fl.Drops(i)
-			js.Summary(t.Path.Target, &stats[i], elapsed, drops)
+			js.Summary(i, t.Path.Target, &stats[i], elapsed, drops)
 		}
 	} else {
 		fp.Summary(stats)
 		if dropped, _ := fl.Drops(-1); dropped > 0 {
-			fmt.Fprintf(stderr, "%d frames dropped by the receive ring: losses above may be ours, not the network's\n", dropped)
+			fmt.Fprintf(errw, "%d frames dropped by the receive ring: losses above may be ours, not the network's\n", dropped)
 		}
 	}
 	switch {

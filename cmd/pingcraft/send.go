@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"net/netip"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/ping"
+	"github.com/pingcraft/pingcraft/report"
 )
 
 func sendCommand() *cli.Command {
@@ -186,8 +186,10 @@ func runSend(c *cli.Context) error {
 	if err := dropCapabilities(); err != nil {
 		return err
 	}
-	pr := &ping.Printer{W: w, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"), Flood: cfg.Flood}
-	js := &ping.JSONWriter{W: w, Name: name}
+	out := report.NewAsyncWriter(w) // a slow stdout never stalls the engine
+	defer out.Close()
+	pr := &report.Ping{W: out, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"), Flood: cfg.Flood}
+	js := &report.JSON{W: out, Name: name}
 	onEvent := pr.Event
 	if c.Bool("json") {
 		onEvent = js.Event
@@ -199,7 +201,7 @@ func runSend(c *cli.Context) error {
 	p := m.Path
 	if !c.Bool("json") {
 		if c.Bool("verbose") {
-			describe(w, &m, eng.ID(0), cfg.Flood)
+			pr.Transport(&m, eng.ID(0), cfg.Flood)
 		}
 		via := ""
 		if c.String("iface") != "" || c.String("source") != "" {
@@ -224,12 +226,15 @@ func runSend(c *cli.Context) error {
 	st := eng.Stats(0)
 	drops, _ := fl.Drops(0)
 	if c.Bool("json") {
-		js.Summary(p.Target, &st, elapsed, drops)
+		js.Summary(0, p.Target, &st, elapsed, drops)
 	} else {
 		pr.Summary(&st, elapsed, cfg.Preload)
 		if drops > 0 {
-			fmt.Fprintf(w, "%d replies dropped by the receive ring\n", drops)
+			fmt.Fprintf(out, "%d replies dropped by the receive ring\n", drops)
 		}
+	}
+	if err := out.Close(); runErr == nil {
+		runErr = err
 	}
 	if runErr != nil {
 		return runErr
@@ -262,21 +267,4 @@ func statusOnQuit(status func()) (stop func()) {
 		close(done)
 		wg.Wait()
 	}
-}
-
-func describe(w io.Writer, m *ping.Member, id uint16, flood bool) {
-	p := m.Path
-	ring := "TPACKET_V3"
-	if flood {
-		ring = "TPACKET_V2 (per-frame, for a flood)"
-	}
-	socket := map[ping.Mode]string{
-		ping.ModeEthernet: "AF_PACKET SOCK_RAW out, " + ring + " ring in; kernel timestamps both ways",
-		ping.ModeIP:       "AF_PACKET SOCK_DGRAM out, " + ring + " ring in; kernel timestamps both ways",
-		ping.ModeRaw:      "SOCK_RAW ICMP socket; kernel receive time, user send time",
-		ping.ModeDgram:    "ping socket (SOCK_DGRAM ICMP); kernel receive time, user send time",
-	}[m.Mode]
-	fmt.Fprintf(w, "pingcraft: path %s via %s (index %d, %s, mtu %d) from %s %s, next hop %s %s [MAC: %s]\n",
-		p.Target, p.Interface, p.Index, p.Kind, p.MTU, p.Source, p.SourceMAC, p.NextHop, p.NextHopMAC, p.MACSource)
-	fmt.Fprintf(w, "pingcraft: transport %s: %s; icmp id %d\n", m.Mode, socket, id)
 }

@@ -25,10 +25,11 @@ import (
 
 // sendEvent is one line of `send --json`: an event or the summary.
 type sendEvent struct {
+	V       int    `json:"v"`
 	Event   string `json:"event"`
 	Seq     uint16 `json:"seq"`
 	ID      uint16 `json:"id"`
-	From    string `json:"from"`
+	Src     string `json:"src"`
 	BadByte *int   `json:"bad_byte"`
 
 	Transmitted int     `json:"transmitted"`
@@ -78,6 +79,9 @@ func parseRun(t *testing.T, out, stderr string, code int) *sendRun {
 		var ev sendEvent
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 			t.Fatalf("not a JSON line: %q: %v\nstderr: %s", sc.Text(), err, stderr)
+		}
+		if ev.V != 1 {
+			t.Fatalf("schema version %d, want 1: %s", ev.V, sc.Text())
 		}
 		if ev.Event == "summary" {
 			r.summary = ev

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pingcraft/pingcraft/lab"
 	"github.com/pingcraft/pingcraft/ping"
+	"github.com/pingcraft/pingcraft/report"
 	"github.com/pingcraft/pingcraft/resolve"
 )
 
@@ -92,7 +93,7 @@ func resolveAndPing(ctx context.Context, w io.Writer, target string) error {
 	}
 	fmt.Fprint(w, p)
 	fmt.Fprintf(w, "\nsending from the host, --mode %s\n", m.Mode)
-	pr := &ping.Printer{W: w, Name: target}
+	pr := &report.Ping{W: w, Name: target}
 	eng, err := fl.Engine(pr.Event)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package ping
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -78,13 +77,13 @@ func withDefaults(cfg *Config, n int) (Config, error) {
 		c.Timeout = DefaultTimeout
 	}
 	if c.Count < 0 || c.Preload < 0 || c.Size < 0 || c.Gap < 0 || c.Rate < 0 || c.Retries < 0 || c.Backoff < 0 {
-		return c, errors.New("ping: count, preload, size, gap, rate, retries and backoff must not be negative")
+		return c, &refusal{"ping: count, preload, size, gap, rate, retries and backoff must not be negative"}
 	}
 	if c.Backoff == 0 {
 		c.Backoff = 1
 	}
 	if c.paced(n) && (c.Flood || c.Preload > 0) {
-		return c, errors.New("ping: flood and preload take one target, without a gap, a rate or until-reply")
+		return c, &refusal{"ping: flood and preload take one target, without a gap, a rate or until-reply"}
 	}
 	if c.Cookie == (craft.Cookie{}) {
 		if _, err := rand.Read(c.Cookie[:]); err != nil {

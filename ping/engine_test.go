@@ -55,6 +55,8 @@ type fakeConn struct {
 	dl      time.Time
 	pipe    chan timed
 	once    sync.Once
+	mode    Mode // ModeRaw when zero
+	closed  bool
 }
 
 type timed struct {
@@ -66,7 +68,12 @@ func newFakeConn(fate func(seq uint16) answer) *fakeConn {
 	return &fakeConn{fate: fate, localID: -1, in: make(chan Received, 1024)}
 }
 
-func (f *fakeConn) Mode() Mode { return ModeRaw }
+func (f *fakeConn) Mode() Mode {
+	if f.mode == 0 {
+		return ModeRaw
+	}
+	return f.mode
+}
 
 func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 	at := time.Now() // as a Conn: the time before the "system call"
@@ -209,7 +216,7 @@ func (f *fakeConn) ID() uint16 {
 	return 0x1234
 }
 func (f *fakeConn) Drops() (uint64, error) { return 0, nil }
-func (f *fakeConn) Close() error           { return nil }
+func (f *fakeConn) Close() error           { f.closed = true; return nil }
 
 func path() *resolve.Path {
 	return &resolve.Path{Target: them, Source: us, Interface: "eth0", Index: 2}

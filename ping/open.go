@@ -58,6 +58,11 @@ const (
 // cannot have (no cgo) to a raw socket, and from a raw socket or ring the
 // caller may not open (no CAP_NET_RAW) to the ping socket.
 func Open(p *resolve.Path, mode Mode, oc *OpenConfig) (Conn, Mode, error) {
+	return openWith(open, p, mode, oc)
+}
+
+// openWith is Open over the transport opener open, a fake in tests.
+func openWith(open func(*resolve.Path, Mode, *OpenConfig) (Conn, error), p *resolve.Path, mode Mode, oc *OpenConfig) (Conn, Mode, error) {
 	if oc == nil {
 		oc = &OpenConfig{}
 	}

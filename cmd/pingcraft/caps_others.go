@@ -1,0 +1,7 @@
+//go:build !linux
+
+package main
+
+// dropCapabilities has nothing to drop: capabilities are Linux's, and so
+// are the transports that would need them.
+func dropCapabilities() error { return nil }

@@ -175,6 +175,33 @@ func TestSendUnprivileged(t *testing.T) {
 	}
 }
 
+// TestSendWithoutCgo: a binary built with CGO_ENABLED=0 has no ring (the
+// TPACKET ring needs cgo), so auto falls back to the raw socket, and as
+// nobody on to the ping socket: send works either way, both families.
+func TestSendWithoutCgo(t *testing.T) {
+	labtest.RequireRoot(t)
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		os.Chmod(d, 0o755)
+	}
+	bin := filepath.Join(dir, "pingcraft")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build without cgo: %v\n%s", err, out)
+	}
+	l := labtest.New(t)
+	setPingGroups(t, l.Host, "0 2147483647")
+	for _, tc := range []struct{ as, transport string }{{"", "raw"}, {"65534", "dgram"}} {
+		for _, target := range []string{l.Target4.String(), l.Target6.String()} {
+			out, stderr, code := inHost(t, l, tc.as, bin, "send", "-v", "-c", "2", "-i", "0.2", target)
+			if code != 0 || !strings.Contains(out, "transport "+tc.transport+":") || !strings.Contains(out, "2 packets transmitted, 2 received") {
+				t.Errorf("user %q, %s: exit %d, want transport %s and 2 replies:\n%s%s", tc.as, target, code, tc.transport, out, stderr)
+			}
+		}
+	}
+}
+
 // TestSendStatus: SIGQUIT prints iputils' status line on stderr and the run
 // goes on to its end, every probe answered.
 func TestSendStatus(t *testing.T) {

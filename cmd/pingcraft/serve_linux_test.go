@@ -99,16 +99,31 @@ table inet seen {
 	if code, body := httpIn(t, l.Host, "GET", "/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	time.Sleep(500 * time.Millisecond)
-	_, first := httpIn(t, l.Host, "GET", "/metrics")
-	time.Sleep(500 * time.Millisecond)
-	_, second := httpIn(t, l.Host, "GET", "/metrics")
-	for _, tg := range []string{reach, unreach, six} {
-		a, _ := metric(first, "pingcraft_requests_total", map[string]string{"host": tg})
-		b, _ := metric(second, "pingcraft_requests_total", map[string]string{"host": tg})
-		if !(a > 0 && b > a) {
-			t.Errorf("%s: requests %v then %v: want counting up", tg, a, b)
+	// Two scrapes, each once every target has sent more than before.
+	requests := func(body string) []float64 {
+		var n []float64
+		for _, tg := range []string{reach, unreach, six} {
+			v, _ := metric(body, "pingcraft_requests_total", map[string]string{"host": tg})
+			n = append(n, v)
 		}
+		return n
+	}
+	var first, second string
+	above := func(body string, than []float64) bool {
+		for i, v := range requests(body) {
+			if v <= than[i] {
+				return false
+			}
+		}
+		return true
+	}
+	if !poll(5*time.Second, func() bool { _, first = httpIn(t, l.Host, "GET", "/metrics"); return above(first, []float64{0, 0, 0}) }) {
+		t.Errorf("requests %v: want every target probed", requests(first))
+	}
+	// The unreachable target's ICMP error comes soon after its request.
+	time.Sleep(100 * time.Millisecond)
+	if !poll(5*time.Second, func() bool { _, second = httpIn(t, l.Host, "GET", "/metrics"); return above(second, requests(first)) }) {
+		t.Errorf("requests %v then %v: want counting up", requests(first), requests(second))
 	}
 	if n, _ := metric(second, "pingcraft_icmp_errors_total", map[string]string{"host": unreach, "type": "unreachable"}); n == 0 {
 		t.Errorf("%s: no unreachable errors counted", unreach)
@@ -144,8 +159,15 @@ table inet seen {
 	if code, body := httpIn(t, l.Host, "POST", "/-/reload"); code != 200 {
 		t.Fatalf("good reload: %d %q", code, body)
 	}
-	time.Sleep(500 * time.Millisecond)
-	_, now := httpIn(t, l.Host, "GET", "/metrics")
+	// Settled: the added target probed, the kept one's one probe of the
+	// hour answered and counted.
+	var now string
+	poll(5*time.Second, func() bool {
+		_, now = httpIn(t, l.Host, "GET", "/metrics")
+		added, _ := metric(now, "pingcraft_requests_total", map[string]string{"host": l.Many4.Addr().Next().String()})
+		count, _ := metric(now, "pingcraft_response_duration_seconds_count", map[string]string{"host": reach})
+		return added > 0 && count == float64(nftCounter(t, l.Host, "inet", "seen", "replies"))
+	})
 	for _, gone := range []string{unreach, six} {
 		if strings.Contains(now, `host="`+gone+`"`) {
 			t.Errorf("%s still in /metrics after it was removed", gone)
@@ -167,12 +189,83 @@ table inet seen {
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	var n float64
-	for end := time.Now().Add(3 * time.Second); n == 0 && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+	if !poll(3*time.Second, func() bool {
 		_, body := httpIn(t, l.Host, "GET", "/metrics")
-		n, _ = metric(body, "pingcraft_requests_total", map[string]string{"host": hup})
-	}
-	if n == 0 {
+		n, _ := metric(body, "pingcraft_requests_total", map[string]string{"host": hup})
+		return n > 0
+	}) {
 		t.Errorf("%s: not probed after SIGHUP", hup)
 	}
+}
+
+// poll reports whether cond became true before timeout, asking every 20ms.
+func poll(timeout time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
+// TestServeUnprivileged: serve run by nobody, with ping_group_range open,
+// falls back to the ping socket as send does and probes its targets, both
+// families; with the range closed it refuses to start, in one line naming
+// the fixes.
+func TestServeUnprivileged(t *testing.T) {
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	dir := t.TempDir() // and its parent: nobody must read the file
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "pingcraft.yaml")
+	targets := []string{l.Target4.String(), l.Target6.String()}
+	conf := fmt.Sprintf("groups:\n  - name: lab\n    interval: 100ms\n    targets: [%s, %s]\n", targets[0], targets[1])
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nobody := []string{"--reuid=65534", "--regid=65534", "--clear-groups", bin, "serve", "--config", cfg, "--listen", serveAddr}
+
+	setPingGroups(t, l.Host, "1 0")
+	_, stderr, code := inHost(t, l, "", "setpriv", nobody...)
+	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "ping_group_range") {
+		t.Errorf("closed range: exit %d, stderr %q: want exit 2 and one line naming ping_group_range", code, stderr)
+	}
+
+	setPingGroups(t, l.Host, "0 2147483647")
+	cmd := l.Host.Command(t.Context(), "setpriv", nobody...)
+	wait := started(t, cmd, "serving")
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		if stderr, err := wait(); err != nil {
+			t.Errorf("serve after SIGINT: %v\n%s", err, stderr)
+		}
+	}()
+	answered := func(body, tg string) bool {
+		n, _ := metric(body, "pingcraft_response_duration_seconds_count", map[string]string{"host": tg})
+		return n >= 3
+	}
+	var body string
+	if !poll(5*time.Second, func() bool {
+		_, body = httpIn(t, l.Host, "GET", "/metrics")
+		return answered(body, targets[0]) && answered(body, targets[1])
+	}) {
+		t.Errorf("unprivileged serve: want 3 replies or more from each target:\n%s", grep(body, "pingcraft_"))
+	}
+}
+
+// grep keeps the lines of s that start with prefix.
+func grep(s, prefix string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

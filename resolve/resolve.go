@@ -2,7 +2,6 @@ package resolve
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -397,35 +396,6 @@ func (p *Path) String() string {
 	}
 	fmt.Fprintf(&b, " [MAC: %s]\ntook        %s\n", p.MACSource, p.Took.Round(time.Microsecond))
 	return b.String()
-}
-
-// MarshalJSON writes the path with stable field names and MACs as text.
-func (p *Path) MarshalJSON() ([]byte, error) {
-	mac := func(m net.HardwareAddr) string {
-		if m == nil {
-			return ""
-		}
-		return m.String()
-	}
-	return json.Marshal(struct {
-		Name       string  `json:"name"`
-		Target     string  `json:"target"`
-		Interface  string  `json:"interface"`
-		Index      int     `json:"ifindex"`
-		Link       string  `json:"link"`
-		Source     string  `json:"source"`
-		SourceMAC  string  `json:"source_mac,omitempty"`
-		NextHop    string  `json:"next_hop"`
-		Gateway    bool    `json:"gateway"`
-		NextHopMAC string  `json:"next_hop_mac,omitempty"`
-		MACSource  string  `json:"mac_source"`
-		MTU        int     `json:"mtu"`
-		TookMS     float64 `json:"took_ms"`
-	}{
-		p.Name, p.Target.String(), p.Interface, p.Index, p.Kind.String(), p.Source.String(), mac(p.SourceMAC),
-		p.NextHop.String(), p.Gateway, mac(p.NextHopMAC), p.MACSource.String(), p.MTU,
-		float64(p.Took.Microseconds()) / 1000,
-	})
 }
 
 // pathError is a one-line message that still matches its sentinel with

@@ -291,18 +291,3 @@ took        1.235ms
 		t.Errorf("String (-want +got):\n%s", diff)
 	}
 }
-
-func TestPathJSON(t *testing.T) {
-	a := netip.MustParseAddr
-	p := &resolve.Path{Name: "198.18.1.2", Target: a("198.18.1.2"), Interface: "eth0", Index: 2, Kind: resolve.KindEthernet,
-		Source: a("198.18.0.2"), SourceMAC: macHost, NextHop: a("198.18.0.1"), Gateway: true, NextHopMAC: macRouter,
-		MACSource: resolve.MACFromNeighbourTable, MTU: 1500, Took: 1500 * time.Microsecond}
-	b, err := p.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"name":"198.18.1.2","target":"198.18.1.2","interface":"eth0","ifindex":2,"link":"ethernet","source":"198.18.0.2","source_mac":"02:00:00:00:00:02","next_hop":"198.18.0.1","gateway":true,"next_hop_mac":"02:00:00:00:00:01","mac_source":"neighbour table","mtu":1500,"took_ms":1.5}`
-	if diff := cmp.Diff(want, string(b)); diff != "" {
-		t.Errorf("JSON (-want +got):\n%s", diff)
-	}
-}

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pingcraft/pingcraft/report"
 	"github.com/pingcraft/pingcraft/resolve"
 )
 
@@ -65,12 +65,7 @@ Sends nothing but that ARP or NDP exchange.`,
 				return err
 			}
 			if c.Bool("json") {
-				b, err := json.Marshal(p)
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
-				return err
+				return report.PathJSON(c.App.Writer, p)
 			}
 			_, err = fmt.Fprint(c.App.Writer, p)
 			return err

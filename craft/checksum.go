@@ -68,14 +68,11 @@ const (
 	ChecksumUnverified
 )
 
+var checksumStatusNames = [...]string{ChecksumGood: "good", ChecksumBad: "bad", ChecksumUnverified: "unverified"}
+
 func (s ChecksumStatus) String() string {
-	switch s {
-	case ChecksumGood:
-		return "good"
-	case ChecksumBad:
-		return "bad"
-	case ChecksumUnverified:
-		return "unverified"
+	if int(s) < len(checksumStatusNames) && checksumStatusNames[s] != "" {
+		return checksumStatusNames[s]
 	}
 	return "none"
 }

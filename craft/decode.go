@@ -26,16 +26,11 @@ const (
 	ClassError
 )
 
+var classNames = [...]string{ClassOther: "other", ClassEchoRequest: "echo-request", ClassEchoReply: "echo-reply", ClassError: "error"}
+
 func (c Class) String() string {
-	switch c {
-	case ClassOther:
-		return "other"
-	case ClassEchoRequest:
-		return "echo-request"
-	case ClassEchoReply:
-		return "echo-reply"
-	case ClassError:
-		return "error"
+	if int(c) < len(classNames) && classNames[c] != "" {
+		return classNames[c]
 	}
 	return fmt.Sprintf("Class(%d)", uint8(c))
 }

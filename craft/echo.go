@@ -24,14 +24,11 @@ const (
 	DepthEthernet
 )
 
+var depthNames = [...]string{DepthICMP: "icmp", DepthIP: "ip", DepthEthernet: "ethernet"}
+
 func (d Depth) String() string {
-	switch d {
-	case DepthICMP:
-		return "icmp"
-	case DepthIP:
-		return "ip"
-	case DepthEthernet:
-		return "ethernet"
+	if int(d) < len(depthNames) && depthNames[d] != "" {
+		return depthNames[d]
 	}
 	return fmt.Sprintf("Depth(%d)", uint8(d))
 }

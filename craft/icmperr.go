@@ -25,20 +25,11 @@ const (
 	ErrSourceQuench
 )
 
+var errorKindNames = [...]string{ErrUnreachable: "unreachable", ErrPacketTooBig: "packet-too-big", ErrTimeExceeded: "time-exceeded", ErrParameterProblem: "parameter-problem", ErrRedirect: "redirect", ErrSourceQuench: "source-quench"}
+
 func (k ErrorKind) String() string {
-	switch k {
-	case ErrUnreachable:
-		return "unreachable"
-	case ErrPacketTooBig:
-		return "packet-too-big"
-	case ErrTimeExceeded:
-		return "time-exceeded"
-	case ErrParameterProblem:
-		return "parameter-problem"
-	case ErrRedirect:
-		return "redirect"
-	case ErrSourceQuench:
-		return "source-quench"
+	if int(k) < len(errorKindNames) && errorKindNames[k] != "" {
+		return errorKindNames[k]
 	}
 	return fmt.Sprintf("ErrorKind(%d)", uint8(k))
 }

@@ -23,20 +23,13 @@ const (
 	linkTypeRawOpenBSD LinkType = 12 // DLT_RAW on some systems
 )
 
+// linkTypeNames are libpcap's names, as tcpdump -L prints them.
+var linkTypeNames = map[LinkType]string{LinkTypeEthernet: "EN10MB", LinkTypeRaw: "RAW", linkTypeRawOpenBSD: "RAW",
+	LinkTypeLinuxSLL: "LINUX_SLL", LinkTypeIPv4: "IPV4", LinkTypeIPv6: "IPV6", LinkTypeLinuxSLL2: "LINUX_SLL2"}
+
 func (t LinkType) String() string {
-	switch t {
-	case LinkTypeEthernet:
-		return "EN10MB"
-	case LinkTypeRaw, linkTypeRawOpenBSD:
-		return "RAW"
-	case LinkTypeLinuxSLL:
-		return "LINUX_SLL"
-	case LinkTypeIPv4:
-		return "IPV4"
-	case LinkTypeIPv6:
-		return "IPV6"
-	case LinkTypeLinuxSLL2:
-		return "LINUX_SLL2"
+	if name, ok := linkTypeNames[t]; ok {
+		return name
 	}
 	return fmt.Sprintf("LinkType(%d)", uint16(t))
 }

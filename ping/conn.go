@@ -68,12 +68,11 @@ const (
 	StampUser
 )
 
+var stampSourceNames = [...]string{StampKernel: "kernel", StampUser: "user"}
+
 func (s StampSource) String() string {
-	switch s {
-	case StampKernel:
-		return "kernel"
-	case StampUser:
-		return "user"
+	if int(s) < len(stampSourceNames) && stampSourceNames[s] != "" {
+		return stampSourceNames[s]
 	}
 	return fmt.Sprintf("StampSource(%d)", uint8(s))
 }

@@ -35,14 +35,11 @@ const (
 	KindNone
 )
 
+var interfaceKindNames = [...]string{KindEthernet: "ethernet", KindLoopback: "loopback", KindNone: "none"}
+
 func (k InterfaceKind) String() string {
-	switch k {
-	case KindEthernet:
-		return "ethernet"
-	case KindLoopback:
-		return "loopback"
-	case KindNone:
-		return "none"
+	if int(k) < len(interfaceKindNames) && interfaceKindNames[k] != "" {
+		return interfaceKindNames[k]
 	}
 	return fmt.Sprintf("InterfaceKind(%d)", uint8(k))
 }
@@ -60,18 +57,11 @@ const (
 	MACUnknown
 )
 
+var mACSourceNames = [...]string{MACFromNeighbourTable: "neighbour table", MACFromARP: "ARP", MACFromNDP: "NDP", MACNotNeeded: "not needed", MACUnknown: "unknown"}
+
 func (s MACSource) String() string {
-	switch s {
-	case MACFromNeighbourTable:
-		return "neighbour table"
-	case MACFromARP:
-		return "ARP"
-	case MACFromNDP:
-		return "NDP"
-	case MACNotNeeded:
-		return "not needed"
-	case MACUnknown:
-		return "unknown"
+	if int(s) < len(mACSourceNames) && mACSourceNames[s] != "" {
+		return mACSourceNames[s]
 	}
 	return fmt.Sprintf("MACSource(%d)", uint8(s))
 }

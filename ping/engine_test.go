@@ -226,26 +226,8 @@ func path() *resolve.Path {
 // accounting invariant at every one.
 func run(t *testing.T, cfg *Config, c *fakeConn) ([]Event, Stats) {
 	t.Helper()
-	var events []Event
-	var e *Engine
-	e, err := New(cfg, []Target{{Path: path(), Conn: c}}, func(ev *Event) {
-		events = append(events, *ev)
-		s := e.targets[0].stats // the lock is held in callbacks
-		if s.Transmitted != s.Received+s.TimedOut+s.Outstanding {
-			t.Errorf("after %v seq %d: transmitted %d != received %d + timed out %d + outstanding %d",
-				ev.Kind, ev.Seq, s.Transmitted, s.Received, s.TimedOut, s.Outstanding)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := e.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c.stop()
-	return events, e.Stats(0)
+	evs, st := runMany(t, cfg, c, []netip.Addr{them})
+	return evs, st[0]
 }
 
 // kinds lists (kind, seq) of events other than sent.

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -91,43 +89,17 @@ func TestLabBadTarget(t *testing.T) {
 // for an ARP reply that never comes: it must remove the lab and exit 2.
 func TestLabInterrupt(t *testing.T) {
 	labtest.RequireRoot(t)
-	bin := filepath.Join(t.TempDir(), "pingcraft")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.CommandContext(context.Background(), bin, "lab", "--target", "198.18.0.77")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-		if strings.HasPrefix(lines.Text(), "resolving 198.18.0.77") {
-			break // the ARP exchange is under way
-		}
-	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-	}
-	err = cmd.Wait()
+	cmd := exec.CommandContext(context.Background(), pingcraftBinary(t), "lab", "--target", "198.18.0.77")
+	// Interrupted while the ARP exchange is under way.
+	out, stderr, err := signalAt(t, cmd, "resolving 198.18.0.77", os.Interrupt)
 	code := cmd.ProcessState.ExitCode()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		t.Fatalf("killed by %v instead of exiting: %v", ws.Signal(), err)
 	}
-	if code != exitError || !strings.Contains(stderr.String(), "interrupted; everything it built was removed") {
-		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	if code != exitError || !strings.Contains(stderr, "interrupted; everything it built was removed") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
-	if left := labtest.Namespaces(t, idOf(t, out.String())); len(left) != 0 {
+	if left := labtest.Namespaces(t, idOf(t, out)); len(left) != 0 {
 		t.Errorf("namespaces left behind after SIGINT: %v", left)
 	}
 }

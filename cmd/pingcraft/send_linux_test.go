@@ -68,6 +68,38 @@ func normalise(s string) string {
 	return rttSummary.ReplaceAllString(s, "rtt min/avg/max/mdev = T")
 }
 
+// signalAt starts cmd, sends it sig once a line of its stdout contains
+// at, and returns its stdout and stderr once it exits.
+func signalAt(t *testing.T, cmd *exec.Cmd, at string, sig os.Signal) (string, string, error) {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	lines := bufio.NewScanner(stdout)
+	signalled := false
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if !signalled && strings.Contains(lines.Text(), at) {
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			signalled = true
+		}
+	}
+	err = cmd.Wait()
+	if !signalled {
+		t.Errorf("no line with %q: never signalled", at)
+	}
+	return out.String(), stderr.String(), err
+}
+
 // inHost runs a command in the lab host; as, when set, is the user to run
 // it as (through setpriv).
 func inHost(t *testing.T, l *lab.Lab, as string, name string, args ...string) (string, string, int) {
@@ -209,39 +241,17 @@ func TestSendStatus(t *testing.T) {
 	bin := pingcraftBinary(t)
 	l := labtest.New(t)
 	cmd := l.Host.Command(t.Context(), bin, "send", "-c", "5", "-i", "0.2", l.Target4.String())
-	stdout, err := cmd.StdoutPipe()
+	// ip netns exec execs pingcraft in place: the pid is its.
+	out, stderr, err := signalAt(t, cmd, "icmp_seq=2 ", syscall.SIGQUIT)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-		if strings.Contains(lines.Text(), "icmp_seq=2 ") {
-			// ip netns exec execs pingcraft in place: the pid is its.
-			if err := cmd.Process.Signal(syscall.SIGQUIT); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("pingcraft send after SIGQUIT: %v\n%s%s", err, out.String(), stderr.String())
+		t.Fatalf("pingcraft send after SIGQUIT: %v\n%s%s", err, out, stderr)
 	}
 	status := regexp.MustCompile(`^\r[23]/[23] packets, 0% loss, min/avg/ewma/max = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms\n$`)
-	if !status.MatchString(stderr.String()) {
-		t.Errorf("stderr %q, want one status line", stderr.String())
+	if !status.MatchString(stderr) {
+		t.Errorf("stderr %q, want one status line", stderr)
 	}
-	if !strings.Contains(out.String(), "5 packets transmitted, 5 received, 0% packet loss") {
-		t.Errorf("the run did not go on to its end after SIGQUIT:\n%s", out.String())
+	if !strings.Contains(out, "5 packets transmitted, 5 received, 0% packet loss") {
+		t.Errorf("the run did not go on to its end after SIGQUIT:\n%s", out)
 	}
 }
 

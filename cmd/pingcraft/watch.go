@@ -16,6 +16,7 @@ import (
 
 	"github.com/pingcraft/pingcraft/capture"
 	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/tcpdump"
 )
 
 // watchFlags counts the repeatable flags (-vv, -xx, -XX, -ttt).
@@ -146,7 +147,7 @@ func runWatch(c *cli.Context, wf *watchFlags) error {
 	case c.Bool("json"):
 		emit = jsonFrames(c.App.Writer, link)
 	case out == "":
-		pr, err := capture.NewPrinter(c.App.Writer, layers.LinkType(link), printOptions(c, wf))
+		pr, err := tcpdump.NewPrinter(c.App.Writer, layers.LinkType(link), printOptions(c, wf))
 		if err != nil {
 			return err
 		}
@@ -241,16 +242,16 @@ func (ff *filteredFile) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 	}
 }
 
-func printOptions(c *cli.Context, wf *watchFlags) *capture.PrintOptions {
-	o := &capture.PrintOptions{Verbose: wf.verbose, Ether: c.Bool("e"), Quiet: c.Bool("quiet")}
+func printOptions(c *cli.Context, wf *watchFlags) *tcpdump.PrintOptions {
+	o := &tcpdump.PrintOptions{Verbose: wf.verbose, Ether: c.Bool("e"), Quiet: c.Bool("quiet")}
 	switch {
 	case wf.ascii > 0:
 		o.Hex, o.ASCII = min(wf.ascii, 2), true
 	case wf.hex > 0:
 		o.Hex = min(wf.hex, 2)
 	}
-	o.Stamp = []capture.Stamp{capture.StampTime, capture.StampNone, capture.StampUnix, capture.StampDelta,
-		capture.StampDate, capture.StampSinceFirst}[min(wf.stamp, 5)]
+	o.Stamp = []tcpdump.Stamp{tcpdump.StampTime, tcpdump.StampNone, tcpdump.StampUnix, tcpdump.StampDelta,
+		tcpdump.StampDate, tcpdump.StampSinceFirst}[min(wf.stamp, 5)]
 	return o
 }
 

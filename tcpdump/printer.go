@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 import (
 	"fmt"
@@ -88,7 +88,7 @@ func NewPrinter(w io.Writer, link layers.LinkType, o *PrintOptions) (*Printer, e
 	switch lt {
 	case craft.LinkTypeEthernet, craft.LinkTypeRaw, craft.LinkTypeIPv4, craft.LinkTypeIPv6, craft.LinkTypeLinuxSLL, craft.LinkTypeLinuxSLL2, 12:
 	default:
-		return nil, fmt.Errorf("capture: cannot print link type %s: pingcraft prints EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2", lt)
+		return nil, fmt.Errorf("tcpdump: cannot print link type %s: pingcraft prints EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2", lt)
 	}
 	p := &Printer{w: w, link: lt}
 	if o != nil {
@@ -98,10 +98,10 @@ func NewPrinter(w io.Writer, link layers.LinkType, o *PrintOptions) (*Printer, e
 	case p.o.Stamp == 0:
 		p.o.Stamp = StampTime
 	case p.o.Stamp > StampSinceFirst:
-		return nil, fmt.Errorf("capture: time stamp format %d out of range", p.o.Stamp)
+		return nil, fmt.Errorf("tcpdump: time stamp format %d out of range: use StampTime to StampSinceFirst", p.o.Stamp)
 	}
 	if p.o.Hex < 0 || p.o.Hex > 2 {
-		return nil, fmt.Errorf("capture: hex dump level %d out of range: use 0, 1 (-x) or 2 (-xx)", p.o.Hex)
+		return nil, fmt.Errorf("tcpdump: hex dump level %d out of range: use 0, 1 (-x) or 2 (-xx)", p.o.Hex)
 	}
 	if p.o.Location == nil {
 		p.o.Location = time.Local

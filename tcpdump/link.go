@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 // Link layers: tcpdump's print-ether.c, print-sll.c, print-arp.c and the raw
 // IP printer.

@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 // IPv4 and ICMP: tcpdump's print-ip.c, print-ip-demux.c and print-icmp.c.
 

@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 import (
 	"bytes"
@@ -215,7 +215,7 @@ func TestPrinterGoldens(t *testing.T) {
 			t.Run(f.name+"/"+fl.name, func(t *testing.T) {
 				want, err := os.ReadFile(goldenPath(f.name, fl.name))
 				if err != nil {
-					t.Fatalf("%v: make it with go test ./capture -run TestPrinterGoldens -update-tcpdump", err)
+					t.Fatalf("%v: make it with go test ./tcpdump -run TestPrinterGoldens -update-tcpdump", err)
 				}
 				got := printAll(t, f, fl.opts, noInterfaces)
 				compareOutput(t, f.name, fl.name, len(f.frames), string(want), got)

@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 // IPv6 and ICMPv6: tcpdump's print-ip6.c, print-ip6opts.c, print-frag6.c
 // and print-icmp6.c.

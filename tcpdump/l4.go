@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 // TCP and UDP one-line summaries: tcpdump's print-tcp.c and print-udp.c,
 // without the dissectors tcpdump runs on well-known ports (DNS, NTP, HTTP

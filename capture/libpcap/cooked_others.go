@@ -1,0 +1,43 @@
+//go:build !linux || !cgo
+
+package libpcap
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
+	"github.com/pingcraft/pingcraft/capture"
+)
+
+// Cooked captures on every interface; it needs Linux and cgo.
+type Cooked struct{}
+
+// errUnsupported says why no cooked capture exists here; it wraps
+// errors.ErrUnsupported, so that callers can fall back.
+func errUnsupported() error {
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("libpcap: the cooked capture on any is not supported on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+	}
+	return fmt.Errorf("libpcap: the cooked capture on any needs a cgo build (CGO_ENABLED=1, libpcap-dev installed): %w", errors.ErrUnsupported)
+}
+
+// OpenCooked fails: cooked capture needs Linux and cgo.
+func OpenCooked(cfg *CookedConfig) (*Cooked, error) { return nil, errUnsupported() }
+
+// LinkType returns 0: no capture can exist here.
+func (c *Cooked) LinkType() layers.LinkType { return 0 }
+
+// ReadPacket fails: no capture can exist here.
+func (c *Cooked) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
+	return nil, gopacket.CaptureInfo{}, errUnsupported()
+}
+
+// Stats fails: no capture can exist here.
+func (c *Cooked) Stats() (capture.Stats, error) { return capture.Stats{}, errUnsupported() }
+
+// Close does nothing: no capture can exist here.
+func (c *Cooked) Close() error { return nil }

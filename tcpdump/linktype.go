@@ -14,19 +14,22 @@ import (
 // come as 20.
 func LinkTypeText(link layers.LinkType) string {
 	l := craft.LinkTypeOf(link)
-	switch l {
-	case craft.LinkTypeEthernet:
-		return "link-type EN10MB (Ethernet)"
-	case craft.LinkTypeRaw:
-		return "link-type RAW (Raw IP)"
-	case craft.LinkTypeLinuxSLL:
-		return "link-type LINUX_SLL (Linux cooked v1)"
-	case craft.LinkTypeLinuxSLL2:
-		return "link-type LINUX_SLL2 (Linux cooked v2)"
-	case craft.LinkTypeIPv4:
-		return "link-type IPV4 (Raw IPv4)"
-	case craft.LinkTypeIPv6:
-		return "link-type IPV6 (Raw IPv6)"
+	// libpcap's descriptions; craft names the DLTs as libpcap does.
+	descs := [...]struct {
+		link craft.LinkType
+		desc string
+	}{
+		{craft.LinkTypeEthernet, "Ethernet"},
+		{craft.LinkTypeRaw, "Raw IP"},
+		{craft.LinkTypeLinuxSLL, "Linux cooked v1"},
+		{craft.LinkTypeLinuxSLL2, "Linux cooked v2"},
+		{craft.LinkTypeIPv4, "Raw IPv4"},
+		{craft.LinkTypeIPv6, "Raw IPv6"},
+	}
+	for _, d := range descs {
+		if d.link == l {
+			return "link-type " + l.String() + " (" + d.desc + ")"
+		}
 	}
 	return fmt.Sprintf("link-type %d", l)
 }

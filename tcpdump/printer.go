@@ -179,7 +179,7 @@ func (p *Printer) appendStamp(b []byte, ts time.Time) []byte {
 		usec := ts.Nanosecond() / 1000
 		b = strconv.AppendUint(b, uint64(uint32(sec)), 10)
 		b = append(b, '.')
-		b = appendPad(b, uint64(usec), 6)
+		b = appendPad(b, uint64(usec), 10, 6)
 		return append(b, ' ')
 	case StampDelta, StampSinceFirst:
 		if !p.seen {
@@ -198,13 +198,13 @@ func (p *Printer) appendStamp(b []byte, ts time.Time) []byte {
 		}
 		usec := uint64(delta / time.Microsecond)
 		sec := usec / 1e6
-		b = appendPad(b, sec/3600, 2)
+		b = appendPad(b, sec/3600, 10, 2)
 		b = append(b, ':')
-		b = appendPad(b, sec%3600/60, 2)
+		b = appendPad(b, sec%3600/60, 10, 2)
 		b = append(b, ':')
-		b = appendPad(b, sec%60, 2)
+		b = appendPad(b, sec%60, 10, 2)
 		b = append(b, '.')
-		b = appendPad(b, usec%1e6, 6)
+		b = appendPad(b, usec%1e6, 10, 6)
 		if p.o.Stamp == StampDelta {
 			p.prev = ts
 		}
@@ -217,10 +217,11 @@ func (p *Printer) appendStamp(b []byte, ts time.Time) []byte {
 	return append(b, ' ')
 }
 
-// appendPad appends v in decimal, zero-padded to width digits.
-func appendPad(b []byte, v uint64, width int) []byte {
-	var tmp [20]byte
-	s := strconv.AppendUint(tmp[:0], v, 10)
+// appendPad appends v in base (10 or 16, lower case), zero-padded to
+// width digits.
+func appendPad(b []byte, v uint64, base, width int) []byte {
+	var tmp [64]byte
+	s := strconv.AppendUint(tmp[:0], v, base)
 	for i := len(s); i < width; i++ {
 		b = append(b, '0')
 	}

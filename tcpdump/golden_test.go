@@ -1,24 +1,22 @@
 package tcpdump
 
+// The printer against tcpdump: its goldens (fixtures/tcpdump), the tcpdump
+// installed here, TCP and UDP frames, and mutated fixture frames.
+
 import (
 	"bytes"
-	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
@@ -26,39 +24,7 @@ import (
 var updateTcpdump = flag.Bool("update-tcpdump", false,
 	"rewrite fixtures/tcpdump/*.txt from what tcpdump prints now (needs tcpdump, and root for unshare -n)")
 
-const (
-	fixtureDir = "../fixtures"
-	goldenDir  = "../fixtures/tcpdump"
-)
-
-// printFlags is a set of tcpdump flags and the PrintOptions that ask
-// pingcraft for the same output. Goldens are made with TZ=UTC.
-type printFlags struct {
-	name string // in the golden's file name: NAME.<name>.txt
-	args []string
-	opts PrintOptions
-	only string // a fixture name: this set is checked on that file alone
-}
-
-var printFlagSets = []printFlags{
-	{name: "n", args: []string{"-n"}},
-	{name: "n-v", args: []string{"-n", "-v"}, opts: PrintOptions{Verbose: 1}},
-	{name: "n-vv", args: []string{"-n", "-vv"}, opts: PrintOptions{Verbose: 2}},
-	{name: "n-e", args: []string{"-n", "-e"}, opts: PrintOptions{Ether: true}},
-	{name: "n-e-v", args: []string{"-n", "-e", "-v"}, opts: PrintOptions{Ether: true, Verbose: 1}},
-	{name: "n-x", args: []string{"-n", "-x"}, opts: PrintOptions{Hex: 1}},
-	{name: "n-xx", args: []string{"-n", "-xx"}, opts: PrintOptions{Hex: 2}},
-	// -X and -XX: named apart from -x and -xx for case-insensitive file systems.
-	{name: "n-x-ascii", args: []string{"-n", "-X"}, opts: PrintOptions{Hex: 1, ASCII: true}},
-	{name: "n-xx-ascii", args: []string{"-n", "-XX"}, opts: PrintOptions{Hex: 2, ASCII: true}},
-	{name: "n-q", args: []string{"-n", "-q"}, opts: PrintOptions{Quiet: true}},
-	{name: "n-e-q", args: []string{"-n", "-e", "-q"}, opts: PrintOptions{Ether: true, Quiet: true}},
-	{name: "n-t", args: []string{"-n", "-t"}, opts: PrintOptions{Stamp: StampNone}, only: "echo.pcap"},
-	{name: "n-tt", args: []string{"-n", "-tt"}, opts: PrintOptions{Stamp: StampUnix}, only: "echo.pcap"},
-	{name: "n-ttt", args: []string{"-n", "-ttt"}, opts: PrintOptions{Stamp: StampDelta}, only: "echo.pcap"},
-	{name: "n-tttt", args: []string{"-n", "-tttt"}, opts: PrintOptions{Stamp: StampDate}, only: "echo.pcap"},
-	{name: "n-ttttt", args: []string{"-n", "-ttttt"}, opts: PrintOptions{Stamp: StampSinceFirst}, only: "echo.pcap"},
-}
+var mutants = flag.Bool("tcpdump-mutants", false, "compare the printer with tcpdump on every fixture frame cut short and with each header byte changed (slow)")
 
 // printDiffers lists the frames where pingcraft deliberately prints what
 // tcpdump does not, with why; fixtures/README.md repeats it (keep them in
@@ -70,137 +36,8 @@ var printDiffers = []struct {
 	reason      string
 }{}
 
-type pcapFile struct {
-	name   string
-	link   layers.LinkType // as pcapgo reports it: 20 for LINUX_SLL2
-	frames [][]byte
-	infos  []gopacket.CaptureInfo
-}
-
-func readPcap(tb testing.TB, path string) *pcapFile {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r, err := pcapgo.NewReader(bytes.NewReader(b))
-	if err != nil {
-		tb.Fatalf("%s: %v", path, err)
-	}
-	f := &pcapFile{name: filepath.Base(path), link: r.LinkType()}
-	for {
-		data, ci, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return f
-		}
-		if err != nil {
-			tb.Fatalf("%s frame %d: %v", path, len(f.frames)+1, err)
-		}
-		f.frames = append(f.frames, data)
-		f.infos = append(f.infos, ci)
-	}
-}
-
-// isSLL2 says whether the pcap file header at b names LINUX_SLL2, which
-// pcapgo cannot report whole.
-func isSLL2(b []byte) bool {
-	if len(b) < 24 {
-		return false
-	}
-	var order binary.ByteOrder = binary.LittleEndian
-	if b[0] == 0xa1 {
-		order = binary.BigEndian
-	}
-	return order.Uint32(b[20:24]) == 276
-}
-
-func fixturePcaps(tb testing.TB) []*pcapFile {
-	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.pcap"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(paths) == 0 {
-		tb.Fatalf("no pcap files in %s: run go run ./fixtures/gen -out fixtures", fixtureDir)
-	}
-	var fs []*pcapFile
-	for _, p := range paths {
-		fs = append(fs, readPcap(tb, p))
-	}
-	return fs
-}
-
-// printAll prints every frame of f as pingcraft watch would. ifName
-// replaces the host's interface names (nil keeps them).
-func printAll(tb testing.TB, f *pcapFile, o PrintOptions, ifName func(uint32) (string, bool)) string {
-	tb.Helper()
-	var out bytes.Buffer
-	o.Location = time.UTC
-	p, err := NewPrinter(&out, f.link, &o)
-	if err != nil {
-		tb.Fatalf("%s: %v", f.name, err)
-	}
-	if ifName != nil {
-		p.ifName = ifName
-	}
-	for i, data := range f.frames {
-		if err := p.Print(data, f.infos[i]); err != nil {
-			tb.Fatalf("%s frame %d: %v", f.name, i+1, err)
-		}
-	}
-	return out.String()
-}
-
-// noInterfaces is the host the goldens were made on: tcpdump ran in an
-// empty network namespace, so no interface index has a name.
-func noInterfaces(uint32) (string, bool) { return "", false }
-
 func goldenPath(file, flags string) string {
 	return filepath.Join(goldenDir, strings.TrimSuffix(file, ".pcap")+"."+flags+".txt")
-}
-
-// frameStart matches the first line of a frame under the default time
-// stamp, so that outputs can be compared frame by frame.
-var frameStart = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{6} `)
-
-// splitFrames cuts printer output into frames; nil if the stamps do not
-// allow it.
-func splitFrames(text string, n int) []string {
-	var frames []string
-	for _, line := range strings.SplitAfter(text, "\n") {
-		if line == "" {
-			continue
-		}
-		if frameStart.MatchString(line) || strings.HasPrefix(line, "[Invalid header") || len(frames) == 0 {
-			frames = append(frames, "")
-		}
-		frames[len(frames)-1] += line
-	}
-	if len(frames) != n {
-		return nil
-	}
-	return frames
-}
-
-// compareOutput reports where got differs from tcpdump's want, leaving
-// out the frames printDiffers excuses.
-func compareOutput(t *testing.T, file, flags string, nframes int, want, got string) {
-	t.Helper()
-	if want == got {
-		return
-	}
-	w, g := splitFrames(want, nframes), splitFrames(got, nframes)
-	if w != nil && g != nil {
-		for _, ex := range printDiffers {
-			if ex.file == file && ex.flags == flags {
-				w[ex.frame-1], g[ex.frame-1] = "", ""
-			}
-		}
-		want, got = strings.Join(w, ""), strings.Join(g, "")
-	}
-	if diff := cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n")); diff != "" {
-		t.Errorf("%s with tcpdump %s: output differs from tcpdump (-tcpdump +pingcraft):\n%s", file, flags, diff)
-	}
 }
 
 func TestPrinterGoldens(t *testing.T) {
@@ -219,24 +56,6 @@ func TestPrinterGoldens(t *testing.T) {
 				}
 				got := printAll(t, f, fl.opts, noInterfaces)
 				compareOutput(t, f.name, fl.name, len(f.frames), string(want), got)
-			})
-		}
-	}
-}
-
-// TestPrinterTcpdump compares with the tcpdump installed here, on this
-// host's interface names.
-func TestPrinterTcpdump(t *testing.T) {
-	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
-	for _, f := range fixturePcaps(t) {
-		for _, fl := range printFlagSets {
-			if fl.only != "" && fl.only != f.name {
-				continue
-			}
-			t.Run(f.name+"/"+fl.name, func(t *testing.T) {
-				want := runTcpdump(t, tcpdump, false, fl.args, filepath.Join(fixtureDir, f.name))
-				got := printAll(t, f, fl.opts, nil)
-				compareOutput(t, f.name, fl.name, len(f.frames), want, got)
 			})
 		}
 	}
@@ -269,30 +88,181 @@ func updateGoldens(t *testing.T) {
 	}
 }
 
-// runTcpdump reads file with tcpdump in UTC; isolated runs it in an empty
-// network namespace.
-func runTcpdump(t *testing.T, tcpdump string, isolated bool, args []string, file string) string {
-	t.Helper()
-	args = append(append([]string{}, args...), "-r", file)
-	name := tcpdump
-	if isolated {
-		unshare, err := exec.LookPath("unshare")
-		if err != nil {
-			t.Fatalf("making goldens needs unshare(1) from util-linux: %v", err)
+// TestPrinterTcpdump compares with the tcpdump installed here, on this
+// host's interface names.
+func TestPrinterTcpdump(t *testing.T) {
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	for _, f := range fixturePcaps(t) {
+		for _, fl := range printFlagSets {
+			if fl.only != "" && fl.only != f.name {
+				continue
+			}
+			t.Run(f.name+"/"+fl.name, func(t *testing.T) {
+				want := runTcpdump(t, tcpdump, false, fl.args, filepath.Join(fixtureDir, f.name))
+				got := printAll(t, f, fl.opts, nil)
+				compareOutput(t, f.name, fl.name, len(f.frames), want, got)
+			})
 		}
-		name = unshare
-		args = append([]string{"--net", "--", tcpdump}, args...)
 	}
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out)
 }
+
+// TestPrinterTcpdumpTCPUDP compares the TCP and UDP summaries with the
+// installed tcpdump: the fixtures hold no TCP or UDP.
+func TestPrinterTcpdumpTCPUDP(t *testing.T) {
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	frames := tcpUDPFrames(t)
+	wire := make([]int, len(frames))
+	for i, f := range frames {
+		wire[i] = len(f)
+	}
+	path := filepath.Join(t.TempDir(), "tcp-udp.pcap")
+	writePcap(t, path, layers.LinkTypeRaw, frames, wire)
+	f := readPcap(t, path)
+	for _, fl := range printFlagSets {
+		if fl.only != "" {
+			continue
+		}
+		t.Run(fl.name, func(t *testing.T) {
+			compareOutput(t, "tcp-udp.pcap", fl.name, len(frames), runTcpdump(t, tcpdump, false, fl.args, path), printAll(t, f, fl.opts, nil))
+		})
+	}
+}
+
+// tcpUDPFrames is a TCP conversation (handshake with options, data, FIN,
+// RST, URG) and two UDP datagrams, one with a bad checksum, as raw IPv4.
+// The ports are ones tcpdump runs no dissector on.
+func tcpUDPFrames(t *testing.T) [][]byte {
+	t.Helper()
+	host, target := net.IP{198, 18, 0, 2}, net.IP{198, 18, 1, 2}
+	synOpts := []layers.TCPOption{
+		{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{0x05, 0xb4}},
+		{OptionType: layers.TCPOptionKindSACKPermitted, OptionLength: 2},
+		{OptionType: layers.TCPOptionKindTimestamps, OptionLength: 10, OptionData: []byte{0, 0, 0x30, 0x39, 0, 0, 0, 0}},
+		{OptionType: layers.TCPOptionKindNop},
+		{OptionType: layers.TCPOptionKindWindowScale, OptionLength: 3, OptionData: []byte{7}},
+	}
+	type seg struct {
+		back     bool
+		seq, ack uint32
+		flags    string
+		opts     []layers.TCPOption
+		data     string
+	}
+	segs := []seg{
+		{seq: 1000, flags: "S", opts: synOpts},
+		{back: true, seq: 5000, ack: 1001, flags: "SA", opts: synOpts},
+		{seq: 1001, ack: 5001, flags: "A"},
+		{seq: 1001, ack: 5001, flags: "PA", data: "hello world\n"},
+		{back: true, seq: 5001, ack: 1013, flags: "A"},
+		{seq: 1013, ack: 5001, flags: "FA"},
+		{seq: 1013, ack: 5001, flags: "R"},
+		{seq: 1013, ack: 5001, flags: "FPU", data: "x"},
+	}
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	var frames [][]byte
+	for _, s := range segs {
+		ip := &layers.IPv4{Version: 4, TTL: 64, Id: 1, Flags: layers.IPv4DontFragment, Protocol: layers.IPProtocolTCP, SrcIP: host, DstIP: target}
+		tcp := &layers.TCP{SrcPort: 41000, DstPort: 23456, Seq: s.seq, Ack: s.ack, Window: 64240, Options: s.opts}
+		if s.back {
+			ip.SrcIP, ip.DstIP = target, host
+			tcp.SrcPort, tcp.DstPort = 23456, 41000
+		}
+		has := func(f string) bool { return strings.Contains(s.flags, f) }
+		tcp.SYN, tcp.ACK, tcp.PSH = has("S"), has("A"), has("P")
+		tcp.FIN, tcp.RST, tcp.URG = has("F"), has("R"), has("U")
+		if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
+			t.Fatal(err)
+		}
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, opts, ip, tcp, gopacket.Payload(s.data)); err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, buf.Bytes())
+	}
+	for i, data := range []string{"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", "abcdefgh"} {
+		ip := &layers.IPv4{Version: 4, TTL: 64, Id: 1, Flags: layers.IPv4DontFragment, Protocol: layers.IPProtocolUDP, SrcIP: host, DstIP: target}
+		udp := &layers.UDP{SrcPort: 41000, DstPort: layers.UDPPort(33434 + i)}
+		if err := udp.SetNetworkLayerForChecksum(ip); err != nil {
+			t.Fatal(err)
+		}
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, opts, ip, udp, gopacket.Payload(data)); err != nil {
+			t.Fatal(err)
+		}
+		b := buf.Bytes()
+		if i == 1 {
+			b[26] ^= 0xff // the UDP checksum
+		}
+		frames = append(frames, b)
+	}
+	return frames
+}
+
+// TestPrinterTcpdumpMutants is a differential test against tcpdump on
+// frames no fixture holds: every fixture frame cut at every length, and
+// with each of its first 96 bytes set to other values.
+func TestPrinterTcpdumpMutants(t *testing.T) {
+	if !*mutants {
+		t.Skip("run with -tcpdump-mutants")
+	}
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	dir := t.TempDir()
+	for _, pf := range fixturePcaps(t) {
+		var frames [][]byte
+		var wire []int
+		for _, f := range pf.frames {
+			for n := 0; n < len(f); n++ {
+				frames = append(frames, f[:n])
+				wire = append(wire, len(f))
+			}
+			for i := 0; i < len(f) && i < 96; i++ {
+				for _, v := range []byte{0, 1, 0x45, 0x60, 0x7f, 0x80, 0xff, f[i] + 1, f[i] - 1} {
+					if v == f[i] {
+						continue
+					}
+					g := bytes.Clone(f)
+					g[i] = v
+					frames = append(frames, g)
+					wire = append(wire, len(g))
+				}
+			}
+		}
+		path := filepath.Join(dir, pf.name)
+		writePcap(t, path, pf.link, frames, wire)
+		m := readPcap(t, path)
+		for _, fl := range printFlagSets[:11] {
+			t.Run(pf.name+"/"+fl.name, func(t *testing.T) {
+				wantText := runTcpdump(t, tcpdump, false, fl.args, path)
+				gotText := printAll(t, m, fl.opts, nil)
+				want, got := splitFrames(wantText, len(frames)), splitFrames(gotText, len(frames))
+				if want == nil || got == nil {
+					t.Fatalf("cannot split the outputs into %d frames", len(frames))
+				}
+				bad := 0
+				for i := range want {
+					if want[i] == got[i] || notDissected.MatchString(want[i]) {
+						continue
+					}
+					bad++
+					if bad <= 8 {
+						t.Errorf("frame %d % x:\n%s", i+1, frames[i][:min(len(frames[i]), 64)], cmp.Diff(strings.Split(want[i], "\n"), strings.Split(got[i], "\n")))
+					}
+				}
+				if bad > 0 {
+					t.Errorf("%d of %d frames differ", bad, len(frames))
+					if dir := os.Getenv("PINGCRAFT_MUTANTS_DIR"); dir != "" { // for a closer look
+						os.WriteFile(filepath.Join(dir, "want.txt"), []byte(wantText), 0o644)
+						os.WriteFile(filepath.Join(dir, "got.txt"), []byte(gotText), 0o644)
+					}
+				}
+			})
+		}
+	}
+}
+
+// notDissected matches tcpdump's text for protocols pingcraft prints only
+// as numbers or hex: 802.2 LLC and IGMP, where a changed byte can lead.
+var notDissected = regexp.MustCompile(`(?i)llc|[DS]SAP|Null |Supervisory|Information, send|igmp|IGMP`)
 
 // TestPrintDiffersDocumented keeps fixtures/README.md's list of where
 // pingcraft differs from tcpdump in step with printDiffers.

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,9 +61,7 @@ func Loop(ctx context.Context, src Source, o *LoopOptions) (Counts, error) {
 	if opt.Count < 0 {
 		return Counts{}, fmt.Errorf("capture: loop count %d: use 0 (no limit) or more", opt.Count)
 	}
-	if opt.Drain == 0 {
-		opt.Drain = DefaultDrain
-	}
+	opt.Drain = cmp.Or(opt.Drain, DefaultDrain)
 	live, _ := src.(Live)
 	n := Counts{Live: live != nil}
 	var final *Stats // the counters when ctx ended

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,8 +133,8 @@ func TestLoop(t *testing.T) {
 	}
 }
 
-// TestLoopStops: a file stops at once when ctx ends, the first error of the
-// file writer or of Frame stops the loop, and a negative count is refused.
+// TestLoopStops: a file stops at once when ctx ends, and the first error of
+// the file writer or of Frame stops the loop.
 func TestLoopStops(t *testing.T) {
 	errFrame := errors.New("stdout: broken pipe")
 	ended, cancel := context.WithCancel(t.Context())
@@ -141,37 +142,34 @@ func TestLoopStops(t *testing.T) {
 	tests := []struct {
 		name     string
 		ctx      context.Context
-		o        LoopOptions
-		want     uint64
-		wantErr  string
+		frame    func([]byte, gopacket.CaptureInfo) error
 		writeErr bool // the file writer fails
+		want     uint64
+		wantErr  error
 	}{
-		{name: "file at the end of ctx", ctx: ended, want: 0},
-		{name: "frame error", ctx: t.Context(), o: LoopOptions{Frame: func([]byte, gopacket.CaptureInfo) error { return errFrame }}, want: 1, wantErr: errFrame.Error()},
-		{name: "writer error", ctx: t.Context(), writeErr: true, want: 1, wantErr: "file already closed"},
-		{name: "negative count", ctx: t.Context(), o: LoopOptions{Count: -1}, wantErr: "loop count -1"},
+		{name: "file at the end of ctx", ctx: ended},
+		{name: "frame error", ctx: t.Context(), frame: func([]byte, gopacket.CaptureInfo) error { return errFrame }, want: 1, wantErr: errFrame},
+		{name: "writer error", ctx: t.Context(), writeErr: true, want: 1, wantErr: os.ErrClosed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			o := &LoopOptions{Frame: tt.frame}
 			if tt.writeErr {
 				w, err := CreateFile(filepath.Join(t.TempDir(), "out"), FileOptions{Link: layers.LinkTypeEthernet, PacketBuffered: true})
 				if err != nil {
 					t.Fatal(err)
 				}
 				w.f.Close() // the next write fails
-				tt.o.File = w
+				o.File = w
 			}
-			got, err := Loop(tt.ctx, &fakeFile{frames: 3}, &tt.o)
-			if got.Captured != tt.want {
-				t.Errorf("Loop() captured %d, want %d", got.Captured, tt.want)
-			}
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("Loop() error = %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("Loop() error = %v, want one containing %q", err, tt.wantErr)
+			got, err := Loop(tt.ctx, &fakeFile{frames: 3}, o)
+			if got.Captured != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Errorf("Loop() = %d captured, %v; want %d, %v", got.Captured, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+	if _, err := Loop(t.Context(), &fakeFile{}, &LoopOptions{Count: -1}); err == nil || !strings.Contains(err.Error(), "loop count -1") {
+		t.Errorf("Loop() with count -1: %v, want an error naming the count", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -42,9 +43,7 @@ type FileOptions struct {
 
 // CreateFile creates (or truncates) path and writes the file header.
 func CreateFile(path string, o FileOptions) (*FileWriter, error) {
-	if o.Snaplen == 0 {
-		o.Snaplen = DefaultSnaplen
-	}
+	o.Snaplen = cmp.Or(o.Snaplen, DefaultSnaplen)
 	if o.Snaplen < 0 || o.Snaplen > MaxSnaplen {
 		return nil, fmt.Errorf("capture: write %s: snaplen %d out of range: use 1 to %d", path, o.Snaplen, MaxSnaplen)
 	}

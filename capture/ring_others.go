@@ -21,10 +21,11 @@ type Ring struct{}
 // errUnsupported says why no ring exists here; it wraps
 // errors.ErrUnsupported, so that callers can fall back.
 func errUnsupported() error {
+	why := "needs a cgo build (CGO_ENABLED=1 and a C compiler)"
 	if runtime.GOOS != "linux" {
-		return fmt.Errorf("capture: the TPACKET_V3 ring is not supported on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+		why = "is not supported on " + runtime.GOOS
 	}
-	return fmt.Errorf("capture: the TPACKET_V3 ring needs a cgo build (CGO_ENABLED=1 and a C compiler): %w", errors.ErrUnsupported)
+	return fmt.Errorf("capture: the TPACKET_V3 ring %s: %w", why, errors.ErrUnsupported)
 }
 
 // OpenRing fails: the ring needs Linux and cgo.

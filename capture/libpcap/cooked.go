@@ -1,6 +1,7 @@
 package libpcap
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -27,12 +28,8 @@ func (cfg *CookedConfig) withDefaults() (CookedConfig, error) {
 	if cfg != nil {
 		c = *cfg
 	}
-	if c.Snaplen == 0 {
-		c.Snaplen = capture.DefaultSnaplen
-	}
-	if c.PollTimeout == 0 {
-		c.PollTimeout = capture.DefaultPollTimeout
-	}
+	c.Snaplen = cmp.Or(c.Snaplen, capture.DefaultSnaplen)
+	c.PollTimeout = cmp.Or(c.PollTimeout, capture.DefaultPollTimeout)
 	switch {
 	case c.Snaplen < 0 || c.Snaplen > capture.MaxSnaplen:
 		return CookedConfig{}, fmt.Errorf("libpcap: snaplen %d out of range: use 1 to %d", c.Snaplen, capture.MaxSnaplen)

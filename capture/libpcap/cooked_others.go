@@ -19,10 +19,11 @@ type Cooked struct{}
 // errUnsupported says why no cooked capture exists here; it wraps
 // errors.ErrUnsupported, so that callers can fall back.
 func errUnsupported() error {
+	why := "needs a cgo build (CGO_ENABLED=1, libpcap-dev installed)"
 	if runtime.GOOS != "linux" {
-		return fmt.Errorf("libpcap: the cooked capture on any is not supported on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+		why = "is not supported on " + runtime.GOOS
 	}
-	return fmt.Errorf("libpcap: the cooked capture on any needs a cgo build (CGO_ENABLED=1, libpcap-dev installed): %w", errors.ErrUnsupported)
+	return fmt.Errorf("libpcap: the cooked capture on any %s: %w", why, errors.ErrUnsupported)
 }
 
 // OpenCooked fails: cooked capture needs Linux and cgo.

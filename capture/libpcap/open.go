@@ -1,6 +1,7 @@
 package libpcap
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -49,9 +50,7 @@ type Header struct {
 // hardware address that are not loopback (tun, NOARP, IP tunnels): there it
 // captures IP packets (Raw).
 func Open(o Options) (capture.Source, Header, error) {
-	if o.Snaplen == 0 {
-		o.Snaplen = capture.MaxSnaplen
-	}
+	o.Snaplen = cmp.Or(o.Snaplen, capture.MaxSnaplen)
 	switch {
 	case o.Interface == "" && o.File == "":
 		return nil, Header{}, errors.New("libpcap: nothing to open: give an interface or a file")

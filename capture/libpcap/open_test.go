@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket/layers"
 
+	"github.com/pingcraft/pingcraft/capture"
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
@@ -109,6 +110,8 @@ func TestOpenErrors(t *testing.T) {
 		{"both", Options{Interface: "lo", File: "x.pcap"}, "give one, not both"},
 		{"no interface", Options{Interface: "pingcraft-none0"}, "libpcap: interface pingcraft-none0: "},
 		{"bad filter on a live capture", Options{Interface: "lo", Filter: "icmp and nonsense"}, `libpcap: filter "icmp and nonsense": `},
+		{"snaplen too big on any", Options{Interface: "any", Snaplen: capture.MaxSnaplen + 1}, "libpcap: snaplen 262145 out of range"},
+		{"negative snaplen on any", Options{Interface: "any", Snaplen: -1}, "libpcap: snaplen -1 out of range"},
 		{"missing file", Options{File: "../../fixtures/missing.pcap"}, "no such file"},
 		{"bad filter on a file", Options{File: "../../fixtures/echo.pcap", Filter: "icmp["}, `libpcap: filter "icmp[": `},
 	}

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -116,27 +117,13 @@ func (cfg *Config) withDefaults(pageSize int) (Config, error) {
 		return Config{}, errors.New("capture: no interface to capture on")
 	}
 	c := *cfg
-	if c.Snaplen == 0 {
-		c.Snaplen = DefaultSnaplen
-	}
-	if c.BlockSize == 0 {
-		c.BlockSize = DefaultBlockSize
-	}
-	if c.NumBlocks == 0 {
-		c.NumBlocks = DefaultNumBlocks
-	}
-	if c.BlockTimeout == 0 {
-		c.BlockTimeout = DefaultBlockTimeout
-	}
-	if c.PollTimeout == 0 {
-		c.PollTimeout = DefaultPollTimeout
-	}
-	if c.Version == 0 {
-		c.Version = TPacketV3
-	}
-	if c.Link == 0 {
-		c.Link = layers.LinkTypeEthernet
-	}
+	c.Snaplen = cmp.Or(c.Snaplen, DefaultSnaplen)
+	c.BlockSize = cmp.Or(c.BlockSize, DefaultBlockSize)
+	c.NumBlocks = cmp.Or(c.NumBlocks, DefaultNumBlocks)
+	c.BlockTimeout = cmp.Or(c.BlockTimeout, DefaultBlockTimeout)
+	c.PollTimeout = cmp.Or(c.PollTimeout, DefaultPollTimeout)
+	c.Version = cmp.Or(c.Version, TPacketV3)
+	c.Link = cmp.Or(c.Link, layers.LinkTypeEthernet)
 	switch {
 	case c.Link != layers.LinkTypeEthernet && c.Link != layers.LinkTypeRaw:
 		return Config{}, fmt.Errorf("capture: link type %s: use Ethernet or Raw", c.Link)

@@ -31,12 +31,12 @@ func TestConfigDefaults(t *testing.T) {
 		{"negative blocks", &Config{Interface: "h0", NumBlocks: -2}, Config{}, "-2 blocks"},
 		{"block timeout under 1ms", &Config{Interface: "h0", BlockTimeout: time.Microsecond}, Config{}, "block timeout 1µs"},
 		{"link type", &Config{Interface: "h0", Link: layers.LinkTypeLinuxSLL}, Config{}, "link type Linux SLL"},
-		{"per frame", &Config{Interface: "h0", Version: TPacketV2, Snaplen: 1500, BlockSize: 8192}, Config{
+		{"v2", &Config{Interface: "h0", Version: TPacketV2, Snaplen: 1500, BlockSize: 8192}, Config{
 			Interface: "h0", Snaplen: 1500, BlockSize: 8192, NumBlocks: DefaultNumBlocks, BlockTimeout: DefaultBlockTimeout,
 			PollTimeout: DefaultPollTimeout, Link: layers.LinkTypeEthernet, Version: TPacketV2,
 		}, ""},
 		// A 65535-byte snaplen needs 128 KiB slots.
-		{"per frame slot beyond the block", &Config{Interface: "h0", Version: TPacketV2, BlockSize: 64 << 10}, Config{}, "use a multiple of 131072"},
+		{"v2 slot beyond the block", &Config{Interface: "h0", Version: TPacketV2, BlockSize: 64 << 10}, Config{}, "use a multiple of 131072"},
 		{"poll timeout under 1ms", &Config{Interface: "h0", PollTimeout: -time.Second}, Config{}, "poll timeout -1s"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,10 @@
-// Package capture receives frames through a Linux TPACKET_V3 ring (packet(7),
-// PACKET_MMAP) with a kernel BPF filter written in libpcap syntax
-// (pcap-filter(7)), and counts what the ring drops.
+// Package capture is pingcraft's frame I/O: it receives frames through a
+// Linux TPACKET_V3 ring (packet(7), PACKET_MMAP) with a classic BPF program
+// in the kernel, reads and writes pcap and pcapng files, runs the same BPF
+// programs in user space on a file's frames, and reads any of these sources
+// in one loop that counts as tcpdump does. Compiling libpcap filter
+// expressions and libpcap's cooked capture live in capture/libpcap; printing
+// lives in tcpdump.
 //
 // The ring is gopacket's afpacket with three things added: a block timeout
 // short enough that a ping reply is handed over in milliseconds (TPACKET_V3
@@ -8,11 +12,11 @@
 // readers can check deadlines and contexts, and a Close that never unmaps the
 // ring under a reader.
 //
-// Filters are compiled by libpcap (pcap_compile on a dead handle, so no Linux
-// BPF extensions are used) and run in the kernel; the frames captured in the
-// instant between opening the socket and attaching the filter are filtered in
-// user space by the same program, so a reader never sees a frame its filter
-// rejects.
+// Programs are given as classic BPF (Config.Program): fixed ones assembled
+// with golang.org/x/net/bpf, user expressions compiled by capture/libpcap.
+// The frames captured in the instant between opening the socket and
+// attaching the program are filtered in user space by the same program, so a
+// reader never sees a frame its filter rejects.
 //
 // When the interface goes down the kernel sets an error on the socket, which
 // afpacket never clears; the ring reads it, returns it once (ENETDOWN) and
@@ -21,6 +25,7 @@
 // Frames are whole Ethernet frames, or on links without Ethernet framing
 // (Config.Link) IP packets from a SOCK_DGRAM ring.
 //
-// The ring and filter compilation need Linux and cgo (libpcap); elsewhere
-// every function returns an error.
+// The ring needs Linux and cgo (gopacket/afpacket); elsewhere OpenRing
+// returns an error wrapping errors.ErrUnsupported. Files, filters and Loop
+// work on any GOOS.
 package capture

@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -15,31 +16,49 @@ import (
 
 // FileWriter writes frames to a pcap or pcapng file that tcpdump, tshark and
 // Wireshark read. Frames are buffered and reach the file on Flush and Close,
-// or on every frame when it was created with perFrame.
+// or each as it comes when the file is packet-buffered.
 type FileWriter struct {
-	f        *os.File
-	bw       *bufio.Writer
-	pcap     *pcapgo.Writer
-	ng       *pcapgo.NgWriter
-	perFrame bool
-	name     string
+	f              *os.File
+	bw             *bufio.Writer
+	pcap           *pcapgo.Writer
+	ng             *pcapgo.NgWriter
+	packetBuffered bool
+	name           string
 }
 
-// CreateFile creates (or truncates) path and writes the file header: pcap
-// with microsecond stamps, or pcapng when ng is set.
-func CreateFile(path string, link layers.LinkType, snaplen int, ng, perFrame bool) (*FileWriter, error) {
+// FileOptions describe the file CreateFile writes.
+type FileOptions struct {
+	// Link is how the frames start, as the source reports it; it is
+	// required (0 is LINKTYPE_NULL).
+	Link layers.LinkType
+	// Snaplen is the snapshot length the file declares; 0 means
+	// DefaultSnaplen.
+	Snaplen int
+	// PcapNG writes pcapng instead of pcap with microsecond stamps.
+	PcapNG bool
+	// PacketBuffered writes each frame to the file as it comes, as
+	// tcpdump -U does, instead of when the buffer fills.
+	PacketBuffered bool
+}
+
+// CreateFile creates (or truncates) path and writes the file header.
+func CreateFile(path string, o FileOptions) (*FileWriter, error) {
+	o.Snaplen = cmp.Or(o.Snaplen, DefaultSnaplen)
+	if o.Snaplen < 0 || o.Snaplen > MaxSnaplen {
+		return nil, fmt.Errorf("capture: write %s: snaplen %d out of range: use 1 to %d", path, o.Snaplen, MaxSnaplen)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
-	w := &FileWriter{f: f, bw: bufio.NewWriterSize(f, 64<<10), perFrame: perFrame, name: path}
-	if ng {
+	w := &FileWriter{f: f, bw: bufio.NewWriterSize(f, 64<<10), packetBuffered: o.PacketBuffered, name: path}
+	if o.PcapNG {
 		intf := pcapgo.DefaultNgInterface
-		intf.LinkType, intf.SnapLength = link, uint32(snaplen)
+		intf.LinkType, intf.SnapLength = o.Link, uint32(o.Snaplen)
 		w.ng, err = pcapgo.NewNgWriterInterface(w.bw, intf, pcapgo.DefaultNgWriterOptions)
 	} else {
 		w.pcap = pcapgo.NewWriter(w.bw)
-		err = w.pcap.WriteFileHeader(uint32(snaplen), link)
+		err = w.pcap.WriteFileHeader(uint32(o.Snaplen), o.Link)
 	}
 	if err == nil {
 		err = w.Flush()
@@ -61,7 +80,7 @@ func (w *FileWriter) WritePacket(ci gopacket.CaptureInfo, data []byte) error {
 	} else {
 		err = w.pcap.WritePacket(ci, data)
 	}
-	if err == nil && w.perFrame {
+	if err == nil && w.packetBuffered {
 		err = w.Flush()
 	}
 	if err != nil {

@@ -48,39 +48,45 @@ func TestFileRoundTrip(t *testing.T) {
 		{time.Unix(1764000000, 123456000).UTC(), 98, bytes.Repeat([]byte("frame "), 17)[:98]},
 		{time.Unix(1764000001, 0).UTC(), 1500, []byte("snapped")},
 	}
-	for _, ng := range []bool{false, true} {
-		for _, perFrame := range []bool{false, true} {
-			name := map[bool]string{false: "pcap", true: "pcapng"}[ng] + map[bool]string{false: "", true: "/per frame"}[perFrame]
-			t.Run(name, func(t *testing.T) {
-				path := filepath.Join(t.TempDir(), "out")
-				w, err := CreateFile(path, layers.LinkTypeEthernet, 262144, ng, perFrame)
-				if err != nil {
+	tests := []struct {
+		name string
+		o    FileOptions
+	}{
+		{"pcap", FileOptions{Link: layers.LinkTypeEthernet, Snaplen: 262144}},
+		{"pcap packet-buffered", FileOptions{Link: layers.LinkTypeEthernet, Snaplen: 262144, PacketBuffered: true}},
+		{"pcapng", FileOptions{Link: layers.LinkTypeEthernet, Snaplen: 262144, PcapNG: true}},
+		{"pcapng packet-buffered", FileOptions{Link: layers.LinkTypeEthernet, Snaplen: 262144, PcapNG: true, PacketBuffered: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out")
+			w, err := CreateFile(path, tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range frames {
+				ci := gopacket.CaptureInfo{Timestamp: f.At, CaptureLength: len(f.Data), Length: f.Len}
+				if err := w.WritePacket(ci, f.Data); err != nil {
 					t.Fatal(err)
 				}
-				for _, f := range frames {
-					ci := gopacket.CaptureInfo{Timestamp: f.At, CaptureLength: len(f.Data), Length: f.Len}
-					if err := w.WritePacket(ci, f.Data); err != nil {
-						t.Fatal(err)
-					}
+			}
+			if tt.o.PacketBuffered {
+				// Every frame is in the file before Close.
+				if _, got := readAll(t, path); len(got) != len(frames) {
+					t.Errorf("before Close: %d frames in the file, want %d", len(got), len(frames))
 				}
-				if perFrame {
-					// Every frame is in the file before Close.
-					if _, got := readAll(t, path); len(got) != len(frames) {
-						t.Errorf("before Close: %d frames in the file, want %d", len(got), len(frames))
-					}
-				}
-				if err := w.Close(); err != nil {
-					t.Fatal(err)
-				}
-				r, got := readAll(t, path)
-				if diff := cmp.Diff(frames, got); diff != "" {
-					t.Errorf("frames (-written +read):\n%s", diff)
-				}
-				if r.LinkType() != layers.LinkTypeEthernet || r.Snaplen() != 262144 {
-					t.Errorf("link %v snaplen %d, want Ethernet 262144", r.LinkType(), r.Snaplen())
-				}
-			})
-		}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r, got := readAll(t, path)
+			if diff := cmp.Diff(frames, got); diff != "" {
+				t.Errorf("frames (-written +read):\n%s", diff)
+			}
+			if r.LinkType() != layers.LinkTypeEthernet || r.Snaplen() != 262144 {
+				t.Errorf("link %v snaplen %d, want Ethernet 262144", r.LinkType(), r.Snaplen())
+			}
+		})
 	}
 }
 
@@ -101,7 +107,18 @@ func TestOpenFileErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := CreateFile(filepath.Join(dir, "no", "such", "dir"), layers.LinkTypeEthernet, 100, false, false); err == nil {
-		t.Error("CreateFile in a missing directory succeeded")
+	for _, tc := range []struct {
+		name, path string
+		o          FileOptions
+		want       string
+	}{
+		{"missing directory", filepath.Join(dir, "no", "such", "dir"), FileOptions{Link: layers.LinkTypeEthernet}, "no such file"},
+		{"snaplen out of range", filepath.Join(dir, "big"), FileOptions{Snaplen: MaxSnaplen + 1}, "snaplen 262145 out of range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := CreateFile(tc.path, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("CreateFile: %v, want an error containing %q", err, tc.want)
+			}
+		})
 	}
 }

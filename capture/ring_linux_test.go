@@ -13,34 +13,37 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcap"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/google/gopacket/layers"
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/lab"
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
-// openIn opens a ring inside n's namespace.
-// mustCompile compiles a libpcap expression for Ethernet frames.
-func mustCompile(t *testing.T, expr string) []bpf.RawInstruction {
+// compile compiles a libpcap expression for Ethernet frames, with gopacket's
+// binding directly: capture/libpcap imports capture, so capture's own
+// tests cannot import it.
+func compile(t *testing.T, expr string) []bpf.RawInstruction {
 	t.Helper()
-	prog, err := CompileFilter(layers.LinkTypeEthernet, DefaultSnaplen, expr)
+	insns, err := pcap.CompileBPFFilter(layers.LinkTypeEthernet, DefaultSnaplen, expr)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("filter %q: %v", expr, err)
+	}
+	prog := make([]bpf.RawInstruction, len(insns))
+	for i, in := range insns {
+		prog[i] = bpf.RawInstruction{Op: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}
 	}
 	return prog
 }
 
+// openIn opens a ring inside n's namespace, closed when the test ends.
 func openIn(t *testing.T, n *lab.Node, cfg *Config) *Ring {
 	t.Helper()
-	var r *Ring
-	if err := n.Do(func() error {
-		var err error
-		r, err = OpenRing(cfg)
-		return err
-	}); err != nil {
+	r, err := openRingIn(n, cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
@@ -84,7 +87,7 @@ func readFrames(t *testing.T, r *Ring, n int, deadline time.Time) []frame {
 
 // TestRingPing captures iputils ping across the lab: every request and reply,
 // in order, with kernel timestamps, counted and not dropped; by a TPACKET_V3
-// ring and by a per-frame TPACKET_V2 one.
+// ring and by a TPACKET_V2 one, which wakes the reader for each frame.
 func TestRingPing(t *testing.T) {
 	t.Parallel()
 	labtest.RequireTool(t, "ping", "iputils-ping")
@@ -92,10 +95,10 @@ func TestRingPing(t *testing.T) {
 		name string
 		cfg  Config
 	}{
-		{"v3", Config{Program: mustCompile(t, "icmp")}},
+		{"v3", Config{Program: compile(t, "icmp")}},
 		// A block timeout far beyond the read deadline: only a ring that
 		// hands over every frame as it comes passes.
-		{"per frame", Config{Program: mustCompile(t, "icmp"), Version: TPacketV2, Snaplen: 256, BlockTimeout: 30 * time.Second, BlockSize: 4 * 4096}},
+		{"v2", Config{Program: compile(t, "icmp"), Version: TPacketV2, Snaplen: 256, BlockTimeout: 30 * time.Second, BlockSize: 4 * 4096}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -165,7 +168,7 @@ func TestRingClose(t *testing.T) {
 	t.Parallel()
 	l := labtest.New(t)
 	const poll = 100 * time.Millisecond
-	r := openIn(t, l.Host, &Config{Interface: l.HostLink, Program: mustCompile(t, "udp port 9"), PollTimeout: poll})
+	r := openIn(t, l.Host, &Config{Interface: l.HostLink, Program: compile(t, "udp port 9"), PollTimeout: poll})
 
 	errc := make(chan error, 1)
 	go func() {
@@ -211,7 +214,7 @@ func TestRingInterfaceDown(t *testing.T) {
 	t.Parallel()
 	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
-	r := openIn(t, l.Host, &Config{Interface: l.HostLink, Program: mustCompile(t, "icmp"), PollTimeout: 20 * time.Millisecond})
+	r := openIn(t, l.Host, &Config{Interface: l.HostLink, Program: compile(t, "icmp"), PollTimeout: 20 * time.Millisecond})
 	ip := func(args ...string) {
 		if out, err := l.Host.Command(t.Context(), "ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -269,7 +272,7 @@ func TestRingEarlyFrames(t *testing.T) {
 	var early int
 	const opens = 20
 	for range opens {
-		r, err := openRingIn(l.Host, &Config{Interface: l.HostLink, Program: mustCompile(t, "udp port 7"), PollTimeout: 5 * time.Millisecond})
+		r, err := openRingIn(l.Host, &Config{Interface: l.HostLink, Program: compile(t, "udp port 7"), PollTimeout: 5 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,6 +299,7 @@ func TestRingEarlyFrames(t *testing.T) {
 	}
 }
 
+// openRingIn opens a ring inside n's namespace.
 func openRingIn(n *lab.Node, cfg *Config) (*Ring, error) {
 	var r *Ring
 	err := n.Do(func() error {

@@ -18,11 +18,14 @@ var ErrTimeout = errors.New("packet poll timeout expired")
 // Ring is a TPACKET_V3 receive ring; it needs Linux and cgo.
 type Ring struct{}
 
+// errUnsupported says why no ring exists here; it wraps
+// errors.ErrUnsupported, so that callers can fall back.
 func errUnsupported() error {
+	why := "needs a cgo build (CGO_ENABLED=1 and a C compiler)"
 	if runtime.GOOS != "linux" {
-		return fmt.Errorf("capture: the TPACKET_V3 ring needs Linux, not %s", runtime.GOOS)
+		why = "is not supported on " + runtime.GOOS
 	}
-	return errors.New("capture: the TPACKET_V3 ring needs a cgo build (CGO_ENABLED=1, libpcap-dev installed)")
+	return fmt.Errorf("capture: the TPACKET_V3 ring %s: %w", why, errors.ErrUnsupported)
 }
 
 // OpenRing fails: the ring needs Linux and cgo.
@@ -41,23 +44,3 @@ func (r *Ring) Stats() (Stats, error) { return Stats{}, errUnsupported() }
 
 // Close does nothing: no ring can exist here.
 func (r *Ring) Close() error { return nil }
-
-// Cooked captures on every interface; it needs Linux and cgo.
-type Cooked struct{}
-
-// OpenCooked fails: cooked capture needs Linux and cgo.
-func OpenCooked(cfg *Config, filter string) (*Cooked, error) { return nil, errUnsupported() }
-
-// LinkType returns 0: no capture can exist here.
-func (c *Cooked) LinkType() layers.LinkType { return 0 }
-
-// ReadPacket fails: no capture can exist here.
-func (c *Cooked) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
-	return nil, gopacket.CaptureInfo{}, errUnsupported()
-}
-
-// Stats fails: no capture can exist here.
-func (c *Cooked) Stats() (Stats, error) { return Stats{}, errUnsupported() }
-
-// Close does nothing: no capture can exist here.
-func (c *Cooked) Close() error { return nil }

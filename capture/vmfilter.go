@@ -4,55 +4,42 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/google/gopacket/layers"
 	"golang.org/x/net/bpf"
 
 	"github.com/pingcraft/pingcraft/craft"
 )
 
-// Filter runs a libpcap filter in user space, on frames read from a file:
-// the same program the kernel runs on a ring.
+// Filter runs a classic BPF program in user space, with golang.org/x/net/bpf:
+// for frames read from a file, the program a ring runs in the kernel.
 type Filter struct {
 	vm   *bpf.VM
 	sll2 bool
 	buf  []byte
 }
 
-// NewFilter compiles expr for frames of link (a craft.LinkType, since
-// pcapgo cannot name LINUX_SLL2); "" accepts every frame.
-func NewFilter(link craft.LinkType, snaplen int, expr string) (*Filter, error) {
-	if expr == "" {
-		return &Filter{}, nil
-	}
-	f := &Filter{}
-	var dlt layers.LinkType
-	switch link {
-	case craft.LinkTypeEthernet:
-		dlt = layers.LinkTypeEthernet
-	case craft.LinkTypeRaw:
-		dlt = layers.LinkTypeRaw
-	case craft.LinkTypeLinuxSLL:
-		dlt = layers.LinkTypeLinuxSLL
-	case craft.LinkTypeLinuxSLL2:
-		// gopacket's pcap takes 8-bit link types: compile for cooked v1
-		// and hand the program each frame's header rewritten as v1.
-		dlt, f.sll2 = layers.LinkTypeLinuxSLL, true
-	case craft.LinkTypeIPv4, craft.LinkTypeIPv6:
-		dlt = layers.LinkType(link)
-	default:
-		return nil, fmt.Errorf("capture: filter %q: link type %d is not one pingcraft filters", expr, link)
-	}
-	prog, err := CompileFilter(dlt, snaplen, expr)
-	if err != nil {
-		return nil, err
+// NewFilter returns a filter that runs prog on frames of link (a
+// craft.LinkType, since pcapgo cannot name LINUX_SLL2); a nil prog accepts
+// every frame. prog must use no Linux BPF extensions, as libpcap's programs
+// for a dead handle do not.
+//
+// For LINUX_SLL2 frames prog is a program for LINUX_SLL: gopacket's libpcap
+// binding takes 8-bit link types and so cannot compile for LINUX_SLL2
+// (276). The filter hands prog each frame with its header rewritten as
+// LINUX_SLL's.
+func NewFilter(link craft.LinkType, prog []bpf.RawInstruction) (*Filter, error) {
+	f := &Filter{sll2: link == craft.LinkTypeLinuxSLL2}
+	if prog == nil {
+		return f, nil
 	}
 	insns, ok := bpf.Disassemble(prog)
 	if !ok {
-		return nil, fmt.Errorf("capture: filter %q: libpcap emitted instructions golang.org/x/net/bpf cannot decode", expr)
+		return nil, fmt.Errorf("capture: filter for %s: the program holds instructions golang.org/x/net/bpf cannot decode: compile it without Linux extensions", link)
 	}
-	if f.vm, err = bpf.NewVM(insns); err != nil {
-		return nil, fmt.Errorf("capture: filter %q: %w", expr, err)
+	vm, err := bpf.NewVM(insns)
+	if err != nil {
+		return nil, fmt.Errorf("capture: filter for %s: %w", link, err)
 	}
+	f.vm = vm
 	return f, nil
 }
 

@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 import (
 	"strconv"
@@ -111,17 +111,21 @@ func (d *dissector) trunc() {
 	d.s("]")
 }
 
-// truncUnlessCut ends a printer at an ND_TCHECK failure, unless a read
-// already abandoned the frame (which prints the marker itself).
-func (d *dissector) truncUnlessCut() {
-	if !d.cut {
-		d.trunc()
-	}
-}
-
 func (d *dissector) s(s string) { d.out = append(d.out, s...) }
 
 func (d *dissector) c(c byte) { d.out = append(d.out, c) }
+
+// nameOr prints name, or where tcpdump has none for v, unknown, v in
+// decimal and closing: "unknown icmp6 type (" 200 ")".
+func (d *dissector) nameOr(name, unknown string, v uint64, closing string) {
+	if name != "" {
+		d.s(name)
+		return
+	}
+	d.s(unknown)
+	d.u(v)
+	d.s(closing)
+}
 
 // u prints v in decimal, as %u.
 func (d *dissector) u(v uint64) { d.out = strconv.AppendUint(d.out, v, 10) }
@@ -130,16 +134,20 @@ func (d *dissector) u(v uint64) { d.out = strconv.AppendUint(d.out, v, 10) }
 func (d *dissector) x(v uint64) { d.out = strconv.AppendUint(d.out, v, 16) }
 
 // xw prints v in hex zero-padded to width digits, as %0*x.
-func (d *dissector) xw(v uint64, width int) { d.out = appendHexPad(d.out, v, width) }
+func (d *dissector) xw(v uint64, width int) { d.out = appendPad(d.out, v, 16, width) }
 
-// addr4 prints the IPv4 address at off; false (and d.cut) if not captured.
-func (d *dissector) addr4(off int) bool {
-	if !d.need(off, 4) {
+// addr prints the n-byte address at off with appendAddr; false (and
+// d.cut) if not captured.
+func (d *dissector) addr(off, n int, appendAddr func(b, a []byte) []byte) bool {
+	if !d.need(off, n) {
 		return false
 	}
-	d.out = appendIP4(d.out, d.data[off:off+4])
+	d.out = appendAddr(d.out, d.data[off:off+n])
 	return true
 }
+
+// addr4 prints the IPv4 address at off.
+func (d *dissector) addr4(off int) bool { return d.addr(off, 4, appendIP4) }
 
 func appendIP4(b, a []byte) []byte {
 	for i := 0; i < 4; i++ {
@@ -152,13 +160,7 @@ func appendIP4(b, a []byte) []byte {
 }
 
 // addr6 prints the IPv6 address at off.
-func (d *dissector) addr6(off int) bool {
-	if !d.need(off, 16) {
-		return false
-	}
-	d.out = appendIP6(d.out, d.data[off:off+16])
-	return true
-}
+func (d *dissector) addr6(off int) bool { return d.addr(off, 16, appendIP6) }
 
 // appendIP6 formats as tcpdump's addrtostr6 (BIND's inet_ntop): the first
 // longest run of two or more zero words is "::", and an address whose first
@@ -213,25 +215,9 @@ func appendIP6(b, a []byte) []byte {
 }
 
 // mac prints the 6-byte MAC address at off.
-func (d *dissector) mac(off int) bool {
-	if !d.need(off, 6) {
-		return false
-	}
-	d.out = appendMAC(d.out, d.data[off:off+6])
-	return true
-}
+func (d *dissector) mac(off int) bool { return d.addr(off, 6, appendMAC) }
 
 const hexDigits = "0123456789abcdef"
-
-// appendHexPad appends v in lower-case hex, zero-padded to width digits.
-func appendHexPad(b []byte, v uint64, width int) []byte {
-	var tmp [16]byte
-	h := strconv.AppendUint(tmp[:0], v, 16)
-	for i := len(h); i < width; i++ {
-		b = append(b, '0')
-	}
-	return append(b, h...)
-}
 
 func appendMAC(b, a []byte) []byte {
 	for i, c := range a {
@@ -312,7 +298,7 @@ func appendHexDump(b []byte, indent string, data []byte, ascii bool) []byte {
 		chunk := data[line:min(line+16, len(data))]
 		b = append(b, indent...)
 		b = append(b, "0x"...)
-		b = appendHexPad(b, uint64(line), 4)
+		b = appendPad(b, uint64(line), 16, 4)
 		b = append(b, ": "...)
 		width := 0
 		for i, c := range chunk {

@@ -1,11 +1,12 @@
-package capture
+package tcpdump
+
+// Test support shared by the printer's tests: the fixtures, pcap files made
+// on the fly, and tcpdump's output to compare with.
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -19,12 +20,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
-
-	"github.com/pingcraft/pingcraft/lab/labtest"
 )
-
-var updateTcpdump = flag.Bool("update-tcpdump", false,
-	"rewrite fixtures/tcpdump/*.txt from what tcpdump prints now (needs tcpdump, and root for unshare -n)")
 
 const (
 	fixtureDir = "../fixtures"
@@ -60,16 +56,6 @@ var printFlagSets = []printFlags{
 	{name: "n-ttttt", args: []string{"-n", "-ttttt"}, opts: PrintOptions{Stamp: StampSinceFirst}, only: "echo.pcap"},
 }
 
-// printDiffers lists the frames where pingcraft deliberately prints what
-// tcpdump does not, with why; fixtures/README.md repeats it (keep them in
-// step: fixtures/gen/readme.tmpl). Empty: pingcraft matches tcpdump on
-// every frame of every fixture.
-var printDiffers = []struct {
-	file, flags string
-	frame       int
-	reason      string
-}{}
-
 type pcapFile struct {
 	name   string
 	link   layers.LinkType // as pcapgo reports it: 20 for LINUX_SLL2
@@ -101,17 +87,33 @@ func readPcap(tb testing.TB, path string) *pcapFile {
 	}
 }
 
-// isSLL2 says whether the pcap file header at b names LINUX_SLL2, which
-// pcapgo cannot report whole.
-func isSLL2(b []byte) bool {
-	if len(b) < 24 {
-		return false
+// writePcap writes frames as a pcap file of link type lt (276 for
+// LINUX_SLL2, which pcapgo cannot write).
+func writePcap(t *testing.T, path string, lt layers.LinkType, frames [][]byte, wire []int) {
+	t.Helper()
+	var b bytes.Buffer
+	w := pcapgo.NewWriter(&b)
+	hdrLink := lt
+	if lt == 20 {
+		hdrLink = layers.LinkTypeEthernet
 	}
-	var order binary.ByteOrder = binary.LittleEndian
-	if b[0] == 0xa1 {
-		order = binary.BigEndian
+	if err := w.WriteFileHeader(65535, hdrLink); err != nil {
+		t.Fatal(err)
 	}
-	return order.Uint32(b[20:24]) == 276
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, f := range frames {
+		ci := gopacket.CaptureInfo{Timestamp: base.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(f), Length: wire[i]}
+		if err := w.WritePacket(ci, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := b.Bytes()
+	if lt == 20 {
+		binary.LittleEndian.PutUint32(out[20:24], 276)
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func fixturePcaps(tb testing.TB) []*pcapFile {
@@ -154,10 +156,6 @@ func printAll(tb testing.TB, f *pcapFile, o PrintOptions, ifName func(uint32) (s
 // noInterfaces is the host the goldens were made on: tcpdump ran in an
 // empty network namespace, so no interface index has a name.
 func noInterfaces(uint32) (string, bool) { return "", false }
-
-func goldenPath(file, flags string) string {
-	return filepath.Join(goldenDir, strings.TrimSuffix(file, ".pcap")+"."+flags+".txt")
-}
 
 // frameStart matches the first line of a frame under the default time
 // stamp, so that outputs can be compared frame by frame.
@@ -203,72 +201,6 @@ func compareOutput(t *testing.T, file, flags string, nframes int, want, got stri
 	}
 }
 
-func TestPrinterGoldens(t *testing.T) {
-	if *updateTcpdump {
-		updateGoldens(t)
-	}
-	for _, f := range fixturePcaps(t) {
-		for _, fl := range printFlagSets {
-			if fl.only != "" && fl.only != f.name {
-				continue
-			}
-			t.Run(f.name+"/"+fl.name, func(t *testing.T) {
-				want, err := os.ReadFile(goldenPath(f.name, fl.name))
-				if err != nil {
-					t.Fatalf("%v: make it with go test ./capture -run TestPrinterGoldens -update-tcpdump", err)
-				}
-				got := printAll(t, f, fl.opts, noInterfaces)
-				compareOutput(t, f.name, fl.name, len(f.frames), string(want), got)
-			})
-		}
-	}
-}
-
-// TestPrinterTcpdump compares with the tcpdump installed here, on this
-// host's interface names.
-func TestPrinterTcpdump(t *testing.T) {
-	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
-	for _, f := range fixturePcaps(t) {
-		for _, fl := range printFlagSets {
-			if fl.only != "" && fl.only != f.name {
-				continue
-			}
-			t.Run(f.name+"/"+fl.name, func(t *testing.T) {
-				want := runTcpdump(t, tcpdump, false, fl.args, filepath.Join(fixtureDir, f.name))
-				got := printAll(t, f, fl.opts, nil)
-				compareOutput(t, f.name, fl.name, len(f.frames), want, got)
-			})
-		}
-	}
-}
-
-// updateGoldens rewrites fixtures/tcpdump from tcpdump's output. tcpdump
-// runs in an empty network namespace so that LINUX_SLL2 interface indexes
-// name no interface of the host that happens to make the goldens.
-func updateGoldens(t *testing.T) {
-	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
-	if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	old, _ := filepath.Glob(filepath.Join(goldenDir, "*.txt"))
-	for _, p := range old {
-		if err := os.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range fixturePcaps(t) {
-		for _, fl := range printFlagSets {
-			if fl.only != "" && fl.only != f.name {
-				continue
-			}
-			out := runTcpdump(t, tcpdump, true, fl.args, filepath.Join(fixtureDir, f.name))
-			if err := os.WriteFile(goldenPath(f.name, fl.name), []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
-
 // runTcpdump reads file with tcpdump in UTC; isolated runs it in an empty
 // network namespace.
 func runTcpdump(t *testing.T, tcpdump string, isolated bool, args []string, file string) string {
@@ -292,25 +224,4 @@ func runTcpdump(t *testing.T, tcpdump string, isolated bool, args []string, file
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
-}
-
-// TestPrintDiffersDocumented keeps fixtures/README.md's list of where
-// pingcraft differs from tcpdump in step with printDiffers.
-func TestPrintDiffersDocumented(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(b), "## Where pingcraft watch differs from tcpdump")
-	if !ok {
-		t.Fatal(`fixtures/README.md has no section "Where pingcraft watch differs from tcpdump": edit fixtures/gen/readme.tmpl and run go run ./fixtures/gen -out fixtures`)
-	}
-	if len(printDiffers) == 0 && !strings.Contains(section, "Nowhere on these files") {
-		t.Errorf("printDiffers is empty but fixtures/README.md does not say so")
-	}
-	for _, ex := range printDiffers {
-		if want := fmt.Sprintf("%s, %s, frame %d", ex.file, ex.flags, ex.frame); !strings.Contains(section, want) {
-			t.Errorf("fixtures/README.md does not list %q (%s)", want, ex.reason)
-		}
-	}
 }

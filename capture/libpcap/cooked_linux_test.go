@@ -1,6 +1,6 @@
 //go:build linux && cgo
 
-package capture
+package libpcap
 
 import (
 	"encoding/binary"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket/layers"
 
+	"github.com/pingcraft/pingcraft/capture"
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
@@ -23,7 +24,7 @@ func TestCookedPing(t *testing.T) {
 	var c *Cooked
 	if err := l.Host.Do(func() error {
 		var err error
-		c, err = OpenCooked(&Config{Interface: "any", PollTimeout: 20 * time.Millisecond}, "icmp")
+		c, err = OpenCooked(&CookedConfig{PollTimeout: 20 * time.Millisecond, Filter: "icmp"})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -39,7 +40,7 @@ func TestCookedPing(t *testing.T) {
 	var types []uint16
 	for deadline := time.Now().Add(3 * time.Second); len(types) < 4 && time.Now().Before(deadline); {
 		data, _, err := c.ReadPacket()
-		if errors.Is(err, ErrTimeout) {
+		if errors.Is(err, capture.ErrTimeout) {
 			continue
 		}
 		if err != nil {

@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 // IPv4 and ICMP: tcpdump's print-ip.c, print-ip-demux.c and print-icmp.c.
 
@@ -87,6 +87,21 @@ func (d *dissector) protoName(p uint8) {
 	d.s("unknown")
 }
 
+// ipShort is where ip_print and ip6_print stop at once: the hlen-byte
+// header at off is not captured, or length does not hold it.
+func (d *dissector) ipShort(off, length, hlen int, truncated string) bool {
+	switch {
+	case !d.has(off, hlen):
+		d.trunc()
+	case length < hlen:
+		d.s(truncated)
+		d.u(uint64(length))
+	default:
+		return false
+	}
+	return true
+}
+
 // ip is ip_print.
 func (d *dissector) ip(off, length int) {
 	d.proto = "ip"
@@ -107,13 +122,7 @@ func (d *dissector) ip(off, length int) {
 	if !d.o.Ether {
 		d.s("IP ")
 	}
-	if !d.has(off, 20) {
-		d.trunc()
-		return
-	}
-	if length < 20 {
-		d.s("truncated-ip ")
-		d.u(uint64(length))
+	if d.ipShort(off, length, 20, "truncated-ip ") {
 		return
 	}
 	hlen := int(vhl&0xf) * 4
@@ -587,19 +596,7 @@ func (d *dissector) icmp(off, plen, ipOff int, fragmented bool) {
 			dport := d.u16(quoted + hl + 2)
 			p := d.u8(quoted + 9)
 			d.addr4(quoted + 16)
-			switch p {
-			case protoTCP:
-				d.s(" tcp port ")
-				d.u(uint64(dport))
-			case protoUDP:
-				d.s(" udp port ")
-				d.u(uint64(dport))
-			default:
-				d.s(" protocol ")
-				d.u(uint64(p))
-				d.s(" port ")
-				d.u(uint64(dport))
-			}
+			d.port(p, dport)
 			d.s(" unreachable")
 		case code == 4:
 			mtu := d.u16(off + 6)
@@ -701,12 +698,7 @@ func (d *dissector) icmp(off, plen, ipOff int, fragmented bool) {
 		d.s(", xmit ")
 		d.msTime(d.u32(off + 16))
 	default:
-		if name := icmpType(typ); name != "" {
-			d.s(name)
-		} else {
-			d.s("type-#")
-			d.u(uint64(typ))
-		}
+		d.nameOr(icmpType(typ), "type-#", uint64(typ), "")
 	}
 	if d.cut {
 		d.out = d.out[:mark]
@@ -758,13 +750,13 @@ func (d *dissector) msTime(t uint32) {
 	sec -= min * 60
 	hrs := min / 60
 	min -= hrs * 60
-	d.out = appendPad(d.out, uint64(hrs), 2)
+	d.out = appendPad(d.out, uint64(hrs), 10, 2)
 	d.c(':')
-	d.out = appendPad(d.out, uint64(min), 2)
+	d.out = appendPad(d.out, uint64(min), 10, 2)
 	d.c(':')
-	d.out = appendPad(d.out, uint64(sec), 2)
+	d.out = appendPad(d.out, uint64(sec), 10, 2)
 	d.c('.')
-	d.out = appendPad(d.out, uint64(ms), 3)
+	d.out = appendPad(d.out, uint64(ms), 10, 3)
 }
 
 // routerAdvert prints an ICMP router advertisement; false if it ended the
@@ -784,13 +776,13 @@ func (d *dissector) routerAdvert(off, mark int) bool {
 	case life < 3600:
 		d.u(life / 60)
 		d.c(':')
-		d.out = appendPad(d.out, life%60, 2)
+		d.out = appendPad(d.out, life%60, 10, 2)
 	default:
 		d.u(life / 3600)
 		d.c(':')
-		d.out = appendPad(d.out, life%3600/60, 2)
+		d.out = appendPad(d.out, life%3600/60, 10, 2)
 		d.c(':')
-		d.out = appendPad(d.out, life%60, 2)
+		d.out = appendPad(d.out, life%60, 10, 2)
 	}
 	num := int(d.u8(off + 4))
 	d.c(' ')

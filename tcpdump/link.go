@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 // Link layers: tcpdump's print-ether.c, print-sll.c, print-arp.c and the raw
 // IP printer.
@@ -117,6 +117,12 @@ func etherTypeName(t uint16) string {
 	return ""
 }
 
+// vlanCut ends the line where a VLAN tag is cut short.
+func (d *dissector) vlanCut() {
+	d.proto = "vlan"
+	d.trunc()
+}
+
 // etherType is ether_type_print.
 func (d *dissector) etherType(t uint16) {
 	name := etherTypeName(t)
@@ -162,13 +168,11 @@ func (d *dissector) etherIf(length int) int {
 	printedLength := false
 	for lt == etherType8021Q || lt == etherType9100 || lt == etherType9200 || lt == etherTypeQinQ {
 		if caplen < 4 {
-			d.proto = "vlan"
-			d.trunc()
+			d.vlanCut()
 			return off + caplen
 		}
 		if length < 4 {
-			d.proto = "vlan"
-			d.trunc()
+			d.vlanCut()
 			return off + length
 		}
 		if d.o.Ether {
@@ -434,8 +438,7 @@ func (d *dissector) cooked(off, length int, proto uint16, header func()) int {
 			return off
 		case proto == etherType8021Q:
 			if caplen < 4 {
-				d.proto = "vlan"
-				d.trunc()
+				d.vlanCut()
 				return off + caplen
 			}
 			if d.o.Ether {
@@ -525,13 +528,7 @@ func (d *dissector) arp(off, length int) {
 	}
 	isIP := (pro == etherTypeIPv4 || pro == 0x1000) && pln == 4
 	if !isIP || hln == 0 || d.o.Verbose > 0 {
-		if name := arpHardware(hrd); name != "" {
-			d.s(name)
-		} else {
-			d.s("Unknown Hardware (")
-			d.u(uint64(hrd))
-			d.c(')')
-		}
+		d.nameOr(arpHardware(hrd), "Unknown Hardware (", uint64(hrd), ")")
 		d.s(" (len ")
 		d.u(uint64(hln))
 		d.s("), ")

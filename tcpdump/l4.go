@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 // TCP and UDP one-line summaries: tcpdump's print-tcp.c and print-udp.c,
 // without the dissectors tcpdump runs on well-known ports (DNS, NTP, HTTP
@@ -47,6 +47,22 @@ func (d *dissector) l4Addrs(ipOff, ver int, proto uint8, sport, dport int) bool 
 	return true
 }
 
+// port prints the port of an unreachable-port error: " tcp port 33434",
+// " udp port 33434", or " protocol 132 port 33434".
+func (d *dissector) port(proto uint8, port uint16) {
+	switch proto {
+	case protoTCP:
+		d.s(" tcp port ")
+	case protoUDP:
+		d.s(" udp port ")
+	default:
+		d.s(" protocol ")
+		d.u(uint64(proto))
+		d.s(" port ")
+	}
+	d.u(uint64(port))
+}
+
 // pseudoSum is the TCP/UDP pseudo-header sum of the IPv4 or IPv6 header
 // at ipOff.
 func (d *dissector) pseudoSum(ipOff, ver int, proto uint8, length int) uint32 {
@@ -58,6 +74,24 @@ func (d *dissector) pseudoSum(ipOff, ver int, proto uint8, length int) uint32 {
 		s = craft.Sum16(s, d.data[d.icmp6Dst(ipOff):][:16])
 	}
 	return s + uint32(length)>>16 + uint32(length)&0xffff + uint32(proto)
+}
+
+// sumVerdict prints udp_print's and icmp6_print's checksum verdict, given
+// the checksum field and cksum's result over the whole.
+func (d *dissector) sumVerdict(proto string, got, sum uint16) {
+	if sum == 0 {
+		d.c('[')
+		d.s(proto)
+		d.s(" sum ok] ")
+		return
+	}
+	d.s("[bad ")
+	d.s(proto)
+	d.s(" cksum 0x")
+	d.xw(uint64(got), 4)
+	d.s(" -> 0x")
+	d.xw(uint64(shouldBe(got, sum)), 4)
+	d.s("!] ")
 }
 
 // udp is udp_print.
@@ -114,16 +148,7 @@ func (d *dissector) udp(off, length, ipOff, ver int, fragmented bool) {
 		case ver == 4 && got == 0:
 			d.s("[no cksum] ")
 		case d.has(off+8, length):
-			sum := d.cksum(d.pseudoSum(ipOff, ver, protoUDP, length+8), off, length+8)
-			if sum != 0 {
-				d.s("[bad udp cksum 0x")
-				d.xw(uint64(got), 4)
-				d.s(" -> 0x")
-				d.xw(uint64(shouldBe(got, sum)), 4)
-				d.s("!] ")
-			} else {
-				d.s("[udp sum ok] ")
-			}
+			d.sumVerdict("udp", got, d.cksum(d.pseudoSum(ipOff, ver, protoUDP, length+8), off, length+8))
 		}
 	}
 	if ulen > length && !fragmented {
@@ -189,11 +214,7 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 		d.s("tcp ")
 		d.u(uint64(length - hlen))
 		if hlen > length {
-			d.s(" [bad hdr length ")
-			d.u(uint64(hlen))
-			d.s(" - too long, > ")
-			d.u(uint64(length))
-			d.c(']')
+			d.tcpTooLong(hlen, length)
 		}
 		return
 	}
@@ -226,11 +247,7 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 	}
 	payload := length - hlen
 	if hlen > length {
-		d.s(" [bad hdr length ")
-		d.u(uint64(hlen))
-		d.s(" - too long, > ")
-		d.u(uint64(length))
-		d.c(']')
+		d.tcpTooLong(hlen, length)
 		return
 	}
 	if d.o.Verbose > 1 || payload > 0 || flags&0x07 != 0 {
@@ -307,6 +324,31 @@ func (p *Printer) relativeSeq(data []byte, ipOff, ver, sport, dport int, seq, ac
 	return seq - c.seq, ack - c.ack
 }
 
+// tcpTooLong says that the TCP header length hlen exceeds the segment's.
+func (d *dissector) tcpTooLong(hlen, length int) {
+	d.s(" [bad hdr length ")
+	d.u(uint64(hlen))
+	d.s(" - too long, > ")
+	d.u(uint64(length))
+	d.c(']')
+}
+
+// tcpOptNumber prints a TCP option that holds one number (1 or 2 bytes),
+// or " [bad opt]" when its length l is not want.
+func (d *dissector) tcpOptNumber(name string, body, l, want int) {
+	d.s(name)
+	if l != want {
+		d.s(" [bad opt]")
+		return
+	}
+	v := uint64(d.u8(body))
+	if want == 4 {
+		v = uint64(d.u16(body))
+	}
+	d.c(' ')
+	d.u(v)
+}
+
 // tcpOptions prints the options tcpdump names; false if cut short.
 func (d *dissector) tcpOptions(off, n int) bool {
 	end := off + n
@@ -341,21 +383,9 @@ func (d *dissector) tcpOptions(off, n int) bool {
 		case 1:
 			d.s("nop")
 		case 2:
-			d.s("mss")
-			if l == 4 {
-				d.c(' ')
-				d.u(uint64(d.u16(body)))
-			} else {
-				d.s(" [bad opt]")
-			}
+			d.tcpOptNumber("mss", body, l, 4)
 		case 3:
-			d.s("wscale")
-			if l == 3 {
-				d.c(' ')
-				d.u(uint64(d.u8(body)))
-			} else {
-				d.s(" [bad opt]")
-			}
+			d.tcpOptNumber("wscale", body, l, 3)
 		case 4:
 			d.s("sackOK")
 			if l != 2 {

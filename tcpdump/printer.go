@@ -1,4 +1,4 @@
-package capture
+package tcpdump
 
 import (
 	"fmt"
@@ -88,7 +88,7 @@ func NewPrinter(w io.Writer, link layers.LinkType, o *PrintOptions) (*Printer, e
 	switch lt {
 	case craft.LinkTypeEthernet, craft.LinkTypeRaw, craft.LinkTypeIPv4, craft.LinkTypeIPv6, craft.LinkTypeLinuxSLL, craft.LinkTypeLinuxSLL2, 12:
 	default:
-		return nil, fmt.Errorf("capture: cannot print link type %s: pingcraft prints EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2", lt)
+		return nil, fmt.Errorf("tcpdump: cannot print link type %s: pingcraft prints EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2", lt)
 	}
 	p := &Printer{w: w, link: lt}
 	if o != nil {
@@ -98,10 +98,10 @@ func NewPrinter(w io.Writer, link layers.LinkType, o *PrintOptions) (*Printer, e
 	case p.o.Stamp == 0:
 		p.o.Stamp = StampTime
 	case p.o.Stamp > StampSinceFirst:
-		return nil, fmt.Errorf("capture: time stamp format %d out of range", p.o.Stamp)
+		return nil, fmt.Errorf("tcpdump: time stamp format %d out of range: use StampTime to StampSinceFirst", p.o.Stamp)
 	}
 	if p.o.Hex < 0 || p.o.Hex > 2 {
-		return nil, fmt.Errorf("capture: hex dump level %d out of range: use 0, 1 (-x) or 2 (-xx)", p.o.Hex)
+		return nil, fmt.Errorf("tcpdump: hex dump level %d out of range: use 0, 1 (-x) or 2 (-xx)", p.o.Hex)
 	}
 	if p.o.Location == nil {
 		p.o.Location = time.Local
@@ -179,7 +179,7 @@ func (p *Printer) appendStamp(b []byte, ts time.Time) []byte {
 		usec := ts.Nanosecond() / 1000
 		b = strconv.AppendUint(b, uint64(uint32(sec)), 10)
 		b = append(b, '.')
-		b = appendPad(b, uint64(usec), 6)
+		b = appendPad(b, uint64(usec), 10, 6)
 		return append(b, ' ')
 	case StampDelta, StampSinceFirst:
 		if !p.seen {
@@ -198,13 +198,13 @@ func (p *Printer) appendStamp(b []byte, ts time.Time) []byte {
 		}
 		usec := uint64(delta / time.Microsecond)
 		sec := usec / 1e6
-		b = appendPad(b, sec/3600, 2)
+		b = appendPad(b, sec/3600, 10, 2)
 		b = append(b, ':')
-		b = appendPad(b, sec%3600/60, 2)
+		b = appendPad(b, sec%3600/60, 10, 2)
 		b = append(b, ':')
-		b = appendPad(b, sec%60, 2)
+		b = appendPad(b, sec%60, 10, 2)
 		b = append(b, '.')
-		b = appendPad(b, usec%1e6, 6)
+		b = appendPad(b, usec%1e6, 10, 6)
 		if p.o.Stamp == StampDelta {
 			p.prev = ts
 		}
@@ -217,10 +217,11 @@ func (p *Printer) appendStamp(b []byte, ts time.Time) []byte {
 	return append(b, ' ')
 }
 
-// appendPad appends v in decimal, zero-padded to width digits.
-func appendPad(b []byte, v uint64, width int) []byte {
-	var tmp [20]byte
-	s := strconv.AppendUint(tmp[:0], v, 10)
+// appendPad appends v in base (10 or 16, lower case), zero-padded to
+// width digits.
+func appendPad(b []byte, v uint64, base, width int) []byte {
+	var tmp [64]byte
+	s := strconv.AppendUint(tmp[:0], v, base)
 	for i := len(s); i < width; i++ {
 		b = append(b, '0')
 	}

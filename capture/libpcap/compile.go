@@ -1,6 +1,6 @@
 //go:build cgo
 
-package capture
+package libpcap
 
 import (
 	"fmt"
@@ -10,11 +10,12 @@ import (
 	"golang.org/x/net/bpf"
 )
 
-// CompileFilter compiles a libpcap filter expression into classic BPF for
-// frames of the given link type, accepting at most snaplen bytes of each. The
-// program uses no Linux extensions, so golang.org/x/net/bpf can run it too.
-// A bad expression returns libpcap's message.
-func CompileFilter(link layers.LinkType, snaplen int, expr string) ([]bpf.RawInstruction, error) {
+// Compile compiles a libpcap filter expression (pcap-filter(7)) into
+// classic BPF for frames of the given link type, accepting at most snaplen
+// bytes of each; "" accepts every frame. The program uses no Linux
+// extensions (pcap_compile on a dead handle), so golang.org/x/net/bpf can
+// run it too. A bad expression returns libpcap's message.
+func Compile(link layers.LinkType, snaplen int, expr string) ([]bpf.RawInstruction, error) {
 	dlt := link
 	if link == layers.LinkTypeRaw {
 		// pcap_open_dead takes a DLT_ value, and LINKTYPE_RAW (101) is
@@ -23,7 +24,7 @@ func CompileFilter(link layers.LinkType, snaplen int, expr string) ([]bpf.RawIns
 	}
 	insns, err := pcap.CompileBPFFilter(dlt, snaplen, expr)
 	if err != nil {
-		return nil, fmt.Errorf("capture: filter %q: %w", expr, err)
+		return nil, fmt.Errorf("libpcap: filter %q: %w", expr, err)
 	}
 	raw := make([]bpf.RawInstruction, len(insns))
 	for i, in := range insns {

@@ -1,6 +1,6 @@
 //go:build cgo
 
-package capture
+package libpcap
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
-func TestCompileFilter(t *testing.T) {
+func TestCompile(t *testing.T) {
 	tests := []struct {
 		name, expr string
 		snaplen    int
@@ -36,7 +36,7 @@ func TestCompileFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raw, err := CompileFilter(layers.LinkTypeEthernet, tt.snaplen, tt.expr)
+			raw, err := Compile(layers.LinkTypeEthernet, tt.snaplen, tt.expr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -45,15 +45,15 @@ func TestCompileFilter(t *testing.T) {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(want, raw); diff != "" {
-				t.Errorf("CompileFilter(%q) (-want +got):\n%s", tt.expr, diff)
+				t.Errorf("Compile(%q) (-want +got):\n%s", tt.expr, diff)
 			}
 		})
 	}
 }
 
-// TestCompileFilterErrors checks that a bad expression fails with
+// TestCompileErrors checks that a bad expression fails with
 // libpcap's own message (libpcap 1.10's wording), the one tcpdump prints.
-func TestCompileFilterErrors(t *testing.T) {
+func TestCompileErrors(t *testing.T) {
 	tests := []struct{ expr, libpcap string }{
 		{"icmp and", "can't parse filter expression: syntax error"},
 		{"nosuchproto", "can't parse filter expression: syntax error"},
@@ -65,10 +65,10 @@ func TestCompileFilterErrors(t *testing.T) {
 	tcpdump, _ := exec.LookPath("tcpdump")
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
-			_, err := CompileFilter(layers.LinkTypeEthernet, 65535, tt.expr)
-			want := fmt.Sprintf("capture: filter %q: %s", tt.expr, tt.libpcap)
+			_, err := Compile(layers.LinkTypeEthernet, 65535, tt.expr)
+			want := fmt.Sprintf("libpcap: filter %q: %s", tt.expr, tt.libpcap)
 			if err == nil || err.Error() != want {
-				t.Errorf("CompileFilter(%q) error = %v, want %s", tt.expr, err, want)
+				t.Errorf("Compile(%q) error = %v, want %s", tt.expr, err, want)
 			}
 			if tcpdump == "" {
 				return
@@ -81,61 +81,76 @@ func TestCompileFilterErrors(t *testing.T) {
 	}
 }
 
-// TestCompileFilterAsTcpdump checks every program against tcpdump -dd: the
-// same libpcap must emit the same instructions.
-func TestCompileFilterAsTcpdump(t *testing.T) {
+// TestCompileAsTcpdump checks every program against tcpdump -dd, for each
+// link type a ring or a file filters: the same libpcap must emit the same
+// instructions, and refuse the same expressions.
+func TestCompileAsTcpdump(t *testing.T) {
 	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
-	for _, expr := range []string{
-		"",
-		"icmp",
-		"icmp6",
-		"arp or icmp or (udp and port 53)",
-		"vlan and icmp",
-		"icmp[icmptype] == icmp-echoreply and icmp[4:2] == 4660",
-		"ip6[40] >= 1 and ip6[40] <= 4",
-	} {
-		t.Run(expr, func(t *testing.T) {
-			got, err := CompileFilter(layers.LinkTypeEthernet, 1500, expr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := tcpdumpDD(t, tcpdump, 1500, expr)
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("CompileFilter(%q) against tcpdump -dd (-want +got):\n%s", expr, diff)
-			}
-		})
+	links := []struct {
+		link layers.LinkType
+		name string // tcpdump -y
+	}{
+		{layers.LinkTypeEthernet, "EN10MB"},
+		{layers.LinkTypeRaw, "RAW"},
+		{layers.LinkTypeLinuxSLL, "LINUX_SLL"},
+	}
+	for _, l := range links {
+		for _, expr := range []string{
+			"",
+			"icmp",
+			"icmp6",
+			"arp or icmp or (udp and port 53)",
+			"vlan and icmp",
+			"icmp[icmptype] == icmp-echoreply and icmp[4:2] == 4660",
+			"ip6[40] >= 1 and ip6[40] <= 4",
+		} {
+			t.Run(l.name+"/"+expr, func(t *testing.T) {
+				got, err := Compile(l.link, 1500, expr)
+				want, derr := tcpdumpDD(tcpdump, l.name, 1500, expr)
+				switch {
+				case derr != nil && err == nil:
+					t.Fatalf("Compile(%q) succeeded; tcpdump -dd: %v", expr, derr)
+				case derr != nil:
+					return // refused by both
+				case err != nil:
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("Compile(%q) against tcpdump -dd (-want +got):\n%s", expr, diff)
+				}
+			})
+		}
 	}
 }
 
-// tcpdumpDD compiles expr with tcpdump -dd, which prints one
-// "{ code, jt, jf, k }," line per instruction.
-func tcpdumpDD(t *testing.T, tcpdump string, snaplen int, expr string) []bpf.RawInstruction {
-	t.Helper()
-	cmd := exec.Command(tcpdump, "-y", "EN10MB", "-s", strconv.Itoa(snaplen), "-dd", expr)
+// tcpdumpDD compiles expr for the link type tcpdump -y names with tcpdump
+// -dd, which prints one "{ code, jt, jf, k }," line per instruction.
+func tcpdumpDD(tcpdump, link string, snaplen int, expr string) ([]bpf.RawInstruction, error) {
+	cmd := exec.Command(tcpdump, "-y", link, "-s", strconv.Itoa(snaplen), "-dd", expr)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("tcpdump -dd %q: %v: %s", expr, err, stderr.Bytes())
+		return nil, fmt.Errorf("%v: %s", err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	var prog []bpf.RawInstruction
 	for line := range strings.Lines(string(out)) {
 		f := strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune("{}, \n", r) })
 		if len(f) != 4 {
-			t.Fatalf("tcpdump -dd %q: unexpected line %q", expr, line)
+			return nil, fmt.Errorf("unexpected line %q", line)
 		}
 		var n [4]uint64
 		for i, s := range f {
 			v, err := strconv.ParseUint(s, 0, 32)
 			if err != nil {
-				t.Fatalf("tcpdump -dd %q: line %q: %v", expr, line, err)
+				return nil, fmt.Errorf("line %q: %v", line, err)
 			}
 			n[i] = v
 		}
 		prog = append(prog, bpf.RawInstruction{Op: uint16(n[0]), Jt: uint8(n[1]), Jf: uint8(n[2]), K: uint32(n[3])})
 	}
 	if len(prog) == 0 {
-		t.Fatal(errors.New("tcpdump -dd printed no instructions"))
+		return nil, errors.New("no instructions")
 	}
-	return prog
+	return prog, nil
 }

@@ -1,20 +1,12 @@
-package capture
+package tcpdump
 
 // IPv6 and ICMPv6: tcpdump's print-ip6.c, print-ip6opts.c, print-frag6.c
 // and print-icmp6.c.
 
-import "github.com/pingcraft/pingcraft/craft"
-
 // ip6 is ip6_print.
 func (d *dissector) ip6(off, length int) {
 	d.proto = "ip6"
-	if !d.has(off, 40) {
-		d.trunc()
-		return
-	}
-	if length < 40 {
-		d.s("truncated-ip6 ")
-		d.u(uint64(length))
+	if d.ipShort(off, length, 40, "truncated-ip6 ") {
 		return
 	}
 	if !d.o.Ether {
@@ -246,14 +238,7 @@ func (d *dissector) ip6Opt(off, length int) bool {
 				d.s("(padn)")
 			}
 		case 5:
-			if length-i < 4 {
-				d.s("(rtalert: trunc)")
-				return false
-			}
-			if l := d.u8(off + i + 1); l != 2 {
-				d.s("(rtalert: invalid len ")
-				d.u(uint64(l))
-				d.c(')')
+			if !d.ip6OptFits("rtalert", off+i, length-i, 4, 2, 2) {
 				return false
 			}
 			if v {
@@ -262,14 +247,7 @@ func (d *dissector) ip6Opt(off, length int) bool {
 				d.s(") ")
 			}
 		case 0xc2:
-			if length-i < 6 {
-				d.s("(jumbo: trunc)")
-				return false
-			}
-			if l := d.u8(off + i + 1); l != 4 {
-				d.s("(jumbo: invalid len ")
-				d.u(uint64(l))
-				d.c(')')
+			if !d.ip6OptFits("jumbo", off+i, length-i, 6, 4, 4) {
 				return false
 			}
 			jl := d.u32(off + i + 2)
@@ -291,14 +269,7 @@ func (d *dissector) ip6Opt(off, length int) bool {
 				d.out = d.out[:mark]
 			}
 		case 0xc9:
-			if length-i < 18 {
-				d.s("(homeaddr: trunc)")
-				return false
-			}
-			if l := d.u8(off + i + 1); l < 16 {
-				d.s("(homeaddr: invalid len ")
-				d.u(uint64(l))
-				d.c(')')
+			if !d.ip6OptFits("homeaddr", off+i, length-i, 18, 16, 255) {
 				return false
 			}
 			if v {
@@ -337,6 +308,27 @@ func (d *dissector) ip6Opt(off, length int) bool {
 	}
 	if v {
 		d.c(' ')
+	}
+	return true
+}
+
+// ip6OptFits is ip6_opt_print's check of the option at off, rest bytes
+// before the end of the options: it needs room bytes and a length field
+// from lo to hi. Where it does not fit, it says so and returns false.
+func (d *dissector) ip6OptFits(name string, off, rest, room int, lo, hi uint8) bool {
+	if rest < room {
+		d.c('(')
+		d.s(name)
+		d.s(": trunc)")
+		return false
+	}
+	if l := d.u8(off + 1); l < lo || l > hi {
+		d.c('(')
+		d.s(name)
+		d.s(": invalid len ")
+		d.u(uint64(l))
+		d.c(')')
+		return false
 	}
 	return true
 }
@@ -535,31 +527,14 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 		if d.cut {
 			return
 		}
-		base := craft.Sum16(0, d.data[ipOff+8:ipOff+24])
-		base = craft.Sum16(base, d.data[d.icmp6Dst(ipOff):][:16])
-		base += uint32(length)>>16 + uint32(length)&0xffff + protoICMPv6
-		if sum := d.cksum(base, off, length); sum != 0 {
-			d.s("[bad icmp6 cksum 0x")
-			d.xw(uint64(got), 4)
-			d.s(" -> 0x")
-			d.xw(uint64(shouldBe(got, sum)), 4)
-			d.s("!] ")
-		} else {
-			d.s("[icmp6 sum ok] ")
-		}
+		d.sumVerdict("icmp6", got, d.cksum(d.pseudoSum(ipOff, 6, protoICMPv6, length), off, length))
 	}
 	typ := d.u8(off)
 	if d.cut {
 		return
 	}
 	d.s("ICMP6, ")
-	if name := icmp6Type(typ); name != "" {
-		d.s(name)
-	} else {
-		d.s("unknown icmp6 type (")
-		d.u(uint64(typ))
-		d.c(')')
-	}
+	d.nameOr(icmp6Type(typ), "unknown icmp6 type (", uint64(typ), ")")
 	if d.o.Verbose > 0 && (typ == 133 || typ == 134 || typ == 136 || typ == 135 || typ == 137 || typ == 145 || typ == 147) {
 		d.s(", length ")
 		d.u(uint64(length))
@@ -614,18 +589,9 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 			}
 			d.s(", ")
 			d.addr6(oip + 24)
-			switch prot {
-			case protoTCP:
-				d.s(" tcp port ")
-				d.u(uint64(dport))
-			case protoUDP:
-				d.s(" udp port ")
-				d.u(uint64(dport))
-			default:
-				d.s(" protocol ")
-				d.u(uint64(prot))
-				d.s(" port ")
-				d.u(uint64(dport))
+			d.port(prot, dport)
+			if prot != protoTCP && prot != protoUDP {
+				// tcpdump's ICMPv6 printer says so only here.
 				d.s(" unreachable")
 			}
 		default:
@@ -688,10 +654,7 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 		d.s(", seq ")
 		d.u(uint64(seq))
 	case 133:
-		if d.o.Verbose > 0 && !d.ndOptions(off+8, length-8) {
-			d.truncUnlessCut()
-			return
-		}
+		d.ndOptionsV(off+8, length-8)
 	case 134:
 		if d.o.Verbose > 0 {
 			if !d.need(off, 16) {
@@ -711,36 +674,24 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 			d.s("ms, retrans timer ")
 			d.u(uint64(d.u32(off + 12)))
 			d.s("ms")
-			if !d.ndOptions(off+16, length-16) {
-				d.truncUnlessCut()
-				return
-			}
+			d.ndOptionsV(off+16, length-16)
 		}
-	case 135:
+	case 135, 136: // neighbor solicitation and advertisement
 		if !d.need(off+8, 16) {
 			return
 		}
-		d.s(", who has ")
-		d.addr6(off + 8)
-		if d.o.Verbose > 0 && !d.ndOptions(off+24, length-24) {
-			d.truncUnlessCut()
-			return
+		if typ == 135 {
+			d.s(", who has ")
+		} else {
+			d.s(", tgt is ")
 		}
-	case 136:
-		if !d.need(off+8, 16) {
-			return
-		}
-		d.s(", tgt is ")
 		d.addr6(off + 8)
-		if d.o.Verbose > 0 {
+		if typ == 136 && d.o.Verbose > 0 {
 			d.s(", Flags [")
 			d.bits(d.u32(off+4), "none", naFlags)
 			d.c(']')
-			if !d.ndOptions(off+24, length-24) {
-				d.truncUnlessCut()
-				return
-			}
 		}
+		d.ndOptionsV(off+24, length-24)
 	case 137:
 		if !d.need(off+8, 32) {
 			return
@@ -749,10 +700,7 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 		d.addr6(off + 24)
 		d.s(" to ")
 		d.addr6(off + 8)
-		if d.o.Verbose > 0 && !d.ndOptions(off+40, length-40) {
-			d.truncUnlessCut()
-			return
-		}
+		d.ndOptionsV(off+40, length-40)
 	case 130:
 		switch {
 		case length == 24:
@@ -867,6 +815,15 @@ func ndOption(t uint8) string {
 		return "dnssl"
 	}
 	return "unknown"
+}
+
+// ndOptionsV prints an ND message's options under -v, and where they are
+// cut, " [|icmp6]" unless a read already abandoned the frame (which prints
+// the marker itself). The ", length" of -v 0 never follows them.
+func (d *dissector) ndOptionsV(off, resid int) {
+	if d.o.Verbose > 0 && !d.ndOptions(off, resid) && !d.cut {
+		d.trunc()
+	}
 }
 
 // ndOptions is icmp6_opt_print; false where tcpdump goes to trunc.

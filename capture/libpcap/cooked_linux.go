@@ -1,6 +1,6 @@
 //go:build linux && cgo
 
-package capture
+package libpcap
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcap"
+
+	"github.com/pingcraft/pingcraft/capture"
 )
 
 // Cooked captures on every interface at once, as tcpdump -i any: frames
@@ -23,49 +25,44 @@ type Cooked struct {
 	mu        sync.Mutex
 	closed    bool
 	errClosed error
-	last      Stats
+	last      capture.Stats
 }
 
-// OpenCooked opens the capture with cfg's Snaplen and PollTimeout and the
-// libpcap filter expression filter ("" passes every frame); cfg.Interface
-// must be "any", and cfg.Link, Program and Version are ignored.
-func OpenCooked(cfg *Config, filter string) (*Cooked, error) {
-	c, err := cfg.withDefaults(4096)
+// OpenCooked opens the capture on interface any.
+func OpenCooked(cfg *CookedConfig) (*Cooked, error) {
+	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if c.Interface != "any" {
-		return nil, fmt.Errorf("capture: cooked capture is for interface any, not %s", c.Interface)
-	}
 	in, err := pcap.NewInactiveHandle("any")
 	if err != nil {
-		return nil, fmt.Errorf("capture: open any: %w", err)
+		return nil, fmt.Errorf("libpcap: open any: %w", err)
 	}
 	defer in.CleanUp()
 	for _, err := range []error{in.SetSnapLen(c.Snaplen), in.SetTimeout(c.PollTimeout), in.SetImmediateMode(true)} {
 		if err != nil {
-			return nil, fmt.Errorf("capture: open any: %w", err)
+			return nil, fmt.Errorf("libpcap: open any: %w", err)
 		}
 	}
 	h, err := in.Activate()
 	if err != nil {
 		// libpcap says "socket: Operation not permitted" and the like.
-		return nil, fmt.Errorf("capture: open any: %w", err)
+		return nil, fmt.Errorf("libpcap: open any: %w", err)
 	}
-	if filter != "" {
-		if err := h.SetBPFFilter(filter); err != nil {
+	if c.Filter != "" {
+		if err := h.SetBPFFilter(c.Filter); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("capture: filter %q: %w", filter, err)
+			return nil, fmt.Errorf("libpcap: filter %q: %w", c.Filter, err)
 		}
 	}
-	return &Cooked{h: h, errClosed: fmt.Errorf("capture: read any: %w", net.ErrClosed)}, nil
+	return &Cooked{h: h, errClosed: fmt.Errorf("libpcap: read any: %w", net.ErrClosed)}, nil
 }
 
 // LinkType is LINUX_SLL.
 func (c *Cooked) LinkType() layers.LinkType { return c.h.LinkType() }
 
 // ReadPacket returns the next frame, valid until the next call, or an error
-// wrapping ErrTimeout after PollTimeout without one.
+// wrapping capture.ErrTimeout after PollTimeout without one.
 func (c *Cooked) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -75,16 +72,16 @@ func (c *Cooked) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 	data, ci, err := c.h.ZeroCopyReadPacketData()
 	switch {
 	case errors.Is(err, pcap.NextErrorTimeoutExpired):
-		return nil, ci, fmt.Errorf("capture: read any: %w", ErrTimeout)
+		return nil, ci, fmt.Errorf("libpcap: read any: %w", capture.ErrTimeout)
 	case err != nil:
-		return nil, ci, fmt.Errorf("capture: read any: %w", err)
+		return nil, ci, fmt.Errorf("libpcap: read any: %w", err)
 	}
 	return data, ci, nil
 }
 
 // Stats returns libpcap's counters: frames the filter passed, and of them
 // those dropped for want of room.
-func (c *Cooked) Stats() (Stats, error) {
+func (c *Cooked) Stats() (capture.Stats, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -92,9 +89,9 @@ func (c *Cooked) Stats() (Stats, error) {
 	}
 	st, err := c.h.Stats()
 	if err != nil {
-		return c.last, fmt.Errorf("capture: statistics of any: %w", err)
+		return c.last, fmt.Errorf("libpcap: statistics of any: %w", err)
 	}
-	c.last = Stats{Packets: uint64(st.PacketsReceived), Drops: uint64(st.PacketsDropped)}
+	c.last = capture.Stats{Packets: uint64(st.PacketsReceived), Drops: uint64(st.PacketsDropped)}
 	return c.last, nil
 }
 
@@ -105,7 +102,7 @@ func (c *Cooked) Close() error {
 	defer c.mu.Unlock()
 	if !c.closed {
 		if st, err := c.h.Stats(); err == nil {
-			c.last = Stats{Packets: uint64(st.PacketsReceived), Drops: uint64(st.PacketsDropped)}
+			c.last = capture.Stats{Packets: uint64(st.PacketsReceived), Drops: uint64(st.PacketsDropped)}
 		}
 		c.closed = true
 		c.h.Close()

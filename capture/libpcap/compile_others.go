@@ -1,0 +1,17 @@
+//go:build !cgo
+
+package libpcap
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/google/gopacket/layers"
+	"golang.org/x/net/bpf"
+)
+
+// Compile fails: filter expressions are compiled by libpcap, which needs
+// cgo. The error wraps errors.ErrUnsupported.
+func Compile(link layers.LinkType, snaplen int, expr string) ([]bpf.RawInstruction, error) {
+	return nil, fmt.Errorf("libpcap: filter %q: compiling filter expressions needs a cgo build (CGO_ENABLED=1, libpcap-dev installed): %w", expr, errors.ErrUnsupported)
+}

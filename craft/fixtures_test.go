@@ -20,12 +20,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket/pcapgo"
 	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/fixtures"
+	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
 var updateGoldens = flag.Bool("update", false, "rewrite fixtures/*.golden from what the decoder says now")
 
 // fixtureDir holds the pcap files made by fixtures/gen (see its README).
-const fixtureDir = "../fixtures"
+var fixtureDir = fixtures.Dir()
 
 // fx is what fixtures/gen put in the frames: the lab's addresses and the
 // ICMP id of every probe.
@@ -85,15 +87,8 @@ func readFixture(path string) (*fixtureFile, error) {
 
 func fixtureFiles(tb testing.TB) []*fixtureFile {
 	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.pcap"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(paths) == 0 {
-		tb.Fatalf("no pcap files in %s: run go run ./fixtures/gen -out fixtures", fixtureDir)
-	}
 	var cs []*fixtureFile
-	for _, p := range paths {
+	for _, p := range fixtures.Pcaps(tb) {
 		c, err := readFixture(p)
 		if err != nil {
 			tb.Fatal(err)
@@ -419,21 +414,6 @@ var (
 	}
 )
 
-// tool finds name on PATH, or skips, or fails when CI demands the tools.
-func lookTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("PINGCRAFT_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s is not on PATH and PINGCRAFT_REQUIRE_TOOLS=1: install it (apt-get install %s)", name, name)
-	}
-	t.Skipf("SKIPPED: %s is not on PATH, so the fixtures are NOT cross-checked against it. "+
-		"Install it (apt-get install %s); set PINGCRAFT_REQUIRE_TOOLS=1 to make this a failure.", name, name)
-	return ""
-}
-
 func runTool(t *testing.T, path string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(path, args...)
@@ -455,7 +435,7 @@ var (
 )
 
 func TestFixturesTcpdump(t *testing.T) {
-	tcpdump := lookTool(t, "tcpdump")
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
 	for _, c := range fixtureFiles(t) {
 		t.Run(c.name, func(t *testing.T) {
 			out := runTool(t, tcpdump, "-#", "-n", "-v", "-r", filepath.Join(fixtureDir, c.name))
@@ -478,7 +458,7 @@ func TestFixturesTcpdump(t *testing.T) {
 }
 
 func TestFixturesTshark(t *testing.T) {
-	tshark := lookTool(t, "tshark")
+	tshark := labtest.RequireTool(t, "tshark", "tshark")
 	for _, c := range fixtureFiles(t) {
 		t.Run(c.name, func(t *testing.T) {
 			// checksum.status: 0 bad, 1 good, 2 unverified; one value per

@@ -214,6 +214,20 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 // has the kernel's own (Conn.ID).
 func (f *Fleet) ID() uint16 { return f.id }
 
+// NewSingle is NewFleet for one target, whose Member it returns: when the
+// target cannot be probed, its error is the error.
+func NewSingle(ctx context.Context, name string, run *Config, fc *FleetConfig) (*Fleet, *Member, error) {
+	f, err := NewFleet(ctx, []string{name}, run, fc)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m := &f.members[0]; m.Err != nil {
+		f.Close()
+		return nil, nil, m.Err
+	}
+	return f, &f.members[0], nil
+}
+
 // Members returns every target as given, in order, probed or not.
 func (f *Fleet) Members() []Member { return f.members }
 

@@ -437,9 +437,12 @@ func (s *socketConn) errQueue(r *Received) (bool, error) {
 	}
 	// The data is the probe as sent; its id is the kernel's.
 	if n >= 8 {
-		to := addrOf(dst)
-		if !to.IsValid() {
-			to = s.path.Target
+		to := s.path.Target // the probe's destination, when the kernel says it
+		switch sa := dst.(type) {
+		case *unix.SockaddrInet4:
+			to = netip.AddrFrom4(sa.Addr)
+		case *unix.SockaddrInet6:
+			to = netip.AddrFrom16(sa.Addr)
 		}
 		e.Quote = craft.Quote{Present: true, Src: s.path.Source, Dst: to, Echo: true,
 			ID: binary.BigEndian.Uint16(s.rbuf[4:6]), Seq: binary.BigEndian.Uint16(s.rbuf[6:8])}
@@ -485,16 +488,6 @@ func (s *socketConn) from() netip.Addr {
 		return netip.AddrFrom4(sa.Addr)
 	case unix.AF_INET6:
 		return netip.AddrFrom16(s.rfrom.Addr)
-	}
-	return netip.Addr{}
-}
-
-func addrOf(sa unix.Sockaddr) netip.Addr {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrFrom4(sa.Addr)
-	case *unix.SockaddrInet6:
-		return netip.AddrFrom16(sa.Addr)
 	}
 	return netip.Addr{}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/pingcraft/pingcraft/fixtures"
 )
 
 const (
@@ -118,15 +119,8 @@ func writePcap(t *testing.T, path string, lt layers.LinkType, frames [][]byte, w
 
 func fixturePcaps(tb testing.TB) []*pcapFile {
 	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.pcap"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(paths) == 0 {
-		tb.Fatalf("no pcap files in %s: run go run ./fixtures/gen -out fixtures", fixtureDir)
-	}
 	var fs []*pcapFile
-	for _, p := range paths {
+	for _, p := range fixtures.Pcaps(tb) {
 		fs = append(fs, readPcap(tb, p))
 	}
 	return fs

@@ -165,15 +165,11 @@ func runSend(c *cli.Context) error {
 		return err
 	}
 	name := c.Args().First()
-	fl, err := ping.NewFleet(c.Context, []string{name}, cfg, fc)
+	fl, m, err := ping.NewSingle(c.Context, name, cfg, fc)
 	if err != nil {
 		return err
 	}
 	defer fl.Close()
-	m := fl.Members()[0]
-	if m.Err != nil {
-		return m.Err
-	}
 	w := c.App.Writer
 	if fc.DryRun {
 		e, err := ping.FirstProbe(cfg, m.Path, fl.ID())
@@ -201,7 +197,7 @@ func runSend(c *cli.Context) error {
 	p := m.Path
 	if !c.Bool("json") {
 		if c.Bool("verbose") {
-			pr.Transport(&m, eng.ID(0), cfg.Flood)
+			pr.Transport(m, eng.ID(0), cfg.Flood)
 		}
 		via := ""
 		if c.String("iface") != "" || c.String("source") != "" {

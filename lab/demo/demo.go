@@ -75,15 +75,11 @@ func Run(ctx context.Context, w io.Writer, o *Options) (err error) {
 // namespace.
 func resolveAndPing(ctx context.Context, w io.Writer, target string) error {
 	cfg := &ping.Config{Count: 3, Interval: 200 * time.Millisecond, Timeout: 2 * time.Second, Size: ping.DefaultSize}
-	fl, err := ping.NewFleet(ctx, []string{target}, cfg, nil)
+	fl, m, err := ping.NewSingle(ctx, target, cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer fl.Close()
-	m := fl.Members()[0]
-	if m.Err != nil {
-		return m.Err
-	}
 	p := m.Path
 	switch p.MACSource {
 	case resolve.MACFromARP:

@@ -170,36 +170,14 @@ func TestRingClose(t *testing.T) {
 	const poll = 100 * time.Millisecond
 	r := openIn(t, l.Host, &Config{Interface: l.HostLink, Program: compile(t, "udp port 9"), PollTimeout: poll})
 
-	errc := make(chan error, 1)
-	go func() {
+	read := func() error {
 		for {
 			if _, _, err := r.ReadPacket(); !errors.Is(err, ErrTimeout) {
-				errc <- err
-				return
+				return err
 			}
 		}
-	}()
-	// Nothing to wait on: give the reader time to block in poll(2).
-	time.Sleep(poll / 2)
-	start := time.Now()
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
 	}
-	took := time.Since(start)
-	if took > poll+50*time.Millisecond {
-		t.Errorf("Close took %v with a %v poll timeout", took, poll)
-	}
-	select {
-	case err := <-errc:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Errorf("ReadPacket during Close: %v, want net.ErrClosed", err)
-		}
-	case <-time.After(time.Second):
-		t.Fatal("ReadPacket still blocked 1s after Close returned")
-	}
-	if err := r.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
+	labtest.CloseUnblocks(t, read, r.Close, poll/2, poll+50*time.Millisecond)
 	if _, _, err := r.ReadPacket(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("ReadPacket after Close: %v, want net.ErrClosed", err)
 	}

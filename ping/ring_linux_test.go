@@ -413,30 +413,8 @@ func TestRingTransports(t *testing.T) {
 func TestRingClose(t *testing.T) {
 	l := labtest.New(t)
 	_, c := ringOpen(t, l.Host, l.Target4, ModeEthernet, ringTestID)
-	errc := make(chan error, 1)
-	go func() {
-		var r Received
-		errc <- c.Receive(&r)
-	}()
-	time.Sleep(3 * ringPoll) // nothing to wait on: let Receive block in poll(2)
-	start := time.Now()
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took > ringPoll+50*time.Millisecond {
-		t.Errorf("Close took %v", took)
-	}
-	select {
-	case err := <-errc:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Errorf("Receive during Close: %v, want net.ErrClosed", err)
-		}
-	case <-time.After(time.Second):
-		t.Fatal("Receive still blocked 1s after Close")
-	}
-	if err := c.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
+	var r Received
+	labtest.CloseUnblocks(t, func() error { return c.Receive(&r) }, c.Close, 3*ringPoll, ringPoll+50*time.Millisecond)
 	if _, err := c.Send(&craft.Echo{ID: ringTestID, Seq: 1}); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Send after Close: %v, want net.ErrClosed", err)
 	}

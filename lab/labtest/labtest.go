@@ -2,11 +2,14 @@
 package labtest
 
 import (
+	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pingcraft/pingcraft/lab"
 )
@@ -80,4 +83,33 @@ func RequireTool(tb testing.TB, name, pkg string) string {
 	tb.Skipf("SKIPPED: %s is not on PATH, so this test did NOT run. Install it (apt-get install %s); "+
 		"set PINGCRAFT_REQUIRE_TOOLS=1 to make this a failure.", name, pkg)
 	return ""
+}
+
+// CloseUnblocks checks the Close of a reader: with read blocked in another
+// goroutine (given settle to get there: there is nothing to wait on), close
+// returns within bound, read then returns an error wrapping net.ErrClosed,
+// and a second close succeeds.
+func CloseUnblocks(tb testing.TB, read, close func() error, settle, bound time.Duration) {
+	tb.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- read() }()
+	time.Sleep(settle)
+	start := time.Now()
+	if err := close(); err != nil {
+		tb.Fatal(err)
+	}
+	if took := time.Since(start); took > bound {
+		tb.Errorf("Close took %v, more than %v", took, bound)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, net.ErrClosed) {
+			tb.Errorf("read during Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(time.Second):
+		tb.Fatal("read still blocked 1s after Close returned")
+	}
+	if err := close(); err != nil {
+		tb.Errorf("second Close: %v", err)
+	}
 }

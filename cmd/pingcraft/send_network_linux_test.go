@@ -143,6 +143,21 @@ var (
 	fam6 = ipFamily{"v6", true, func(l *lab.Lab) string { return l.Target6.String() }}
 )
 
+// everyMode runs test for each of the four modes and both families, in
+// parallel, each in a lab of its own whose ping_group_range is open.
+func everyMode(t *testing.T, test func(t *testing.T, l *lab.Lab, mode string, fam ipFamily)) {
+	for _, mode := range []string{"ethernet", "ip", "raw", "dgram"} {
+		for _, fam := range []ipFamily{fam4, fam6} {
+			t.Run(mode+"/"+fam.name, func(t *testing.T) {
+				t.Parallel()
+				l := labtest.New(t)
+				setPingGroups(t, l.Host, "0 2147483647")
+				test(t, l, mode, fam)
+			})
+		}
+	}
+}
+
 // TestSendLoss: nftables in the target drops a random 30% of the echo
 // replies and counts them. Every dropped reply must be a lost probe and
 // every other one a reply: transmitted - received equals the firewall's
@@ -203,14 +218,9 @@ table inet loss {
 func TestSendDuplicates(t *testing.T) {
 	labtest.RequireTool(t, "nft", "nftables")
 	const probes = 50
-	for _, mode := range []string{"ethernet", "ip", "raw", "dgram"} {
-		for _, fam := range []ipFamily{fam4, fam6} {
-			t.Run(mode+"/"+fam.name, func(t *testing.T) {
-				t.Parallel()
-				l := labtest.New(t)
-				setPingGroups(t, l.Host, "0 2147483647")
-				// dup exists in the ip and ip6 families only, not inet.
-				nft(t, l.Router, fmt.Sprintf(`
+	everyMode(t, func(t *testing.T, l *lab.Lab, mode string, fam ipFamily) {
+		// dup exists in the ip and ip6 families only, not inet.
+		nft(t, l.Router, fmt.Sprintf(`
 table ip dups {
 	counter copies {}
 	chain replies {
@@ -225,44 +235,42 @@ table ip6 dups {
 		icmpv6 type echo-reply icmpv6 sequence < %[1]d numgen random mod 2 < 1 counter name copies dup to %[3]s device %[4]s
 	}
 }`, probes, l.Host4, l.Host6, l.RouterHostLink))
-				nftFamily := "ip"
-				if fam.six {
-					nftFamily = "ip6"
-				}
-				args := []string{"--mode", mode, "-c", strconv.Itoa(probes), "-i", "0.01", "-W", "1", fam.target(l)}
-
-				r := sendJSON(t, l, args...)
-				copies := nftCounter(t, l.Router, nftFamily, "dups", "copies")
-				s := r.summary
-				t.Logf("nft copied %d replies; pingcraft: %+v", copies, s)
-				if r.code != 0 || s.Transmitted != probes || s.Received != probes || s.Duplicates != copies || s.Late+s.Corrupted != 0 {
-					t.Errorf("exit %d, summary %+v: want %d transmitted and received, %d duplicates; stderr %q", r.code, s, probes, copies, r.stderr)
-				}
-				if copies == 0 {
-					t.Errorf("nft copied no reply: the test proves nothing")
-				}
-				replies, replyBySeq := r.count("reply")
-				dups, dupBySeq := r.count("duplicate")
-				if replies != probes || len(replyBySeq) != probes || dups != copies {
-					t.Errorf("%d reply events for %d seqs, %d duplicate events; want %d, %d, %d", replies, len(replyBySeq), dups, probes, probes, copies)
-				}
-				for seq, n := range dupBySeq {
-					if n != 1 || replyBySeq[seq] != 1 {
-						t.Errorf("seq %d: %d duplicates, %d replies; want one of each", seq, n, replyBySeq[seq])
-					}
-				}
-
-				// The same in iputils' words.
-				before := copies
-				out, stderr, code := inHost(t, l, "", pingcraftBinary(t), append([]string{"send"}, args...)...)
-				copies = nftCounter(t, l.Router, nftFamily, "dups", "copies") - before
-				want := fmt.Sprintf("%d packets transmitted, %d received, +%d duplicates, 0%% packet loss", probes, probes, copies)
-				if code != 0 || strings.Count(out, " (DUP!)\n") != copies || !strings.Contains(out, want) {
-					t.Errorf("text: exit %d, %d (DUP!) lines, want %d and %q; stderr %q\n%s", code, strings.Count(out, " (DUP!)\n"), copies, want, stderr, out)
-				}
-			})
+		nftFamily := "ip"
+		if fam.six {
+			nftFamily = "ip6"
 		}
-	}
+		args := []string{"--mode", mode, "-c", strconv.Itoa(probes), "-i", "0.01", "-W", "1", fam.target(l)}
+
+		r := sendJSON(t, l, args...)
+		copies := nftCounter(t, l.Router, nftFamily, "dups", "copies")
+		s := r.summary
+		t.Logf("nft copied %d replies; pingcraft: %+v", copies, s)
+		if r.code != 0 || s.Transmitted != probes || s.Received != probes || s.Duplicates != copies || s.Late+s.Corrupted != 0 {
+			t.Errorf("exit %d, summary %+v: want %d transmitted and received, %d duplicates; stderr %q", r.code, s, probes, copies, r.stderr)
+		}
+		if copies == 0 {
+			t.Errorf("nft copied no reply: the test proves nothing")
+		}
+		replies, replyBySeq := r.count("reply")
+		dups, dupBySeq := r.count("duplicate")
+		if replies != probes || len(replyBySeq) != probes || dups != copies {
+			t.Errorf("%d reply events for %d seqs, %d duplicate events; want %d, %d, %d", replies, len(replyBySeq), dups, probes, probes, copies)
+		}
+		for seq, n := range dupBySeq {
+			if n != 1 || replyBySeq[seq] != 1 {
+				t.Errorf("seq %d: %d duplicates, %d replies; want one of each", seq, n, replyBySeq[seq])
+			}
+		}
+
+		// The same in iputils' words.
+		before := copies
+		out, stderr, code := inHost(t, l, "", pingcraftBinary(t), append([]string{"send"}, args...)...)
+		copies = nftCounter(t, l.Router, nftFamily, "dups", "copies") - before
+		want := fmt.Sprintf("%d packets transmitted, %d received, +%d duplicates, 0%% packet loss", probes, probes, copies)
+		if code != 0 || strings.Count(out, " (DUP!)\n") != copies || !strings.Contains(out, want) {
+			t.Errorf("text: exit %d, %d (DUP!) lines, want %d and %q; stderr %q\n%s", code, strings.Count(out, " (DUP!)\n"), copies, want, stderr, out)
+		}
+	})
 }
 
 var iputilsCounts = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received(.*)`)
@@ -344,57 +352,50 @@ func TestSendConcurrent(t *testing.T) {
 // reply, and count it as lost: 3 transmitted, 2 received, +1 corrupted.
 func TestSendCorrupted(t *testing.T) {
 	labtest.RequireRoot(t)
-	for _, mode := range []string{"ethernet", "ip", "raw", "dgram"} {
-		for _, fam := range []ipFamily{fam4, fam6} {
-			t.Run(mode+"/"+fam.name, func(t *testing.T) {
-				t.Parallel()
-				l := labtest.New(t)
-				setPingGroups(t, l.Host, "0 2147483647")
-				rs, err := labtest.Respond(l.Target, &labtest.ResponderConfig{Corrupt: []labtest.Corruption{{Seq: 2, Offset: 30}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer func() {
-					if err := rs.Close(); err != nil {
-						t.Error(err)
-					}
-				}()
-				args := []string{"--mode", mode, "-c", "3", "-i", "0.1", "-W", "0.5", fam.target(l)}
-
-				r := sendJSON(t, l, args...)
-				s := r.summary
-				if r.code != 0 || s.Transmitted != 3 || s.Received != 2 || s.Corrupted != 1 || math.Abs(s.LossPercent-100.0/3) > 1e-6 {
-					t.Errorf("exit %d, summary %+v: want 3 transmitted, 2 received, 1 corrupted, 33.3%% loss; stderr %q", r.code, s, r.stderr)
-				}
-				_, replies := r.count("reply")
-				_, corrupted := r.count("corrupted")
-				_, timeouts := r.count("timeout")
-				if replies[1] != 1 || replies[2] != 0 || replies[3] != 1 || corrupted[2] != 1 || len(corrupted) != 1 || timeouts[2] != 1 {
-					t.Errorf("replies by seq %v, corrupted %v, timeouts %v: want seq 2 corrupted and timed out, 1 and 3 replies", replies, corrupted, timeouts)
-				}
-				for _, ev := range r.events {
-					if ev.Event == "corrupted" && (ev.BadByte == nil || *ev.BadByte != 30) {
-						t.Errorf("corrupted event %+v: want bad_byte 30", ev)
-					}
-				}
-
-				out, stderr, code := inHost(t, l, "", pingcraftBinary(t), append([]string{"send"}, args...)...)
-				// Data byte i is i mod 256 past the cookie and the time.
-				for _, want := range []string{
-					"icmp_seq=2 ttl=63 time=",
-					"\nwrong data byte #30 should be 0x1e but was 0xe1\n",
-					"3 packets transmitted, 2 received, +1 corrupted, 33.3333% packet loss",
-				} {
-					if code != 0 || strings.Count(out, want) != 1 {
-						t.Errorf("text: exit %d, want %q once; stderr %q\n%s", code, want, stderr, out)
-					}
-				}
-				if got := rs.Stats(); got.Requests != 6 || got.Corrupted != 2 {
-					t.Errorf("responder %+v: want 6 requests, 2 corrupted", got)
-				}
-			})
+	everyMode(t, func(t *testing.T, l *lab.Lab, mode string, fam ipFamily) {
+		rs, err := labtest.Respond(l.Target, &labtest.ResponderConfig{Corrupt: []labtest.Corruption{{Seq: 2, Offset: 30}}})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		defer func() {
+			if err := rs.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
+		args := []string{"--mode", mode, "-c", "3", "-i", "0.1", "-W", "0.5", fam.target(l)}
+
+		r := sendJSON(t, l, args...)
+		s := r.summary
+		if r.code != 0 || s.Transmitted != 3 || s.Received != 2 || s.Corrupted != 1 || math.Abs(s.LossPercent-100.0/3) > 1e-6 {
+			t.Errorf("exit %d, summary %+v: want 3 transmitted, 2 received, 1 corrupted, 33.3%% loss; stderr %q", r.code, s, r.stderr)
+		}
+		_, replies := r.count("reply")
+		_, corrupted := r.count("corrupted")
+		_, timeouts := r.count("timeout")
+		if replies[1] != 1 || replies[2] != 0 || replies[3] != 1 || corrupted[2] != 1 || len(corrupted) != 1 || timeouts[2] != 1 {
+			t.Errorf("replies by seq %v, corrupted %v, timeouts %v: want seq 2 corrupted and timed out, 1 and 3 replies", replies, corrupted, timeouts)
+		}
+		for _, ev := range r.events {
+			if ev.Event == "corrupted" && (ev.BadByte == nil || *ev.BadByte != 30) {
+				t.Errorf("corrupted event %+v: want bad_byte 30", ev)
+			}
+		}
+
+		out, stderr, code := inHost(t, l, "", pingcraftBinary(t), append([]string{"send"}, args...)...)
+		// Data byte i is i mod 256 past the cookie and the time.
+		for _, want := range []string{
+			"icmp_seq=2 ttl=63 time=",
+			"\nwrong data byte #30 should be 0x1e but was 0xe1\n",
+			"3 packets transmitted, 2 received, +1 corrupted, 33.3333% packet loss",
+		} {
+			if code != 0 || strings.Count(out, want) != 1 {
+				t.Errorf("text: exit %d, want %q once; stderr %q\n%s", code, want, stderr, out)
+			}
+		}
+		if got := rs.Stats(); got.Requests != 6 || got.Corrupted != 2 {
+			t.Errorf("responder %+v: want 6 requests, 2 corrupted", got)
+		}
+	})
 }
 
 // icmpCsumErrors reads the kernel's count of ICMP (or ICMPv6) messages that

@@ -68,6 +68,13 @@ const (
 	ChecksumUnverified
 )
 
+// Checksum is a received checksum with the value it should have had.
+type Checksum struct {
+	Got    uint16
+	Want   uint16
+	Status ChecksumStatus
+}
+
 var checksumStatusNames = [...]string{ChecksumGood: "good", ChecksumBad: "bad", ChecksumUnverified: "unverified"}
 
 func (s ChecksumStatus) String() string {
@@ -75,11 +82,4 @@ func (s ChecksumStatus) String() string {
 		return checksumStatusNames[s]
 	}
 	return "none"
-}
-
-// Checksum is a received checksum with the value it should have had.
-type Checksum struct {
-	Got    uint16
-	Want   uint16
-	Status ChecksumStatus
 }

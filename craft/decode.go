@@ -26,15 +26,6 @@ const (
 	ClassError
 )
 
-var classNames = [...]string{ClassOther: "other", ClassEchoRequest: "echo-request", ClassEchoReply: "echo-reply", ClassError: "error"}
-
-func (c Class) String() string {
-	if int(c) < len(classNames) && classNames[c] != "" {
-		return classNames[c]
-	}
-	return fmt.Sprintf("Class(%d)", uint8(c))
-}
-
 // Packet is a decoded frame. Byte slices (MACs, Payload) alias the data given
 // to Decode and VLAN aliases the Decoder: copy them to keep them past the next
 // Decode or past the life of the capture buffer.
@@ -474,3 +465,12 @@ type ipv6Ext struct {
 var ipv6Skipped = gopacket.NewLayerClass([]gopacket.LayerType{layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination})
 
 func (*ipv6Ext) CanDecode() gopacket.LayerClass { return ipv6Skipped }
+
+var classNames = [...]string{ClassOther: "other", ClassEchoRequest: "echo-request", ClassEchoReply: "echo-reply", ClassError: "error"}
+
+func (c Class) String() string {
+	if int(c) < len(classNames) && classNames[c] != "" {
+		return classNames[c]
+	}
+	return fmt.Sprintf("Class(%d)", uint8(c))
+}

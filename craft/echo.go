@@ -24,15 +24,6 @@ const (
 	DepthEthernet
 )
 
-var depthNames = [...]string{DepthICMP: "icmp", DepthIP: "ip", DepthEthernet: "ethernet"}
-
-func (d Depth) String() string {
-	if int(d) < len(depthNames) && depthNames[d] != "" {
-		return depthNames[d]
-	}
-	return fmt.Sprintf("Depth(%d)", uint8(d))
-}
-
 // Faults are deliberate mistakes written into a probe, for teaching and for
 // testing what a receiver does with them.
 type Faults uint8
@@ -265,4 +256,13 @@ func (e *Echo) applyFaults(b []byte, d Depth) {
 		c := b[ipOff+10 : ipOff+12]
 		binary.BigEndian.PutUint16(c, binary.BigEndian.Uint16(c)^0x5555)
 	}
+}
+
+var depthNames = [...]string{DepthICMP: "icmp", DepthIP: "ip", DepthEthernet: "ethernet"}
+
+func (d Depth) String() string {
+	if int(d) < len(depthNames) && depthNames[d] != "" {
+		return depthNames[d]
+	}
+	return fmt.Sprintf("Depth(%d)", uint8(d))
 }

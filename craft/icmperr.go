@@ -25,15 +25,6 @@ const (
 	ErrSourceQuench
 )
 
-var errorKindNames = [...]string{ErrUnreachable: "unreachable", ErrPacketTooBig: "packet-too-big", ErrTimeExceeded: "time-exceeded", ErrParameterProblem: "parameter-problem", ErrRedirect: "redirect", ErrSourceQuench: "source-quench"}
-
-func (k ErrorKind) String() string {
-	if int(k) < len(errorKindNames) && errorKindNames[k] != "" {
-		return errorKindNames[k]
-	}
-	return fmt.Sprintf("ErrorKind(%d)", uint8(k))
-}
-
 // ErrorKindOf returns the kind of an ICMP (six false) or ICMPv6 error
 // type, or 0 when the type is not an error pingcraft reports.
 func ErrorKindOf(six bool, typ uint8) ErrorKind {
@@ -235,4 +226,13 @@ func (e *ICMPError) string6() string {
 		return fmt.Sprintf("Parameter problem: %sat %d", s, e.Pointer)
 	}
 	return fmt.Sprintf("unknown icmp type: %d", e.Type)
+}
+
+var errorKindNames = [...]string{ErrUnreachable: "unreachable", ErrPacketTooBig: "packet-too-big", ErrTimeExceeded: "time-exceeded", ErrParameterProblem: "parameter-problem", ErrRedirect: "redirect", ErrSourceQuench: "source-quench"}
+
+func (k ErrorKind) String() string {
+	if int(k) < len(errorKindNames) && errorKindNames[k] != "" {
+		return errorKindNames[k]
+	}
+	return fmt.Sprintf("ErrorKind(%d)", uint8(k))
 }

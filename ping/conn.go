@@ -27,15 +27,6 @@ const (
 	ModeDgram
 )
 
-var modeNames = [...]string{ModeAuto: "auto", ModeEthernet: "ethernet", ModeIP: "ip", ModeRaw: "raw", ModeDgram: "dgram"}
-
-func (m Mode) String() string {
-	if int(m) < len(modeNames) && modeNames[m] != "" {
-		return modeNames[m]
-	}
-	return fmt.Sprintf("Mode(%d)", uint8(m))
-}
-
 // ParseMode parses a --mode value.
 func ParseMode(s string) (Mode, error) {
 	for m, n := range modeNames {
@@ -67,15 +58,6 @@ const (
 	// StampUser: read from the user-space clock around the system call.
 	StampUser
 )
-
-var stampSourceNames = [...]string{StampKernel: "kernel", StampUser: "user"}
-
-func (s StampSource) String() string {
-	if int(s) < len(stampSourceNames) && stampSourceNames[s] != "" {
-		return stampSourceNames[s]
-	}
-	return fmt.Sprintf("StampSource(%d)", uint8(s))
-}
 
 // Received is one packet a Conn hands the engine.
 type Received struct {
@@ -120,4 +102,22 @@ type Conn interface {
 	// 0 for transports that cannot lose them silently.
 	Drops() (uint64, error)
 	Close() error
+}
+
+var stampSourceNames = [...]string{StampKernel: "kernel", StampUser: "user"}
+
+func (s StampSource) String() string {
+	if int(s) < len(stampSourceNames) && stampSourceNames[s] != "" {
+		return stampSourceNames[s]
+	}
+	return fmt.Sprintf("StampSource(%d)", uint8(s))
+}
+
+var modeNames = [...]string{ModeAuto: "auto", ModeEthernet: "ethernet", ModeIP: "ip", ModeRaw: "raw", ModeDgram: "dgram"}
+
+func (m Mode) String() string {
+	if int(m) < len(modeNames) && modeNames[m] != "" {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
 }

@@ -29,16 +29,6 @@ const (
 	EventSendError
 )
 
-var eventNames = [...]string{EventSent: "sent", EventReply: "reply", EventDuplicate: "duplicate", EventLate: "late",
-	EventTimeout: "timeout", EventICMPError: "error", EventCorrupted: "corrupted", EventSendError: "send_error"}
-
-func (k EventKind) String() string {
-	if int(k) < len(eventNames) && eventNames[k] != "" {
-		return eventNames[k]
-	}
-	return fmt.Sprintf("EventKind(%d)", uint8(k))
-}
-
 // Event is one outcome of one probe. It references nothing the engine
 // reuses, so a copy may be kept (the pointer onEvent gets may not).
 type Event struct {
@@ -65,4 +55,14 @@ type Event struct {
 	Want, Got byte
 	// Err of EventSendError.
 	Err error
+}
+
+var eventNames = [...]string{EventSent: "sent", EventReply: "reply", EventDuplicate: "duplicate", EventLate: "late",
+	EventTimeout: "timeout", EventICMPError: "error", EventCorrupted: "corrupted", EventSendError: "send_error"}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", uint8(k))
 }

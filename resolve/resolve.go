@@ -35,15 +35,6 @@ const (
 	KindNone
 )
 
-var interfaceKindNames = [...]string{KindEthernet: "ethernet", KindLoopback: "loopback", KindNone: "none"}
-
-func (k InterfaceKind) String() string {
-	if int(k) < len(interfaceKindNames) && interfaceKindNames[k] != "" {
-		return interfaceKindNames[k]
-	}
-	return fmt.Sprintf("InterfaceKind(%d)", uint8(k))
-}
-
 // MACSource says where the next hop's hardware address came from.
 type MACSource uint8
 
@@ -56,15 +47,6 @@ const (
 	// MACUnknown: Options.NoSolicit left an empty neighbour entry unasked.
 	MACUnknown
 )
-
-var mACSourceNames = [...]string{MACFromNeighbourTable: "neighbour table", MACFromARP: "ARP", MACFromNDP: "NDP", MACNotNeeded: "not needed", MACUnknown: "unknown"}
-
-func (s MACSource) String() string {
-	if int(s) < len(mACSourceNames) && mACSourceNames[s] != "" {
-		return mACSourceNames[s]
-	}
-	return fmt.Sprintf("MACSource(%d)", uint8(s))
-}
 
 // Path is everything a probe to Target needs.
 type Path struct {
@@ -400,4 +382,22 @@ func (e *pathError) Unwrap() error { return e.kind }
 
 func failf(kind error, format string, a ...any) error {
 	return &pathError{msg: fmt.Sprintf(format, a...), kind: kind}
+}
+
+var interfaceKindNames = [...]string{KindEthernet: "ethernet", KindLoopback: "loopback", KindNone: "none"}
+
+func (k InterfaceKind) String() string {
+	if int(k) < len(interfaceKindNames) && interfaceKindNames[k] != "" {
+		return interfaceKindNames[k]
+	}
+	return fmt.Sprintf("InterfaceKind(%d)", uint8(k))
+}
+
+var macSourceNames = [...]string{MACFromNeighbourTable: "neighbour table", MACFromARP: "ARP", MACFromNDP: "NDP", MACNotNeeded: "not needed", MACUnknown: "unknown"}
+
+func (s MACSource) String() string {
+	if int(s) < len(macSourceNames) && macSourceNames[s] != "" {
+		return macSourceNames[s]
+	}
+	return fmt.Sprintf("MACSource(%d)", uint8(s))
 }

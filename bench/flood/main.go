@@ -18,10 +18,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -289,4 +292,287 @@ func kernel() string {
 		b.WriteByte(byte(c))
 	}
 	return "linux " + b.String()
+}
+
+var (
+	manySummary = regexp.MustCompile(`(?m)^\S+ +: xmt/rcv/%loss = (\d+)/(\d+)/`)
+	ringDrops   = regexp.MustCompile(`(\d+) frames dropped by the receive ring`)
+)
+
+// benchMany probes 1,000 and 10,000 addresses the lab's target answers on,
+// with pingcraft send and with fping, the same flags, and then holds
+// 10,000 targets at one probe a second each for sustain.
+func benchMany(ctx context.Context, l *lab.Lab, bin string, timeout, sustain time.Duration, timeBin string) error {
+	first := l.Many4.Addr().Next()
+	nth := func(n int) string {
+		a := first
+		for range n - 1 {
+			a = a.Next()
+		}
+		return a.String()
+	}
+	fmt.Printf("\nmany targets: addresses from %s that the lab's target answers on\n", first)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "command\ttargets\twall s\tCPU s\tCPU s per 10,000 probes\tmax RSS MiB\tsent\tloss %\tring drops\t")
+	type run struct {
+		tool    string
+		targets int
+		args    []string
+	}
+	var runs []run
+	for _, n := range []int{1000, 10000} {
+		args := []string{"-c", "5", "-p", "1000", "-i", "0", "-q", "-g", first.String(), nth(n)}
+		runs = append(runs, run{bin, n, append([]string{"send"}, args...)}, run{"fping", n, args})
+	}
+	if sustain > 0 {
+		probes := strconv.Itoa(int(sustain / time.Second))
+		runs = append(runs, run{bin, 10000, []string{"send", "-c", probes, "-p", "1000", "-i", "0.05", "-q", "-g", first.String(), nth(10000)}})
+	}
+	for _, r := range runs {
+		if ctx.Err() != nil {
+			break
+		}
+		res, out := measure(ctx, l, timeout+sustain, timeBin, r.tool, r.args)
+		name := "fping"
+		if r.tool == bin {
+			name = "pingcraft"
+		}
+		label := fmt.Sprintf("%s %s", name, joinArgs(r.args))
+		if res.err != nil {
+			fmt.Fprintf(tw, "%s\t%d\t%v\t\t\t\t\t\t\t\n", label, r.targets, res.err)
+			continue
+		}
+		sent, recv := 0, 0
+		for _, m := range manySummary.FindAllStringSubmatch(out, -1) {
+			x, _ := strconv.Atoi(m[1])
+			y, _ := strconv.Atoi(m[2])
+			sent, recv = sent+x, recv+y
+		}
+		drops := "-"
+		if r.tool == bin {
+			drops = "0"
+			if m := ringDrops.FindStringSubmatch(out); m != nil {
+				drops = m[1]
+			}
+		}
+		cpu := (res.user + res.sys).Seconds()
+		loss := 100.0
+		if sent > 0 {
+			loss = 100 * float64(sent-recv) / float64(sent)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.3f\t%.1f\t%d\t%.3f\t%s\t\n", label, r.targets, res.wall.Seconds(), cpu,
+			cpu*10000/float64(max(sent, 1)), float64(res.maxRSS)/1024, sent, loss, drops)
+	}
+	return tw.Flush()
+}
+
+// joinArgs shows a command line with the target range shortened.
+func joinArgs(args []string) string {
+	s := ""
+	for i, a := range args {
+		if i > 0 && args[i-1] == "-g" {
+			return s + "-g FIRST LAST"
+		}
+		if a == "-g" {
+			continue
+		}
+		s += a + " "
+	}
+	return s
+}
+
+// captureCounts reads the three lines tcpdump and pingcraft watch print on
+// exit.
+var captureCounts = regexp.MustCompile(`(\d+) packets captured\n(\d+) packets received by filter\n(\d+) packets dropped by kernel`)
+
+// benchWatch floods the target with iputils ping while a capture tool
+// writes every ICMP frame on the host link to a file, once for pingcraft
+// watch -w and once for tcpdump -w, and reports what each kept and cost.
+func benchWatch(ctx context.Context, l *lab.Lab, dir, bin string, count int, timeout time.Duration) error {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		return fmt.Errorf("tcpdump is not on PATH: apt-get install tcpdump")
+	}
+	fmt.Printf("\ncapture: ping -f -c %d from the lab host while each tool writes every ICMP frame on %s to a file\n", count, l.HostLink)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "command\tframes on the wire\tcaptured\tdropped\tuser s\tsys s\tCPU µs/frame\t")
+	for _, tool := range []struct{ name, args string }{
+		{bin, "watch -i " + l.HostLink + " -w OUT icmp"},
+		{"tcpdump", "-i " + l.HostLink + " -w OUT icmp"},
+	} {
+		args := strings.Fields(strings.ReplaceAll(tool.args, "OUT", filepath.Join(dir, "capture.pcap")))
+		r, err := captureDuring(ctx, l, timeout, tool.name, args, count)
+		label := filepath.Base(tool.name) + " " + strings.Join(args[:len(args)-3], " ") + " -w FILE icmp"
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t%v\t\t\t\t\t\t\n", label, err)
+			continue
+		}
+		cpu := r.user + r.sys
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.3f\t%.3f\t%.2f\t\n", label, r.wire, r.captured, r.dropped,
+			r.user.Seconds(), r.sys.Seconds(), float64(cpu.Nanoseconds())/1e3/float64(max(r.captured, 1)))
+	}
+	return tw.Flush()
+}
+
+type captureResult struct {
+	wire, captured, received, dropped int
+	user, sys                         time.Duration
+}
+
+// captureDuring starts the capture tool, waits for it to listen, floods,
+// then stops it with SIGINT as a user would.
+func captureDuring(ctx context.Context, l *lab.Lab, timeout time.Duration, name string, args []string, count int) (captureResult, error) {
+	var res captureResult
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := l.Host.Command(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Stdout = io.Discard
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return res, err
+	}
+	if err := cmd.Start(); err != nil {
+		return res, err
+	}
+	var errText strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.Contains(errText.String(), "listening on") {
+		n, err := stderr.Read(buf)
+		errText.Write(buf[:n])
+		if err != nil {
+			cmd.Wait()
+			return res, fmt.Errorf("%s did not start: %s", name, strings.TrimSpace(errText.String()))
+		}
+	}
+	rest := make(chan struct{})
+	go func() {
+		defer close(rest)
+		io.Copy(&errText, stderr)
+	}()
+
+	out, err := l.Host.Command(ctx, "ping", "-f", "-q", "-c", strconv.Itoa(count), l.Target4.String()).CombinedOutput()
+	m := counts.FindStringSubmatch(string(out))
+	if err != nil || m == nil {
+		cmd.Cancel()
+		cmd.Wait()
+		return res, fmt.Errorf("ping -f: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	sent, _ := strconv.Atoi(m[1])
+	replies, _ := strconv.Atoi(m[2])
+	res.wire = sent + replies
+	time.Sleep(200 * time.Millisecond) // the last frames reach the tool
+	syscall.Kill(cmd.Process.Pid, syscall.SIGINT)
+	<-rest
+	cmd.Wait()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		res.user, res.sys = time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+	}
+	c := captureCounts.FindStringSubmatch(errText.String())
+	if c == nil {
+		return res, fmt.Errorf("%s printed no counts: %s", name, strings.TrimSpace(errText.String()))
+	}
+	res.captured, _ = strconv.Atoi(c[1])
+	res.received, _ = strconv.Atoi(c[2])
+	res.dropped, _ = strconv.Atoi(c[3])
+	return res, nil
+}
+
+// benchServe runs pingcraft serve over 10,000 targets at a one-second
+// interval for d, sampling its CPU time and RSS every d/10, then reads its
+// counters: steady CPU and memory is the claim under test.
+func benchServe(ctx context.Context, l *lab.Lab, dir, bin string, d time.Duration) error {
+	var b strings.Builder
+	b.WriteString("groups:\n  - name: many\n    interval: 1s\n    targets:\n")
+	a := l.Many4.Addr()
+	for range 10000 {
+		a = a.Next()
+		fmt.Fprintf(&b, "      - %s\n", a)
+	}
+	cfg := filepath.Join(dir, "serve.yaml")
+	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	const addr = "127.0.0.1:9374"
+	cmd := l.Host.Command(ctx, bin, "serve", "--config", cfg, "--listen", addr)
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+	}()
+	fmt.Printf("\nserve: 10,000 targets at a 1 s interval for %v\n", d)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "after\tCPU % since the last row\tRSS MiB\trequests\tresponses\tring drops\t")
+	start := time.Now()
+	lastCPU, last := time.Duration(0), start
+	for i := 1; i <= 10; i++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Until(start.Add(time.Duration(i) * d / 10))):
+		}
+		cpu, rss, err := procUsage(cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		body, err := scrape(l, addr)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		fmt.Fprintf(tw, "%v\t%.1f\t%.1f\t%.0f\t%.0f\t%.0f\t\n", now.Sub(start).Round(time.Second),
+			100*float64(cpu-lastCPU)/float64(now.Sub(last)), float64(rss)/(1<<20),
+			sum(body, "pingcraft_requests_total"), sum(body, "pingcraft_response_duration_seconds_count"),
+			sum(body, "pingcraft_ring_drops_total"))
+		lastCPU, last = cpu, now
+	}
+	return tw.Flush()
+}
+
+// procUsage is a process's CPU time so far and its resident set.
+func procUsage(pid int) (time.Duration, int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	rss, _ := strconv.ParseInt(f[21], 10, 64)
+	const hz = 100 // USER_HZ
+	return time.Duration(utime+stime) * time.Second / hz, rss * int64(os.Getpagesize()), nil
+}
+
+// scrape gets /metrics from inside the lab host.
+func scrape(l *lab.Lab, addr string) (string, error) {
+	conn, err := l.Host.Dial("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET /metrics HTTP/1.0\r\nHost: pingcraft\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// sum adds up every series of a metric.
+func sum(body, name string) float64 {
+	t := 0.0
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+			v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+			t += v
+		}
+	}
+	return t
 }

@@ -294,6 +294,17 @@ func whole(p *Packet, msg []byte, hdrLen int) bool {
 	return !p.Truncated && !p.MoreFragments && p.FragOffset == 0 && len(msg) == p.IPLength-hdrLen
 }
 
+// setICMP records an ICMP(v6) header's type and code, and its checksum,
+// verified when the whole message (and for ICMPv6 the pseudo-header sum
+// base) is present.
+func setICMP(p *Packet, typ, code uint8, sum uint16, msg []byte, verifiable bool, base uint32) {
+	p.ICMPType, p.ICMPCode = typ, code
+	p.ICMPChecksum = Checksum{Got: sum, Status: ChecksumUnverified}
+	if verifiable {
+		p.ICMPChecksum = verify(base, msg, 2)
+	}
+}
+
 // icmpv4 classifies an ICMP message; verifiable says all of it is present.
 func (d *Decoder) icmpv4(p *Packet, msg []byte, verifiable bool) {
 	ic := &d.icmp4
@@ -301,11 +312,7 @@ func (d *Decoder) icmpv4(p *Packet, msg []byte, verifiable bool) {
 		p.Truncated = true
 		return
 	}
-	p.ICMPType, p.ICMPCode = ic.TypeCode.Type(), ic.TypeCode.Code()
-	p.ICMPChecksum = Checksum{Got: ic.Checksum, Status: ChecksumUnverified}
-	if verifiable {
-		p.ICMPChecksum = verify(0, msg, 2)
-	}
+	setICMP(p, ic.TypeCode.Type(), ic.TypeCode.Code(), ic.Checksum, msg, verifiable, 0)
 	if p.ICMPType == icmp4EchoReply || p.ICMPType == icmp4Echo {
 		p.Class = ClassEchoReply
 		if p.ICMPType == icmp4Echo {
@@ -339,11 +346,7 @@ func (d *Decoder) icmpv6(p *Packet, msg []byte, verifiable bool, base uint32) {
 		p.Truncated = true
 		return
 	}
-	p.ICMPType, p.ICMPCode = ic.TypeCode.Type(), ic.TypeCode.Code()
-	p.ICMPChecksum = Checksum{Got: ic.Checksum, Status: ChecksumUnverified}
-	if verifiable {
-		p.ICMPChecksum = verify(base, msg, 2)
-	}
+	setICMP(p, ic.TypeCode.Type(), ic.TypeCode.Code(), ic.Checksum, msg, verifiable, base)
 	e := &p.Error
 	switch p.ICMPType {
 	case icmp6Echo, icmp6EchoReply:

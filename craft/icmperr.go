@@ -167,11 +167,8 @@ func (e *ICMPError) string4() string {
 		}
 		return fmt.Sprintf("%s(New nexthop: %s)", s, e.Gateway)
 	case ErrTimeExceeded:
-		switch e.Code {
-		case 0:
-			return "Time to live exceeded"
-		case 1:
-			return "Frag reassembly time exceeded"
+		if int(e.Code) < len(timeExceeded4) {
+			return timeExceeded4[e.Code]
 		}
 		return fmt.Sprintf("Time exceeded, Bad Code: %d", e.Code)
 	case ErrParameterProblem:
@@ -179,6 +176,12 @@ func (e *ICMPError) string4() string {
 	}
 	return fmt.Sprintf("Bad ICMP type: %d", e.Type)
 }
+
+// The words of time exceeded, by code: iputils'.
+var (
+	timeExceeded4 = [...]string{"Time to live exceeded", "Frag reassembly time exceeded"}
+	timeExceeded6 = [...]string{"Time exceeded: Hop limit", "Time exceeded: Defragmentation failure"}
+)
 
 var unreach6 = [...]string{
 	0: "No route",
@@ -204,11 +207,8 @@ func (e *ICMPError) string6() string {
 		}
 		return s
 	case ErrTimeExceeded:
-		switch e.Code {
-		case 0:
-			return "Time exceeded: Hop limit"
-		case 1:
-			return "Time exceeded: Defragmentation failure"
+		if int(e.Code) < len(timeExceeded6) {
+			return timeExceeded6[e.Code]
 		}
 		return fmt.Sprintf("Time exceeded: code %d", e.Code)
 	case ErrParameterProblem:

@@ -27,7 +27,16 @@ const (
 	ModeDgram
 )
 
-// ParseMode parses a --mode value.
+var modeNames = [...]string{ModeAuto: "auto", ModeEthernet: "ethernet", ModeIP: "ip", ModeRaw: "raw", ModeDgram: "dgram"}
+
+func (m Mode) String() string {
+	if int(m) < len(modeNames) && modeNames[m] != "" {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// ParseMode parses a mode's name.
 func ParseMode(s string) (Mode, error) {
 	for m, n := range modeNames {
 		if n != "" && n == s {
@@ -111,13 +120,4 @@ func (s StampSource) String() string {
 		return stampSourceNames[s]
 	}
 	return fmt.Sprintf("StampSource(%d)", uint8(s))
-}
-
-var modeNames = [...]string{ModeAuto: "auto", ModeEthernet: "ethernet", ModeIP: "ip", ModeRaw: "raw", ModeDgram: "dgram"}
-
-func (m Mode) String() string {
-	if int(m) < len(modeNames) && modeNames[m] != "" {
-		return modeNames[m]
-	}
-	return fmt.Sprintf("Mode(%d)", uint8(m))
 }

@@ -31,62 +31,38 @@ type addrKey struct {
 }
 
 func (c *cachedSystem) InterfaceByName(name string) (Interface, error) {
-	c.mu.Lock()
-	l, ok := c.byName[name]
-	c.mu.Unlock()
-	if ok {
-		return l, nil
-	}
-	l, err := c.System.InterfaceByName(name)
-	if err != nil {
-		return l, err // errors are not kept: the link may come
-	}
-	c.mu.Lock()
-	if c.byName == nil {
-		c.byName = map[string]Interface{}
-	}
-	c.byName[name] = l
-	c.mu.Unlock()
-	return l, nil
+	return cached(&c.mu, &c.byName, name, c.System.InterfaceByName)
 }
 
 func (c *cachedSystem) InterfaceByIndex(index int) (Interface, error) {
-	c.mu.Lock()
-	l, ok := c.byIdx[index]
-	c.mu.Unlock()
-	if ok {
-		return l, nil
-	}
-	l, err := c.System.InterfaceByIndex(index)
-	if err != nil {
-		return l, err
-	}
-	c.mu.Lock()
-	if c.byIdx == nil {
-		c.byIdx = map[int]Interface{}
-	}
-	c.byIdx[index] = l
-	c.mu.Unlock()
-	return l, nil
+	return cached(&c.mu, &c.byIdx, index, c.System.InterfaceByIndex)
 }
 
 func (c *cachedSystem) Addrs(index int, six bool) ([]netip.Addr, error) {
-	k := addrKey{index, six}
-	c.mu.Lock()
-	as, ok := c.addrs[k]
-	c.mu.Unlock()
+	return cached(&c.mu, &c.addrs, addrKey{index, six}, func(k addrKey) ([]netip.Addr, error) {
+		return c.System.Addrs(k.index, k.six)
+	})
+}
+
+// cached returns (*m)[k], asking get and keeping its answer when there is
+// none. Errors are not kept: the link may come. get runs outside mu: it is
+// a netlink request.
+func cached[K comparable, V any](mu *sync.Mutex, m *map[K]V, k K, get func(K) (V, error)) (V, error) {
+	mu.Lock()
+	v, ok := (*m)[k]
+	mu.Unlock()
 	if ok {
-		return as, nil
+		return v, nil
 	}
-	as, err := c.System.Addrs(index, six)
+	v, err := get(k)
 	if err != nil {
-		return as, err
+		return v, err
 	}
-	c.mu.Lock()
-	if c.addrs == nil {
-		c.addrs = map[addrKey][]netip.Addr{}
+	mu.Lock()
+	if *m == nil {
+		*m = map[K]V{}
 	}
-	c.addrs[k] = as
-	c.mu.Unlock()
-	return as, nil
+	(*m)[k] = v
+	mu.Unlock()
+	return v, nil
 }

@@ -370,6 +370,15 @@ func (p *Path) String() string {
 	return b.String()
 }
 
+var macSourceNames = [...]string{MACFromNeighbourTable: "neighbour table", MACFromARP: "ARP", MACFromNDP: "NDP", MACNotNeeded: "not needed", MACUnknown: "unknown"}
+
+func (s MACSource) String() string {
+	if int(s) < len(macSourceNames) && macSourceNames[s] != "" {
+		return macSourceNames[s]
+	}
+	return fmt.Sprintf("MACSource(%d)", uint8(s))
+}
+
 // pathError is a one-line message that still matches its sentinel with
 // errors.Is, without repeating the sentinel's text.
 type pathError struct {
@@ -391,13 +400,4 @@ func (k InterfaceKind) String() string {
 		return interfaceKindNames[k]
 	}
 	return fmt.Sprintf("InterfaceKind(%d)", uint8(k))
-}
-
-var macSourceNames = [...]string{MACFromNeighbourTable: "neighbour table", MACFromARP: "ARP", MACFromNDP: "NDP", MACNotNeeded: "not needed", MACUnknown: "unknown"}
-
-func (s MACSource) String() string {
-	if int(s) < len(macSourceNames) && macSourceNames[s] != "" {
-		return macSourceNames[s]
-	}
-	return fmt.Sprintf("MACSource(%d)", uint8(s))
 }

@@ -13,48 +13,46 @@ import (
 	"github.com/pingcraft/pingcraft/craft"
 )
 
-func craftCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "craft",
-		Usage:     "build one echo probe and show it decoded and in hex; nothing is sent",
-		ArgsUsage: "[TARGET]",
-		Description: `Without TARGET, shows the classic checksum bug on a known answer: an echo
+// craftHelp is craft's help beyond its usage line.
+const craftHelp = `Without TARGET, shows the classic checksum bug on a known answer: an echo
 request (id 69, seq 420, data 01 02 03 04) from 192.168.50.161 to 1.1.1.1,
 once with the checksum over header and payload (0xf210) and once over the
-8-byte header alone (0xf616), the value receivers drop.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "depth", Value: "ip", Usage: "what to build: ethernet, ip or icmp"},
-			&cli.StringFlag{Name: "source", Aliases: []string{"S"}, Usage: "source `ADDRESS` (required for ip and ethernet depth)"},
-			&cli.StringFlag{Name: "src-mac", Usage: "source `MAC` (ethernet depth)"},
-			&cli.StringFlag{Name: "dst-mac", Usage: "destination `MAC` (ethernet depth)"},
-			&cli.UintFlag{Name: "id", Usage: "ICMP identifier"},
-			&cli.UintFlag{Name: "seq", Value: 1, Usage: "ICMP sequence number"},
-			&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: 56, Usage: "payload `BYTES`"},
-			&cli.UintFlag{Name: "ttl", Aliases: []string{"t"}, Value: craft.DefaultTTL, Usage: "TTL or hop limit"},
-			&cli.UintFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "TOS or traffic class"},
-			&cli.BoolFlag{Name: "df", Usage: "set IPv4 don't-fragment"},
-			&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill `HEX` pattern, up to 16 bytes"},
-			&cli.BoolFlag{Name: "bad-checksum", Usage: "write the classic header-only ICMP checksum"},
-			&cli.BoolFlag{Name: "bad-ip-checksum", Usage: "write a wrong IPv4 header checksum"},
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return craftKnownAnswer(c.App.Writer)
-			}
-			if c.NArg() > 1 {
-				rest := c.Args().Tail()
-				if strings.HasPrefix(rest[0], "-") {
-					return usagef("craft: flags go before TARGET: move %q before %q", strings.Join(rest, " "), c.Args().First())
-				}
-				return usagef("craft takes one TARGET, got %d: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
-			}
-			e, depth, err := echoFromFlags(c)
-			if err != nil {
-				return err
-			}
-			return showProbe(c.App.Writer, "", e, depth)
-		},
+8-byte header alone (0xf616), the value receivers drop.`
+
+func craftFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "depth", Value: "ip", Usage: "what to build: ethernet, ip or icmp"},
+		&cli.StringFlag{Name: "source", Aliases: []string{"S"}, Usage: "source `ADDRESS` (required for ip and ethernet depth)"},
+		&cli.StringFlag{Name: "src-mac", Usage: "source `MAC` (ethernet depth)"},
+		&cli.StringFlag{Name: "dst-mac", Usage: "destination `MAC` (ethernet depth)"},
+		&cli.UintFlag{Name: "id", Usage: "ICMP identifier"},
+		&cli.UintFlag{Name: "seq", Value: 1, Usage: "ICMP sequence number"},
+		&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: 56, Usage: "payload `BYTES`"},
+		&cli.UintFlag{Name: "ttl", Aliases: []string{"t"}, Value: craft.DefaultTTL, Usage: "TTL or hop limit"},
+		&cli.UintFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "TOS or traffic class"},
+		&cli.BoolFlag{Name: "df", Usage: "set IPv4 don't-fragment"},
+		&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill `HEX` pattern, up to 16 bytes"},
+		&cli.BoolFlag{Name: "bad-checksum", Usage: "write the classic header-only ICMP checksum"},
+		&cli.BoolFlag{Name: "bad-ip-checksum", Usage: "write a wrong IPv4 header checksum"},
 	}
+}
+
+func runCraft(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return craftKnownAnswer(c.App.Writer)
+	}
+	if c.NArg() > 1 {
+		rest := c.Args().Tail()
+		if strings.HasPrefix(rest[0], "-") {
+			return usagef("craft: flags go before TARGET: move %q before %q", strings.Join(rest, " "), c.Args().First())
+		}
+		return usagef("craft takes one TARGET, got %d: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
+	}
+	e, depth, err := echoFromFlags(c)
+	if err != nil {
+		return err
+	}
+	return showProbe(c.App.Writer, "", e, depth)
 }
 
 func echoFromFlags(c *cli.Context) (*craft.Echo, craft.Depth, error) {

@@ -9,39 +9,35 @@ import (
 	"github.com/pingcraft/pingcraft/lab/demo"
 )
 
-func labCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "lab",
-		Usage: "build throwaway host -> router -> target namespaces and ping across them at layer 2",
-		Description: `Builds three network namespaces joined by veth pairs (198.18.0.0/15 and
+// labHelp is lab's help beyond its usage line.
+const labHelp = `Builds three network namespaces joined by veth pairs (198.18.0.0/15 and
 fd00:198:18::/48, nothing leaves the machine), resolves the target from the
 host, ARP and NDP included, pings it with Ethernet frames pingcraft builds,
 and removes everything on exit, error or Ctrl-C.
-Needs root (or CAP_SYS_ADMIN and CAP_NET_ADMIN).`,
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "keep", Usage: "leave the lab up and print how to enter it"},
-			&cli.StringSliceFlag{Name: "target", Usage: "`ADDRESS` to resolve from the host instead of the lab's target (repeatable)"},
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("lab takes no arguments (did you mean 'pingcraft lab down'?), got %q", c.Args().First())
-			}
-			return demo.Run(c.Context, c.App.Writer, &demo.Options{Keep: c.Bool("keep"), Targets: c.StringSlice("target")})
-		},
-		Subcommands: []*cli.Command{{
-			Name:      "down",
-			Usage:     "remove labs left up by --keep (or by a killed run)",
-			ArgsUsage: "[ID...]",
-			Action: func(c *cli.Context) error {
-				removed, err := lab.Down(c.Args().Slice()...)
-				for _, name := range removed {
-					fmt.Fprintln(c.App.Writer, "removed", name)
-				}
-				if err == nil && len(removed) == 0 {
-					fmt.Fprintln(c.App.Writer, "no labs to remove")
-				}
-				return err
-			},
-		}},
+Needs root (or CAP_SYS_ADMIN and CAP_NET_ADMIN).`
+
+func labFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "keep", Usage: "leave the lab up and print how to enter it"},
+		&cli.StringSliceFlag{Name: "target", Usage: "`ADDRESS` to resolve from the host instead of the lab's target (repeatable)"},
 	}
+}
+
+func runLab(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("lab takes no arguments (did you mean 'pingcraft lab down'?), got %q", c.Args().First())
+	}
+	return demo.Run(c.Context, c.App.Writer, &demo.Options{Keep: c.Bool("keep"), Targets: c.StringSlice("target")})
+}
+
+// runLabDown removes the labs named, or every lab.
+func runLabDown(c *cli.Context) error {
+	removed, err := lab.Down(c.Args().Slice()...)
+	for _, name := range removed {
+		fmt.Fprintln(c.App.Writer, "removed", name)
+	}
+	if err == nil && len(removed) == 0 {
+		fmt.Fprintln(c.App.Writer, "no labs to remove")
+	}
+	return err
 }

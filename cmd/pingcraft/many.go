@@ -76,46 +76,42 @@ func isFile(path string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-func manyCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "send-many",
-		Hidden:    true,
-		Usage:     "ping many targets at once, with fping's flags and output",
-		ArgsUsage: "TARGET... | -g CIDR | -g START END | -f FILE",
-		Flags: append(pathFlags(),
-			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "`N` probes per target, a line per probe and a summary"},
-			&cli.IntFlag{Name: "vcount", Aliases: []string{"C"}, Usage: "as -c, the summary listing every probe's time"},
-			&cli.Float64Flag{Name: "period", Aliases: []string{"p"}, Value: 1000, Usage: "`MSEC` between two probes to one target"},
-			&cli.Float64Flag{Name: "interval", Aliases: []string{"i"}, Value: 10, Usage: "at least `MSEC` between any two probes"},
-			&cli.Float64Flag{Name: "rate", Usage: "at most `N` probes a second over all targets"},
-			&cli.Float64Flag{Name: "timeout", Aliases: []string{"t"}, Usage: "`MSEC` to wait for a reply (500; with -c/-C the period, up to 2000)"},
-			&cli.IntFlag{Name: "retry", Aliases: []string{"r"}, Value: 3, Usage: "without -c: `N` more probes to a silent target"},
-			&cli.Float64Flag{Name: "backoff", Aliases: []string{"B"}, Value: 1.5, Usage: "each retry waits `F` times longer"},
-			&cli.IntFlag{Name: "size", Aliases: []string{"b"}, Value: ping.DefaultSize, Usage: "`BYTES` of echo data"},
-			&cli.IntFlag{Name: "ttl", Aliases: []string{"H"}, Usage: "IP time to live / hop limit"},
-			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read targets from `FILE` ('-': standard input)"},
-			&cli.BoolFlag{Name: "generate", Aliases: []string{"g"}, Usage: "targets from CIDR or START END"},
-			&cli.BoolFlag{Name: "alive", Aliases: []string{"a"}, Usage: "print the targets that answered"},
-			&cli.BoolFlag{Name: "unreach", Aliases: []string{"u"}, Usage: "print the targets that did not"},
-			&cli.BoolFlag{Name: "elapsed", Aliases: []string{"e"}, Usage: "print the round trip with alive targets"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no per-probe lines"},
-			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "auto, ethernet, ip, raw or dgram"},
-			&cli.BoolFlag{Name: "json", Usage: "one JSON object per event, then a summary object per target"},
-		),
-		Action: func(c *cli.Context) error {
-			err := runMany(c)
-			var exit cli.ExitCoder
-			if err == nil || errors.As(err, &exit) {
-				return err
-			}
-			code := fpingSysError
-			var u usageError
-			if errors.As(err, &u) {
-				code = fpingBadArgs
-			}
-			return cli.Exit(oneLine(err.Error()), code)
-		},
+func manyFlags() []cli.Flag {
+	return append(pathFlags(),
+		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "`N` probes per target, a line per probe and a summary"},
+		&cli.IntFlag{Name: "vcount", Aliases: []string{"C"}, Usage: "as -c, the summary listing every probe's time"},
+		&cli.Float64Flag{Name: "period", Aliases: []string{"p"}, Value: 1000, Usage: "`MSEC` between two probes to one target"},
+		&cli.Float64Flag{Name: "interval", Aliases: []string{"i"}, Value: 10, Usage: "at least `MSEC` between any two probes"},
+		&cli.Float64Flag{Name: "rate", Usage: "at most `N` probes a second over all targets"},
+		&cli.Float64Flag{Name: "timeout", Aliases: []string{"t"}, Usage: "`MSEC` to wait for a reply (500; with -c/-C the period, up to 2000)"},
+		&cli.IntFlag{Name: "retry", Aliases: []string{"r"}, Value: 3, Usage: "without -c: `N` more probes to a silent target"},
+		&cli.Float64Flag{Name: "backoff", Aliases: []string{"B"}, Value: 1.5, Usage: "each retry waits `F` times longer"},
+		&cli.IntFlag{Name: "size", Aliases: []string{"b"}, Value: ping.DefaultSize, Usage: "`BYTES` of echo data"},
+		&cli.IntFlag{Name: "ttl", Aliases: []string{"H"}, Usage: "IP time to live / hop limit"},
+		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read targets from `FILE` ('-': standard input)"},
+		&cli.BoolFlag{Name: "generate", Aliases: []string{"g"}, Usage: "targets from CIDR or START END"},
+		&cli.BoolFlag{Name: "alive", Aliases: []string{"a"}, Usage: "print the targets that answered"},
+		&cli.BoolFlag{Name: "unreach", Aliases: []string{"u"}, Usage: "print the targets that did not"},
+		&cli.BoolFlag{Name: "elapsed", Aliases: []string{"e"}, Usage: "print the round trip with alive targets"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no per-probe lines"},
+		&cli.StringFlag{Name: "mode", Value: "auto", Usage: "auto, ethernet, ip, raw or dgram"},
+		&cli.BoolFlag{Name: "json", Usage: "one JSON object per event, then a summary object per target"},
+	)
+}
+
+// runSendMany runs fping's flavour of send, with fping's exit codes.
+func runSendMany(c *cli.Context) error {
+	err := sendMany(c)
+	var exit cli.ExitCoder
+	if err == nil || errors.As(err, &exit) {
+		return err
 	}
+	code := fpingSysError
+	var u usageError
+	if errors.As(err, &u) {
+		code = fpingBadArgs
+	}
+	return cli.Exit(oneLine(err.Error()), code)
 }
 
 // manyTargets gathers the targets: arguments, a file, or a generated range.
@@ -185,7 +181,7 @@ func generate(args []string) ([]string, error) {
 	return names, nil
 }
 
-func runMany(c *cli.Context) error {
+func sendMany(c *cli.Context) error {
 	stderr := c.App.ErrWriter
 	names, err := manyTargets(c)
 	if err != nil {

@@ -41,34 +41,32 @@ func pathOptions(c *cli.Context) (*resolve.Options, error) {
 	return o, nil
 }
 
-func resolveCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "resolve",
-		Usage:     "show the path a probe to TARGET takes: interface, source, next hop and its MAC",
-		ArgsUsage: "TARGET",
-		Description: `Looks up the route over netlink (as 'ip route get'), then the next hop's
+// resolveHelp is resolve's help beyond its usage line.
+const resolveHelp = `Looks up the route over netlink (as 'ip route get'), then the next hop's
 hardware address in the neighbour table, else by ARP (IPv4) or NDP (IPv6).
-Sends nothing but that ARP or NDP exchange.`,
-		Flags: append(pathFlags(),
-			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
-		),
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("resolve takes one TARGET (flags go before it), got %d arguments", c.NArg())
-			}
-			o, err := pathOptions(c)
-			if err != nil {
-				return err
-			}
-			p, err := resolve.New().Resolve(c.Context, c.Args().First(), o)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				return report.PathJSON(c.App.Writer, p)
-			}
-			_, err = fmt.Fprint(c.App.Writer, p)
-			return err
-		},
+Sends nothing but that ARP or NDP exchange.`
+
+func resolveFlags() []cli.Flag {
+	return append(pathFlags(),
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+	)
+}
+
+func runResolve(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usagef("resolve takes one TARGET (flags go before it), got %d arguments", c.NArg())
 	}
+	o, err := pathOptions(c)
+	if err != nil {
+		return err
+	}
+	p, err := resolve.New().Resolve(c.Context, c.Args().First(), o)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return report.PathJSON(c.App.Writer, p)
+	}
+	_, err = fmt.Fprint(c.App.Writer, p)
+	return err
 }

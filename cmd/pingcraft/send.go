@@ -18,12 +18,8 @@ import (
 	"github.com/pingcraft/pingcraft/report"
 )
 
-func sendCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "send",
-		Usage:     "ping TARGET with probes pingcraft builds, at the depth --mode says",
-		ArgsUsage: "TARGET",
-		Description: `Flags follow iputils ping. The probe leaves as an Ethernet frame (--mode
+// sendHelp is send's help beyond its usage line.
+const sendHelp = `Flags follow iputils ping. The probe leaves as an Ethernet frame (--mode
 ethernet), an IP packet (ip), through a raw socket (raw) or the ping socket
 (dgram); auto picks the deepest the link and your privileges allow.
 Exit status: 0 a reply came, 1 none did, 2 an error.
@@ -33,40 +29,32 @@ fping has (-C, -a, -u, -e, -r, -B, --rate), send takes fping's flags and
 prints what fping prints: -c/-C N, -p MSEC per-target period, -i MSEC
 between any two probes, -t MSEC timeout, -r retries, -B backoff, -b size,
 -H ttl, -q, -a, -u, -e. Exit status then as fping: 0 all answered, 1 some
-did not, 2 a name was not found, 3 bad arguments, 4 a system error.`,
-		Flags: append(pathFlags(),
-			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` probes"},
-			&cli.Float64Flag{Name: "interval", Aliases: []string{"i"}, Value: 1, Usage: "`SECONDS` between probes (below 0.002 needs CAP_NET_RAW)"},
-			&cli.Float64Flag{Name: "timeout", Aliases: []string{"W"}, Value: 10, Usage: "`SECONDS` to wait for each reply"},
-			&cli.Float64Flag{Name: "deadline", Aliases: []string{"w"}, Usage: "stop after `SECONDS` whatever else"},
-			&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: ping.DefaultSize, Usage: "`BYTES` of echo data"},
-			&cli.IntFlag{Name: "ttl", Aliases: []string{"t"}, Usage: "IP time to live / hop limit"},
-			&cli.IntFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "IP type of service / traffic class"},
-			&cli.StringFlag{Name: "pmtudisc", Aliases: []string{"M"}, Usage: "`do` (set DF) or dont"},
-			&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill data with `HEX` (up to 16 bytes)"},
-			&cli.BoolFlag{Name: "flood", Aliases: []string{"f"}, Usage: "flood: next probe as soon as a reply comes, at least 100 a second"},
-			&cli.IntFlag{Name: "preload", Aliases: []string{"l"}, Usage: "send `N` probes at once, then keep N in flight in flood mode"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print the summary only"},
-			&cli.BoolFlag{Name: "D", Usage: "print a unix timestamp before each line"},
-			&cli.BoolFlag{Name: "O", Usage: "report a probe without reply when the next one goes"},
-			&cli.BoolFlag{Name: "n", Usage: "numeric output (always on: pingcraft never resolves addresses to names)"},
-			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "auto, ethernet, ip, raw or dgram"},
-			&cli.BoolFlag{Name: "json", Usage: "one JSON object per event, then a summary object"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show the path, transport and timestamp source first"},
-			&cli.IntFlag{Name: "id", Value: -1, Usage: "ICMP identifier (ping sockets ignore it)"},
-			&cli.BoolFlag{Name: "bad-checksum", Usage: "send the classic header-only ICMP checksum (no reply should come)"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "print the probe decoded and in hex, send nothing"},
-		),
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				if c.NArg() > 1 {
-					return usagef("send takes one TARGET and flags go before it: got %q", c.Args().Slice())
-				}
-				return usagef("send needs a TARGET: an address or a host name")
-			}
-			return runSend(c)
-		},
-	}
+did not, 2 a name was not found, 3 bad arguments, 4 a system error.`
+
+func sendFlags() []cli.Flag {
+	return append(pathFlags(),
+		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` probes"},
+		&cli.Float64Flag{Name: "interval", Aliases: []string{"i"}, Value: 1, Usage: "`SECONDS` between probes (below 0.002 needs CAP_NET_RAW)"},
+		&cli.Float64Flag{Name: "timeout", Aliases: []string{"W"}, Value: 10, Usage: "`SECONDS` to wait for each reply"},
+		&cli.Float64Flag{Name: "deadline", Aliases: []string{"w"}, Usage: "stop after `SECONDS` whatever else"},
+		&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: ping.DefaultSize, Usage: "`BYTES` of echo data"},
+		&cli.IntFlag{Name: "ttl", Aliases: []string{"t"}, Usage: "IP time to live / hop limit"},
+		&cli.IntFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "IP type of service / traffic class"},
+		&cli.StringFlag{Name: "pmtudisc", Aliases: []string{"M"}, Usage: "`do` (set DF) or dont"},
+		&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill data with `HEX` (up to 16 bytes)"},
+		&cli.BoolFlag{Name: "flood", Aliases: []string{"f"}, Usage: "flood: next probe as soon as a reply comes, at least 100 a second"},
+		&cli.IntFlag{Name: "preload", Aliases: []string{"l"}, Usage: "send `N` probes at once, then keep N in flight in flood mode"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print the summary only"},
+		&cli.BoolFlag{Name: "D", Usage: "print a unix timestamp before each line"},
+		&cli.BoolFlag{Name: "O", Usage: "report a probe without reply when the next one goes"},
+		&cli.BoolFlag{Name: "n", Usage: "numeric output (always on: pingcraft never resolves addresses to names)"},
+		&cli.StringFlag{Name: "mode", Value: "auto", Usage: "auto, ethernet, ip, raw or dgram"},
+		&cli.BoolFlag{Name: "json", Usage: "one JSON object per event, then a summary object"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show the path, transport and timestamp source first"},
+		&cli.IntFlag{Name: "id", Value: -1, Usage: "ICMP identifier (ping sockets ignore it)"},
+		&cli.BoolFlag{Name: "bad-checksum", Usage: "send the classic header-only ICMP checksum (no reply should come)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the probe decoded and in hex, send nothing"},
+	)
 }
 
 // seconds converts a flag in seconds, refusing what a duration cannot hold.
@@ -156,6 +144,12 @@ func fleetConfig(c *cli.Context) (*ping.FleetConfig, error) {
 }
 
 func runSend(c *cli.Context) error {
+	if c.NArg() != 1 {
+		if c.NArg() > 1 {
+			return usagef("send takes one TARGET and flags go before it: got %q", c.Args().Slice())
+		}
+		return usagef("send needs a TARGET: an address or a host name")
+	}
 	cfg, err := sendConfig(c)
 	if err != nil {
 		return err

@@ -11,45 +11,34 @@ import (
 	"github.com/pingcraft/pingcraft/tcpdump"
 )
 
-// watchFlags counts the repeatable flags (-vv, -xx, -XX, -ttt).
-type watchFlags struct {
-	verbose, hex, ascii, stamp int
-}
-
-func watchCommand() *cli.Command {
-	var wf watchFlags
-	return &cli.Command{
-		Name:      "watch",
-		Usage:     "capture and decode traffic as tcpdump does, from an interface or a pcap file",
-		ArgsUsage: "[FILTER EXPRESSION...]",
-		Description: `Frames come from a TPACKET_V3 ring on -i IFACE (-i any: libpcap's cooked
+// watchHelp is watch's help beyond its usage line.
+const watchHelp = `Frames come from a TPACKET_V3 ring on -i IFACE (-i any: libpcap's cooked
 capture on every interface), with the libpcap filter
 expression compiled by libpcap and run in the kernel, or from a pcap or
 pcapng file with -r, the same filter run in user space. Lines are tcpdump's;
-addresses are never resolved to names. On exit the counts go to stderr.`,
-		UseShortOptionHandling: true,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE`"},
-			&cli.StringFlag{Name: "read", Aliases: []string{"r"}, Usage: "read frames from `FILE` (pcap or pcapng)"},
-			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write frames to `FILE` (pcap; pcapng with --pcapng)"},
-			&cli.BoolFlag{Name: "pcapng", Usage: "write pcapng instead of pcap"},
-			&cli.BoolFlag{Name: "U", Usage: "with -w, write each frame to the file as it comes (otherwise on exit)"},
-			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` frames"},
-			&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, Value: capture.MaxSnaplen, Usage: "keep at most `BYTES` of each frame"},
-			&cli.BoolFlag{Name: "n", Usage: "numeric output (always on: watch never resolves names)"},
-			&cli.BoolFlag{Name: "v", Count: &wf.verbose, Usage: "more detail (-vv: more still)"},
-			&cli.BoolFlag{Name: "e", Usage: "print the link-level header"},
-			&cli.BoolFlag{Name: "x", Count: &wf.hex, Usage: "hex dump from the network header (-xx: from the link header)"},
-			&cli.BoolFlag{Name: "X", Count: &wf.ascii, Usage: "as -x, with ASCII (-XX: from the link header)"},
-			&cli.BoolFlag{Name: "t", Count: &wf.stamp, Usage: "no time (-tt unix time, -ttt delta, -tttt date, -ttttt since the first)"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less protocol detail"},
-			&cli.BoolFlag{Name: "json", Usage: "one JSON object per frame"},
-		},
-		Action: func(c *cli.Context) error { return runWatch(c, &wf) },
+addresses are never resolved to names. On exit the counts go to stderr.`
+
+func watchFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE`"},
+		&cli.StringFlag{Name: "read", Aliases: []string{"r"}, Usage: "read frames from `FILE` (pcap or pcapng)"},
+		&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write frames to `FILE` (pcap; pcapng with --pcapng)"},
+		&cli.BoolFlag{Name: "pcapng", Usage: "write pcapng instead of pcap"},
+		&cli.BoolFlag{Name: "U", Usage: "with -w, write each frame to the file as it comes (otherwise on exit)"},
+		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` frames"},
+		&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, Value: capture.MaxSnaplen, Usage: "keep at most `BYTES` of each frame"},
+		&cli.BoolFlag{Name: "n", Usage: "numeric output (always on: watch never resolves names)"},
+		&cli.BoolFlag{Name: "v", Usage: "more detail (-vv: more still)"},
+		&cli.BoolFlag{Name: "e", Usage: "print the link-level header"},
+		&cli.BoolFlag{Name: "x", Usage: "hex dump from the network header (-xx: from the link header)"},
+		&cli.BoolFlag{Name: "X", Usage: "as -x, with ASCII (-XX: from the link header)"},
+		&cli.BoolFlag{Name: "t", Usage: "no time (-tt unix time, -ttt delta, -tttt date, -ttttt since the first)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less protocol detail"},
+		&cli.BoolFlag{Name: "json", Usage: "one JSON object per frame"},
 	}
 }
 
-func runWatch(c *cli.Context, wf *watchFlags) error {
+func runWatch(c *cli.Context) error {
 	iface, file, out := c.String("interface"), c.String("read"), c.String("write")
 	snaplen := c.Int("snaplen")
 	switch {
@@ -89,7 +78,7 @@ func runWatch(c *cli.Context, wf *watchFlags) error {
 	case c.Bool("json"):
 		lo.Frame = tcpdump.NewJSONWriter(c.App.Writer, hdr.Link).Print
 	case out == "":
-		pr, err := tcpdump.NewPrinter(c.App.Writer, hdr.Link, printOptions(c, wf))
+		pr, err := tcpdump.NewPrinter(c.App.Writer, hdr.Link, printOptions(c))
 		if err != nil {
 			return err
 		}
@@ -109,15 +98,16 @@ func runWatch(c *cli.Context, wf *watchFlags) error {
 	return err
 }
 
-func printOptions(c *cli.Context, wf *watchFlags) *tcpdump.PrintOptions {
-	o := &tcpdump.PrintOptions{Verbose: wf.verbose, Ether: c.Bool("e"), Quiet: c.Bool("quiet")}
+// printOptions reads tcpdump's printing flags; -v, -x, -X and -t count.
+func printOptions(c *cli.Context) *tcpdump.PrintOptions {
+	o := &tcpdump.PrintOptions{Verbose: c.Count("v"), Ether: c.Bool("e"), Quiet: c.Bool("quiet")}
 	switch {
-	case wf.ascii > 0:
-		o.Hex, o.ASCII = min(wf.ascii, 2), true
-	case wf.hex > 0:
-		o.Hex = min(wf.hex, 2)
+	case c.Count("X") > 0:
+		o.Hex, o.ASCII = min(c.Count("X"), 2), true
+	case c.Count("x") > 0:
+		o.Hex = min(c.Count("x"), 2)
 	}
 	o.Stamp = []tcpdump.Stamp{tcpdump.StampTime, tcpdump.StampNone, tcpdump.StampUnix, tcpdump.StampDelta,
-		tcpdump.StampDate, tcpdump.StampSinceFirst}[min(wf.stamp, 5)]
+		tcpdump.StampDate, tcpdump.StampSinceFirst}[min(c.Count("t"), 5)]
 	return o
 }

@@ -125,10 +125,10 @@ func (c *Config) timeoutOf(n uint64) time.Duration {
 	return time.Duration(float64(c.Timeout) * math.Pow(c.Backoff, float64(n-1)))
 }
 
-// InFlight is the most probes a run over n targets may have in flight at
+// inFlight is the most probes a run over n targets may have in flight at
 // once: each target's, for as long as a probe waits, times the targets.
 // Receive buffers are sized for it.
-func (c *Config) InFlight(n int) int {
+func (c *Config) inFlight(n int) int {
 	interval := c.Interval
 	if interval <= 0 {
 		interval = DefaultInterval

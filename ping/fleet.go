@@ -135,7 +135,7 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 	}()
 	conns := map[connKey]int{}
 	macs := map[macKey]macResult{}
-	inFlight := c.InFlight(len(names))
+	inFlight := c.inFlight(len(names))
 	for i, name := range names {
 		m := &f.members[i]
 		m.Name = name

@@ -57,8 +57,9 @@ func (e *Engine) handle(r *Received) {
 		a = arrival{t: t, n: p.n, seq: pk.Seq, bad: -1}
 		if bad := e.payload.Check(pk.Payload, time.Unix(0, p.payload)); bad >= 0 {
 			a.bad = bad
-			if want := e.payload.Append(e.check[:0], time.Unix(0, p.payload)); bad < len(want) {
-				a.want = want[bad]
+			e.check = e.payload.Append(e.check[:0], time.Unix(0, p.payload))
+			if bad < len(e.check) {
+				a.want = e.check[bad]
 			}
 			if bad < len(pk.Payload) {
 				a.got = pk.Payload[bad]

@@ -13,9 +13,9 @@ import (
 // the configuration, not the network, is at fault.
 var ErrRefused = errors.New("refused")
 
-// MinUserInterval is the shortest interval the ping socket is given, as
+// minUserInterval is the shortest interval the ping socket is given, as
 // iputils refuses shorter ones to users without CAP_NET_RAW.
-const MinUserInterval = 2 * time.Millisecond
+const minUserInterval = 2 * time.Millisecond
 
 // ipHeader is what the IP layer adds to an echo, without options.
 func ipHeader(six bool) int {
@@ -47,7 +47,7 @@ func Refuse(cfg *Config, p *resolve.Path, m Mode) error {
 	switch {
 	case m == ModeDgram && c.Flood:
 		return refusef("a flood needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary")
-	case m == ModeDgram && !c.paced(1) && cfg != nil && cfg.Interval > 0 && cfg.Interval < MinUserInterval:
+	case m == ModeDgram && !c.paced(1) && cfg != nil && cfg.Interval > 0 && cfg.Interval < minUserInterval:
 		return refusef("an interval of %v, below 2ms, needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary", cfg.Interval)
 	case m == ModeDgram && c.Faults != 0:
 		return refusef("a bad checksum needs a transport where pingcraft writes the checksum; the ping socket rewrites it: use mode ethernet, ip or raw")

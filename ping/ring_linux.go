@@ -110,7 +110,7 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 	if !ether {
 		cfg.Link, dec, l3 = layers.LinkTypeRaw, craft.LinkTypeRaw, 0
 	}
-	prog, err := ringProgram(six, !ether, id, max(cfg.Snaplen, capture.DefaultSnaplen))
+	prog, err := ringProgram(six, !ether, id, capture.DefaultSnaplen)
 	if err != nil {
 		return nil, err
 	}

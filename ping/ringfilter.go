@@ -14,8 +14,8 @@ import (
 // one extension header looked through: echo replies carry no other.
 // raw is for frames that start at the IP header (a SOCK_DGRAM ring).
 //
-// It passes what libpcap's compilation of ringFilterExpr passes (a test
-// holds the two against each other).
+// It passes what libpcap's compilation of the expression in
+// ringFilterExpr (a test) passes; that test holds the two against each other.
 func ringProgram(six, raw bool, id uint16, snaplen int) ([]bpf.RawInstruction, error) {
 	l3 := uint32(14)
 	if raw {
@@ -84,22 +84,6 @@ func ringProgram(six, raw bool, id uint16, snaplen int) ([]bpf.RawInstruction, e
 	a.label("reject")
 	a.op(bpf.RetConstant{Val: 0})
 	return a.assemble()
-}
-
-// ringFilterExpr is ringProgram's filter as a libpcap expression, for
-// people reading captures (tcpdump -d) and for the test that compares the
-// two. libpcap's "and" and "or" bind equally tightly: hence the parentheses.
-func ringFilterExpr(six bool, id uint16) string {
-	if !six {
-		return fmt.Sprintf("icmp and (((icmp[icmptype] == icmp-echoreply or icmp[icmptype] == icmp-echo) and icmp[4:2] == %d)"+
-			" or icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-paramprob"+
-			" or icmp[icmptype] == icmp-redirect or icmp[icmptype] == icmp-sourcequench)", id)
-	}
-	icmp6 := func(at int) string {
-		return fmt.Sprintf("(((ip6[%d] == 128 or ip6[%d] == 129) and ip6[%d:2] == %d) or (ip6[%d] >= 1 and ip6[%d] <= 4))",
-			at, at, at+4, id, at, at)
-	}
-	return fmt.Sprintf("icmp6 and ((ip6[6] == 58 and %s) or (ip6[6] == 44 and ip6[42:2] & 0xfff8 == 0 and %s))", icmp6(40), icmp6(48))
 }
 
 // asm assembles a classic BPF program with named jump targets; "" is the

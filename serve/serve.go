@@ -46,14 +46,8 @@ type running struct {
 	cfg     *Config
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
-	fleets  []*ping.Fleet
-	conns   []connInfo
-	targets map[string][]string // group -> label values of each target, in order
-}
-
-type connInfo struct {
-	conn                 ping.Conn
-	group, source, iface string
+	fleets  map[string]*ping.Fleet // by group: it owns the group's sockets
+	targets map[string][]string    // group -> label values of each target, in order
 }
 
 // New returns a Server with its metrics registered, Go and process
@@ -145,12 +139,9 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 	s.setBuckets(cfg.Buckets)
 	s.forget(cfg)
 	rctx, cancel := context.WithCancel(context.Background())
-	r := &running{cfg: cfg, cancel: cancel, targets: map[string][]string{}}
+	r := &running{cfg: cfg, cancel: cancel, fleets: map[string]*ping.Fleet{}, targets: map[string][]string{}}
 	for _, p := range groups {
-		r.fleets = append(r.fleets, p.fleet)
-		for _, c := range p.fleet.Conns() {
-			r.conns = append(r.conns, connInfo{c.Conn, p.g.Name, c.Source.String(), c.Interface})
-		}
+		r.fleets[p.g.Name] = p.fleet
 		if p.engine == nil {
 			continue
 		}
@@ -285,10 +276,11 @@ func (d dropsCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	sum := map[[3]string]uint64{}
-	for _, c := range d.s.run.conns {
-		n, err := c.conn.Drops()
-		if err == nil {
-			sum[[3]string{c.group, c.source, c.iface}] += n
+	for group, f := range d.s.run.fleets {
+		for _, c := range f.Conns() {
+			if n, err := c.Conn.Drops(); err == nil {
+				sum[[3]string{group, c.Source.String(), c.Interface}] += n
+			}
 		}
 	}
 	for k, n := range sum {

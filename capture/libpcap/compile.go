@@ -32,3 +32,6 @@ func Compile(link layers.LinkType, snaplen int, expr string) ([]bpf.RawInstructi
 	}
 	return raw, nil
 }
+
+// Version names the libpcap this binary runs with.
+func Version() string { return pcap.Version() }

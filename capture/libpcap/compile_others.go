@@ -15,3 +15,6 @@ import (
 func Compile(link layers.LinkType, snaplen int, expr string) ([]bpf.RawInstruction, error) {
 	return nil, fmt.Errorf("libpcap: filter %q: compiling filter expressions needs a cgo build (CGO_ENABLED=1, libpcap-dev installed): %w", expr, errors.ErrUnsupported)
 }
+
+// Version says there is no libpcap: the binary was built without cgo.
+func Version() string { return "no libpcap (built without cgo)" }

@@ -37,11 +37,22 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
+// worded is an error its command has worded as the tool it imitates does:
+// run prints msg as it is (nothing when empty) and exits with code.
+type worded struct {
+	msg  string
+	code int
+}
+
+func (e worded) Error() string { return e.msg }
+
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:      "pingcraft",
 		Usage:     "craft, send and capture ICMP echo traffic at every depth of the stack",
-		Version:   buildVersion(),
+		Version:   versionText(),
+		// Shell completion asks the binary (see completion.go).
+		EnableBashCompletion: true,
 		Writer:    stdout,
 		ErrWriter: stderr,
 		// Errors are printed once, by run, as one line.
@@ -56,16 +67,20 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Description: labHelp, Flags: labFlags(), Action: runLab,
 				Subcommands: []*cli.Command{{Name: "down", Usage: "remove labs left up by --keep (or by a killed run)",
 					ArgsUsage: "[ID...]", Action: runLabDown}}},
-			{Name: "send", Usage: "ping TARGET with probes pingcraft builds, at the depth --mode says",
+			{Name: "send", Aliases: []string{"ping"}, Usage: "ping TARGET as iputils ping does, with probes pingcraft builds at the depth --mode says",
 				ArgsUsage: "TARGET", Description: sendHelp, Flags: sendFlags(), Action: runSend},
-			// Many targets: fping's flags and output (see send's help).
-			{Name: "send-many", Hidden: true, Usage: "ping many targets at once, with fping's flags and output",
-				ArgsUsage: "TARGET... | -g CIDR | -g START END | -f FILE", Flags: manyFlags(), Action: runSendMany},
-			{Name: "watch", Usage: "capture and decode traffic as tcpdump does, from an interface or a pcap file",
-				ArgsUsage: "[FILTER EXPRESSION...]", Description: watchHelp, UseShortOptionHandling: true,
-				Flags: watchFlags(), Action: runWatch},
+			{Name: "fping", Usage: "ping many targets at once as fping does",
+				ArgsUsage: "TARGET... | -g CIDR | -g START END | -f FILE", Description: fpingHelp,
+				Flags: fpingFlags(), Action: runFping},
+			{Name: "watch", Aliases: []string{"tcpdump"}, Usage: "capture and decode traffic as tcpdump does, from an interface or a pcap file",
+				ArgsUsage: "[FILTER EXPRESSION...]", Description: watchHelp, Flags: watchFlags(), Action: runWatch},
 			{Name: "serve", Usage: "probe groups of targets without end and export Prometheus metrics",
 				Description: serveHelp, Flags: serveFlags(), Action: runServe},
+			{Name: "install-links", Usage: "make ping, fping, tcpdump and their kin links to pingcraft in DIR",
+				ArgsUsage: "DIR", Description: installLinksHelp, Flags: installLinksFlags(), Action: runInstallLinks},
+			{Name: "completion", Usage: "print a shell completion script", ArgsUsage: "bash|zsh|fish",
+				Description: completionHelp, Action: runCompletion},
+			{Name: "man", Usage: "print the man page", Description: manHelp, Action: runMan},
 		},
 	}
 	var setUsage func([]*cli.Command)
@@ -90,9 +105,16 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	if len(args) > 1 && args[1] == "send" && manyStyle(args[2:]) {
-		// Many targets: fping's flags and output (see send's help).
-		args = append([]string{args[0], "send-many"}, args[2:]...)
+	args, prog := personality(args)
+	app.Metadata = map[string]any{"prog": prog}
+	if len(args) > 1 && !completing(args) {
+		if cmd := app.Command(args[1]); cmd != nil {
+			rest, err := getopt(cmd, args[2:])
+			if err != nil {
+				return badOptions(cmd, prog, err, stderr)
+			}
+			args = append(args[:2:2], rest...)
+		}
 	}
 	notFound := false
 	app.CommandNotFound = func(_ *cli.Context, name string) {
@@ -105,6 +127,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err == nil {
 		return exitOK
+	}
+	var w worded
+	if errors.As(err, &w) {
+		if w.msg != "" {
+			fmt.Fprintln(stderr, w.msg)
+		}
+		return w.code
 	}
 	var exit cli.ExitCoder
 	if errors.As(err, &exit) {

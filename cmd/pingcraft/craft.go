@@ -42,10 +42,6 @@ func runCraft(c *cli.Context) error {
 		return craftKnownAnswer(c.App.Writer)
 	}
 	if c.NArg() > 1 {
-		rest := c.Args().Tail()
-		if strings.HasPrefix(rest[0], "-") {
-			return usagef("craft: flags go before TARGET: move %q before %q", strings.Join(rest, " "), c.Args().First())
-		}
 		return usagef("craft takes one TARGET, got %d: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
 	}
 	e, depth, err := echoFromFlags(c)

@@ -54,7 +54,7 @@ func resolveFlags() []cli.Flag {
 
 func runResolve(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return usagef("resolve takes one TARGET (flags go before it), got %d arguments", c.NArg())
+		return usagef("resolve takes one TARGET, got %d arguments", c.NArg())
 	}
 	o, err := pathOptions(c)
 	if err != nil {

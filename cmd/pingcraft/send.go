@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,14 +23,8 @@ import (
 const sendHelp = `Flags follow iputils ping. The probe leaves as an Ethernet frame (--mode
 ethernet), an IP packet (ip), through a raw socket (raw) or the ping socket
 (dgram); auto picks the deepest the link and your privileges allow.
-Exit status: 0 a reply came, 1 none did, 2 an error.
-
-With more than one TARGET, -g CIDR (or START END), -f FILE, or a flag only
-fping has (-C, -a, -u, -e, -r, -B, --rate), send takes fping's flags and
-prints what fping prints: -c/-C N, -p MSEC per-target period, -i MSEC
-between any two probes, -t MSEC timeout, -r retries, -B backoff, -b size,
--H ttl, -q, -a, -u, -e. Exit status then as fping: 0 all answered, 1 some
-did not, 2 a name was not found, 3 bad arguments, 4 a system error.`
+Exit status: 0 a reply came, 1 none did, 2 an error. For many targets,
+use 'pingcraft fping'.`
 
 func sendFlags() []cli.Flag {
 	return append(pathFlags(),
@@ -146,7 +141,7 @@ func fleetConfig(c *cli.Context) (*ping.FleetConfig, error) {
 func runSend(c *cli.Context) error {
 	if c.NArg() != 1 {
 		if c.NArg() > 1 {
-			return usagef("send takes one TARGET and flags go before it: got %q", c.Args().Slice())
+			return usagef("send takes one TARGET, got %d (%s): for many, use 'pingcraft fping'", c.NArg(), strings.Join(c.Args().Slice(), " "))
 		}
 		return usagef("send needs a TARGET: an address or a host name")
 	}

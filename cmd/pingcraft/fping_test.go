@@ -7,31 +7,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestManyStyle(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want bool
-	}{
-		{[]string{"198.18.1.2"}, false},
-		{[]string{"-c", "3", "198.18.1.2"}, false},
-		{[]string{"-f", "198.18.1.2"}, false}, // iputils' flood
-		{[]string{"-c", "3", "-i", "0.2", "-p", "ff", "198.18.1.2"}, false},
-		{[]string{"198.18.1.2", "198.18.1.3"}, true},
-		{[]string{"-c", "3", "198.18.1.2", "198.18.1.3"}, true},
-		{[]string{"-g", "198.18.64.0/24"}, true},
-		{[]string{"-f", "-"}, true},
-		{[]string{"-C", "3", "198.18.1.2"}, true},
-		{[]string{"-a", "198.18.1.2"}, true},
-		{[]string{"--mode=raw", "198.18.1.2"}, false},
-		{[]string{"--mode", "raw", "198.18.1.2"}, false},
-		{[]string{"--", "198.18.1.2", "198.18.1.3"}, true},
-	} {
-		if got := manyStyle(tc.args); got != tc.want {
-			t.Errorf("manyStyle(%q) = %v, want %v", tc.args, got, tc.want)
-		}
-	}
-}
-
 func TestGenerate(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -69,15 +44,15 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
-// TestManyBadArguments: fping's exit 3 and one line.
-func TestManyBadArguments(t *testing.T) {
+// TestFpingBadArguments: fping's exit 3 and one line.
+func TestFpingBadArguments(t *testing.T) {
 	for _, args := range [][]string{
-		{"send", "-g", "198.18.0.0/8"},
-		{"send", "-c", "0", "198.18.1.2", "198.18.1.3"},
-		{"send", "-p", "0", "198.18.1.2", "198.18.1.3"},
-		{"send", "-B", "9", "198.18.1.2", "198.18.1.3"},
-		{"send", "-c", "1", "-C", "1", "198.18.1.2", "198.18.1.3"},
-		{"send", "-f", "-", "198.18.1.2"},
+		{"fping", "-g", "198.18.0.0/8"},
+		{"fping", "-c", "0", "198.18.1.2", "198.18.1.3"},
+		{"fping", "-p", "0", "198.18.1.2", "198.18.1.3"},
+		{"fping", "-B", "9", "198.18.1.2", "198.18.1.3"},
+		{"fping", "-c", "1", "-C", "1", "198.18.1.2", "198.18.1.3"},
+		{"fping", "-f", "-", "198.18.1.2"},
 	} {
 		var out, stderr strings.Builder
 		code := run(t.Context(), append([]string{"pingcraft"}, args...), &out, &stderr)

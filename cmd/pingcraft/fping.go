@@ -29,54 +29,17 @@ const (
 // maxTargets bounds one run: -g 10.0.0.0/8 is a mistake, not a plan.
 const maxTargets = 1 << 16
 
-// manyValueFlags are the flags of either flavour of send that take a value,
-// for telling targets from flag values before parsing.
-var manyValueFlags = map[string]bool{
-	"c": true, "count": true, "C": true, "p": true, "i": true, "t": true, "r": true, "B": true, "b": true,
-	"W": true, "w": true, "s": true, "Q": true, "M": true, "l": true, "I": true, "iface": true, "S": true,
-	"source": true, "mode": true, "id": true, "rate": true, "H": true, "interval": true, "timeout": true,
-	"deadline": true, "size": true, "ttl": true, "tos": true, "pmtudisc": true, "pattern": true,
-	"preload": true, "file": true, "period": true, "retry": true, "backoff": true, "vcount": true,
-}
+// fpingUsageExit is fping's exit status for a command line it refuses.
+const fpingUsageExit = 1
 
-// manyStyle reports whether the arguments after "send" ask for fping's
-// flavour: more than one target, -g, a target file, or a flag only fping
-// has. A lone "-f" stays iputils' flood unless a file (or "-") follows.
-func manyStyle(args []string) bool {
-	targets := 0
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			targets += len(args) - i - 1
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			targets++
-			continue
-		}
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		switch name {
-		case "g", "generate", "C", "a", "u", "e", "file", "rate", "r", "B", "retry", "backoff", "alive", "unreach", "elapsed":
-			return true
-		case "f":
-			if i+1 < len(args) && (args[i+1] == "-" || isFile(args[i+1])) {
-				return true
-			}
-			continue
-		}
-		if manyValueFlags[name] && !hasValue {
-			i++
-		}
-	}
-	return targets > 1
-}
+// fpingHelp is fping's help beyond its usage line.
+const fpingHelp = `Flags and lines follow fping 5: -c/-C N probes per target, -p MSEC
+per-target period, -i MSEC between any two probes, -t MSEC timeout, -r
+retries, -B backoff, -b size, -H ttl, -q, -a, -u, -e. Exit status as fping:
+0 all answered, 1 some did not, 2 a name was not found, 3 bad arguments, 4
+a system error.`
 
-func isFile(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
-}
-
-func manyFlags() []cli.Flag {
+func fpingFlags() []cli.Flag {
 	return append(pathFlags(),
 		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "`N` probes per target, a line per probe and a summary"},
 		&cli.IntFlag{Name: "vcount", Aliases: []string{"C"}, Usage: "as -c, the summary listing every probe's time"},
@@ -99,9 +62,9 @@ func manyFlags() []cli.Flag {
 	)
 }
 
-// runSendMany runs fping's flavour of send, with fping's exit codes.
-func runSendMany(c *cli.Context) error {
-	err := sendMany(c)
+// runFping runs the fping personality, with fping's exit codes.
+func runFping(c *cli.Context) error {
+	err := fping(c)
 	var exit cli.ExitCoder
 	if err == nil || errors.As(err, &exit) {
 		return err
@@ -111,7 +74,7 @@ func runSendMany(c *cli.Context) error {
 	if errors.As(err, &u) {
 		code = fpingBadArgs
 	}
-	return cli.Exit(oneLine(err.Error()), code)
+	return worded{prog(c) + ": " + oneLine(err.Error()), code}
 }
 
 // manyTargets gathers the targets: arguments, a file, or a generated range.
@@ -146,7 +109,7 @@ func manyTargets(c *cli.Context) ([]string, error) {
 	case err != nil:
 		return nil, err
 	case len(names) == 0:
-		return nil, usagef("send needs targets: addresses or names, -g CIDR, or -f FILE")
+		return nil, usagef("fping needs targets: addresses or names, -g CIDR, or -f FILE")
 	case len(names) > maxTargets:
 		return nil, usagef("%d targets: at most %d in one run", len(names), maxTargets)
 	}
@@ -181,7 +144,7 @@ func generate(args []string) ([]string, error) {
 	return names, nil
 }
 
-func sendMany(c *cli.Context) error {
+func fping(c *cli.Context) error {
 	stderr := c.App.ErrWriter
 	names, err := manyTargets(c)
 	if err != nil {

@@ -38,7 +38,7 @@ func TestManyMatchesFping(t *testing.T) {
 		last = last.Next()
 	}
 	args := []string{"-c", "3", "-p", "200", "-i", "1", "-q", "-g", first.String(), last.String()}
-	_, pcErr, pcCode := inHost(t, l, "", bin, append([]string{"send"}, args...)...)
+	_, pcErr, pcCode := inHost(t, l, "", bin, append([]string{"fping"}, args...)...)
 	_, fpErr, fpCode := inHost(t, l, "", "fping", args...)
 	got, want := summaries(pcErr), summaries(fpErr)
 	if len(got) != 1000 || pcCode != 0 {
@@ -63,7 +63,7 @@ func TestManyCIDRUnreachable(t *testing.T) {
 	// 198.18.1.1 is the router, .2 the target, .3 to .6 nobody.
 	for _, flag := range []string{"-u", "-a"} {
 		args := []string{flag, "-t", "200", "-r", "1", "-g", "198.18.1.0/29"}
-		out, stderr, code := inHost(t, l, "", bin, append([]string{"send"}, args...)...)
+		out, stderr, code := inHost(t, l, "", bin, append([]string{"fping"}, args...)...)
 		fout, _, fcode := inHost(t, l, "", "fping", args...)
 		want := map[string]string{"-u": "198.18.1.3\n198.18.1.4\n198.18.1.5\n198.18.1.6\n", "-a": "198.18.1.1\n198.18.1.2\n"}[flag]
 		if out != want || code != fpingSomeDown {
@@ -85,7 +85,7 @@ func TestManyFileAndJSON(t *testing.T) {
 	if err := os.WriteFile(list, []byte("# the lab\n"+a.String()+"\n\n"+b.String()+"  the target\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, code := inHost(t, l, "", bin, "send", "--json", "-c", "2", "-p", "100", "-f", list)
+	out, stderr, code := inHost(t, l, "", bin, "fping", "--json", "-c", "2", "-p", "100", "-f", list)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

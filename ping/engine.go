@@ -32,7 +32,7 @@ type Engine struct {
 	byAddr  map[netip.Addr]*target
 	// groups are the broadcast and multicast targets, whose replies come
 	// from whoever answers.
-	groups []*target
+	groups  []*target
 	queue   []queued // pending probes in send order: their deadlines ascend
 	qbuf    []queued // queue's backing array, whose front queue moves past
 	wake    chan struct{}

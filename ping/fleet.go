@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -280,6 +280,8 @@ func (f *Fleet) solicit(ctx context.Context, r *resolve.Resolver, paths []*resol
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, maxSolicits)
+	ns := newSpawner()
+	defer ns.close()
 	for _, p := range paths {
 		mode := o.Mode
 		if mode == ModeAuto && p != nil {
@@ -308,10 +310,12 @@ func (f *Fleet) solicit(ctx context.Context, r *resolve.Resolver, paths []*resol
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			err := r.Solicit(ctx, &cp, &opts)
-			mu.Lock()
-			macs[k] = macResult{path: &cp, err: err}
-			mu.Unlock()
+			ns.run(func() {
+				err := r.Solicit(ctx, &cp, &opts)
+				mu.Lock()
+				macs[k] = macResult{path: &cp, err: err}
+				mu.Unlock()
+			})
 		})
 	}
 	wg.Wait()

@@ -29,6 +29,7 @@ type neighbourConn struct {
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
 	sendMu  sync.Mutex // the inner Send must not run concurrently with itself
+	ns      spawner
 
 	mu       sync.Mutex
 	byTarget map[netip.Addr]*nextHop
@@ -46,7 +47,7 @@ type nextHop struct {
 
 func newNeighbourConn(c Conn, solicit func(context.Context, *resolve.Path) (net.HardwareAddr, error)) *neighbourConn {
 	ctx, stop := context.WithCancel(context.Background())
-	return &neighbourConn{Conn: c, solicit: solicit, ctx: ctx, stop: stop,
+	return &neighbourConn{Conn: c, solicit: solicit, ctx: ctx, stop: stop, ns: newSpawner(),
 		byTarget: map[netip.Addr]*nextHop{}, hops: map[macKey]*nextHop{}}
 }
 
@@ -88,7 +89,7 @@ func (c *neighbourConn) Send(e *craft.Echo) (time.Time, error) {
 	if !h.resolving && !c.closed {
 		h.resolving = true
 		c.wg.Add(1)
-		go c.resolve(h)
+		go c.ns.run(func() { c.resolve(h) })
 	}
 	c.mu.Unlock()
 	return at, nil
@@ -178,5 +179,6 @@ func (c *neighbourConn) Close() error {
 	c.mu.Unlock()
 	c.stop()
 	c.wg.Wait()
+	c.ns.close()
 	return c.Conn.Close()
 }

@@ -48,13 +48,13 @@ func (e worded) Error() string { return e.msg }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:      "pingcraft",
-		Usage:     "craft, send and capture ICMP echo traffic at every depth of the stack",
-		Version:   versionText(),
+		Name:    "pingcraft",
+		Usage:   "craft, send and capture ICMP echo traffic at every depth of the stack",
+		Version: versionText(),
 		// Shell completion asks the binary (see completion.go).
 		EnableBashCompletion: true,
-		Writer:    stdout,
-		ErrWriter: stderr,
+		Writer:               stdout,
+		ErrWriter:            stderr,
 		// Errors are printed once, by run, as one line.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,

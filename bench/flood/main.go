@@ -300,7 +300,7 @@ var (
 )
 
 // benchMany probes 1,000 and 10,000 addresses the lab's target answers on,
-// with pingcraft send and with fping, the same flags, and then holds
+// with pingcraft fping and with fping, the same flags, and then holds
 // 10,000 targets at one probe a second each for sustain.
 func benchMany(ctx context.Context, l *lab.Lab, bin string, timeout, sustain time.Duration, timeBin string) error {
 	first := l.Many4.Addr().Next()
@@ -322,11 +322,11 @@ func benchMany(ctx context.Context, l *lab.Lab, bin string, timeout, sustain tim
 	var runs []run
 	for _, n := range []int{1000, 10000} {
 		args := []string{"-c", "5", "-p", "1000", "-i", "0", "-q", "-g", first.String(), nth(n)}
-		runs = append(runs, run{bin, n, append([]string{"send"}, args...)}, run{"fping", n, args})
+		runs = append(runs, run{bin, n, append([]string{"fping"}, args...)}, run{"fping", n, args})
 	}
 	if sustain > 0 {
 		probes := strconv.Itoa(int(sustain / time.Second))
-		runs = append(runs, run{bin, 10000, []string{"send", "-c", probes, "-p", "1000", "-i", "0.05", "-q", "-g", first.String(), nth(10000)}})
+		runs = append(runs, run{bin, 10000, []string{"fping", "-c", probes, "-p", "1000", "-i", "0.05", "-q", "-g", first.String(), nth(10000)}})
 	}
 	for _, r := range runs {
 		if ctx.Err() != nil {

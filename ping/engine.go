@@ -192,7 +192,7 @@ func (e *Engine) receive(ctx context.Context, c Conn) error {
 			}
 			return fmt.Errorf("ping: receive: %w", err)
 		}
-		e.handle(&r)
+		e.handle(c, &r)
 	}
 	return nil
 }
@@ -223,7 +223,7 @@ func (e *Engine) receiveFor(ctx context.Context, c Conn, r *Received, now time.T
 	case err != nil:
 		return fmt.Errorf("ping: receive: %w", err)
 	}
-	e.handle(r)
+	e.handle(c, r)
 	return nil
 }
 

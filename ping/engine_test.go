@@ -57,6 +57,9 @@ type fakeConn struct {
 	once    sync.Once
 	mode    Mode // ModeRaw when zero
 	closed  bool
+	// mirror receives a copy of every reply too, as an unbound raw socket
+	// sees the replies that reach another interface's Conn.
+	mirror *fakeConn
 }
 
 type timed struct {
@@ -161,6 +164,9 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 			rr := r
 			rr.At = time.Now()
 			f.in <- rr
+			if f.mirror != nil {
+				f.mirror.in <- rr
+			}
 		})
 	}
 	return at, nil
@@ -325,6 +331,46 @@ func sortedCopy(s []string) []string {
 
 // A reply after its probe's timeout is late: reported, never received. The
 // run must still be going when it arrives, so 40 probes cover 200ms.
+// TestEngineCountsOnlyTheTargetsConn: a reply that also reaches another
+// target's Conn (a raw socket on lo sees the replies of every interface)
+// is counted once, from its own target's Conn.
+func TestEngineCountsOnlyTheTargetsConn(t *testing.T) {
+	loop := netip.MustParseAddr("127.0.0.1")
+	lo := newFakeConn(func(uint16) answer { return answer{id: -1} })
+	eth := newFakeConn(func(uint16) answer { return answer{id: -1} })
+	lo.many, eth.many = true, true
+	eth.mirror = lo
+	targets := []Target{
+		{Path: &resolve.Path{Target: loop, Source: loop, Interface: "lo", Kind: resolve.KindLoopback}, Conn: lo},
+		{Path: path(), Conn: eth},
+	}
+	var mu sync.Mutex
+	var evs []string
+	e, err := New(fast(3), targets, func(ev *Event) {
+		if ev.Kind != EventSent {
+			mu.Lock()
+			evs = append(evs, ev.Addr.String()+" "+ev.Kind.String())
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lo.stop()
+	eth.stop()
+	for i := range targets {
+		if st := e.Stats(i); st.Received != 3 || st.Duplicates != 0 || st.Errors != 0 {
+			t.Errorf("%s: %+v, want 3 received and no duplicates", targets[i].Path.Target, st)
+		}
+	}
+	if len(evs) != 6 {
+		t.Errorf("events %q, want 3 replies for each target", evs)
+	}
+}
+
 func TestEngineLateReply(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		evs, st := run(t, fast(40), newFakeConn(func(s uint16) answer {

@@ -583,3 +583,66 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEnginePMTUDisc: DF as iputils' sockets set it, and -M do beyond the
+// path MTU answered by local errors without a send.
+func TestEnginePMTUDisc(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		pmtu   PMTUDisc
+		size   int
+		sent   int
+		df     bool
+		errors int
+	}{
+		{"want fits", 0, 1472, 2, true, 0},
+		{"want beyond", PMTUDiscWant, 1473, 2, false, 0},
+		{"dont", PMTUDiscDont, 56, 2, false, 0},
+		{"do fits", PMTUDiscDo, 1472, 2, true, 0},
+		{"do beyond", PMTUDiscDo, 1473, 0, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFakeConn(func(uint16) answer { return answer{id: -1} })
+			p := path()
+			p.MTU = 1500
+			cfg := fast(2)
+			cfg.Size, cfg.PMTUDisc = tc.size, tc.pmtu
+			var local []int
+			e, err := New(cfg, []Target{{Path: p, Conn: c}}, func(ev *Event) {
+				if ev.Kind == EventLocalError {
+					local = append(local, ev.MTU)
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			c.stop()
+			if len(c.sent) != tc.sent {
+				t.Fatalf("%d probes sent, want %d", len(c.sent), tc.sent)
+			}
+			for _, s := range c.sent {
+				if s.DontFragment != tc.df {
+					t.Errorf("seq %d: DF %v, want %v", s.Seq, s.DontFragment, tc.df)
+				}
+			}
+			st := e.Stats(0)
+			if st.Transmitted != 2 || st.Errors != tc.errors || st.Received != tc.sent || st.Outstanding != 0 {
+				t.Errorf("stats %+v: want 2 transmitted, %d received, %d errors", st, tc.sent, tc.errors)
+			}
+			if want := slicesRepeat(1500, tc.errors); !cmp.Equal(local, want) {
+				t.Errorf("local errors with MTUs %v, want %v", local, want)
+			}
+		})
+	}
+}
+
+func slicesRepeat(v, n int) []int {
+	var out []int
+	for range n {
+		out = append(out, v)
+	}
+	return out
+}

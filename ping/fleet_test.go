@@ -237,7 +237,7 @@ func TestFleetRefuses(t *testing.T) {
 		{"short interval on the ping socket", Config{Interval: time.Millisecond}, FleetConfig{}, false, "below 2ms"},
 		{"bad checksum on the ping socket", Config{Faults: 1}, FleetConfig{Mode: ModeDgram}, true, "the ping socket rewrites it"},
 		{"bad checksum on raw ICMPv6", Config{Faults: 1}, FleetConfig{Mode: ModeRaw}, true, "a raw ICMPv6 socket has the kernel write the checksum"},
-		{"beyond the MTU", Config{Size: 1473, DontFragment: true}, FleetConfig{}, true, "eth0's MTU is 1500: send at most 1472 bytes"},
+		{"unknown -M", Config{PMTUDisc: PMTUDiscDont + 1}, FleetConfig{}, true, "use want, do or dont"},
 		{"beyond IPv4", Config{Size: 65508}, FleetConfig{}, true, "IPv4 carries at most 65507"},
 		{"ethernet on loopback", Config{}, FleetConfig{Mode: ModeEthernet}, true, "the kernel drops frames injected on loopback"},
 	} {

@@ -42,6 +42,11 @@ type OpenConfig struct {
 	// over many targets sends bursts): the receive ring or socket buffer
 	// is sized to hold all their replies, and the ring our own requests.
 	InFlight int
+	// PMTUDisc is what a raw or ping socket asks the kernel for the probes
+	// that carry DF (the engine decides which do): PMTUDiscDo, or else
+	// PMTUDiscWant, so that a path MTU learnt during the run fragments
+	// locally as iputils' default does.
+	PMTUDisc PMTUDisc
 }
 
 // Receive buffers for InFlight: a ring frame of a small echo (header,

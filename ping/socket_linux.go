@@ -38,6 +38,7 @@ type socketConn struct {
 	sbuf  gopacket.SerializeBuffer
 	build craft.Builder
 	opts  sendOpts // what the socket was last set to
+	pmtu  PMTUDisc // for probes with DF: PMTUDiscDo, else want
 
 	rbuf, oob []byte
 	dec       *craft.Decoder
@@ -292,14 +293,25 @@ func (s *socketConn) setOpts(o sendOpts) error {
 	}
 	var err error
 	if s.six {
+		pmtu := unix.IPV6_PMTUDISC_DONT
+		switch {
+		case o.df && s.pmtu == PMTUDiscDo:
+			pmtu = unix.IPV6_PMTUDISC_DO
+		case o.df:
+			pmtu = unix.IPV6_PMTUDISC_WANT
+		}
 		err = errors.Join(
 			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl),
 			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_TCLASS, int(o.tos)),
+			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, pmtu),
 		)
 	} else {
 		pmtu := unix.IP_PMTUDISC_DONT
-		if o.df {
+		switch {
+		case o.df && s.pmtu == PMTUDiscDo:
 			pmtu = unix.IP_PMTUDISC_DO
+		case o.df:
+			pmtu = unix.IP_PMTUDISC_WANT
 		}
 		err = errors.Join(
 			s.c.SetsockoptInt(unix.IPPROTO_IP, unix.IP_TTL, ttl),

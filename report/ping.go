@@ -13,7 +13,10 @@ import (
 // Ping writes a run as iputils ping (20221126) does, line for line where
 // the meaning is the same. A nil W writes nowhere.
 type Ping struct {
-	W      io.Writer
+	W io.Writer
+	// ErrW is where iputils writes to stderr: local errors ("ping: local
+	// error: message too long, mtu=1400"). nil means W.
+	ErrW   io.Writer
 	Name   string // the target as the user gave it
 	Quiet  bool   // -q: header and summary only
 	Stamps bool   // -D: [unix time] before each line
@@ -90,7 +93,24 @@ func (p *Ping) Event(ev *ping.Event) {
 	case ping.EventSendError:
 		p.stamp(ev.At)
 		fmt.Fprintf(w, "pingcraft: send icmp_seq=%d: %v\n", ev.Seq, ev.Err)
+	case ping.EventLocalError:
+		delete(p.pending, ev.Seq)
+		p.localError(ev)
 	}
+}
+
+// localError prints a probe beyond the path MTU with -M do as iputils
+// prints the kernel's EMSGSIZE, whose IPv6 variant has a colon.
+func (p *Ping) localError(ev *ping.Event) {
+	w := p.ErrW
+	if w == nil {
+		w = p.w()
+	}
+	sep := "="
+	if ev.Addr.Is6() && !ev.Addr.Is4In6() {
+		sep = ": "
+	}
+	fmt.Fprintf(w, "ping: local error: message too long, mtu%s%d\n", sep, ev.MTU)
 }
 
 // flood draws iputils' -f line: a dot per probe, rubbed out by its reply.
@@ -102,6 +122,8 @@ func (p *Ping) flood(ev *ping.Event) {
 		io.WriteString(p.w(), "\b \b")
 	case ping.EventICMPError, ping.EventSendError:
 		io.WriteString(p.w(), "E")
+	case ping.EventLocalError:
+		p.localError(ev) // iputils prints them in a flood too
 	}
 }
 

@@ -258,3 +258,21 @@ func TestPingNilWriter(t *testing.T) {
 	p.Summary(&ping.Stats{}, 0, 0)
 	p.Status(nil, &ping.Stats{})
 }
+
+// TestPingLocalError: -M do beyond the MTU, as iputils 20221126 prints it
+// on stderr (IPv6 with a colon), with the errors in the summary.
+func TestPingLocalError(t *testing.T) {
+	for _, tc := range []struct {
+		addr, want string
+	}{
+		{"198.18.1.2", "ping: local error: message too long, mtu=1400\n"},
+		{"fd00:198:18:1::2", "ping: local error: message too long, mtu: 1400\n"},
+	} {
+		var out, errs strings.Builder
+		p := &report.Ping{W: &out, ErrW: &errs, Name: tc.addr}
+		p.Event(&ping.Event{Kind: ping.EventLocalError, Addr: netip.MustParseAddr(tc.addr), Seq: 1, MTU: 1400})
+		if diff := cmp.Diff(tc.want, errs.String()); diff != "" || out.Len() != 0 {
+			t.Errorf("%s: stdout %q, stderr (-want +got):\n%s", tc.addr, out.String(), diff)
+		}
+	}
+}

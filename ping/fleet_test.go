@@ -350,3 +350,19 @@ func TestOpenFallback(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenDgramRefusedToRoot: root refused the ping socket by
+// ping_group_range is not told to run as root.
+func TestOpenDgramRefusedToRoot(t *testing.T) {
+	_, _, err := openWith(func(*resolve.Path, Mode, *OpenConfig) (Conn, error) {
+		return nil, os.NewSyscallError("socket", syscall.EACCES)
+	}, path(), ModeDgram, nil)
+	want := "run as root"
+	if os.Geteuid() == 0 {
+		want = "does not include group 0: widen it, or use mode raw"
+	}
+	if !errors.Is(err, ErrNoPrivilege) || !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), want) ||
+		os.Geteuid() == 0 && strings.Contains(err.Error(), "run as root") {
+		t.Errorf("error %v: want ErrNoPrivilege saying %q", err, want)
+	}
+}

@@ -276,3 +276,25 @@ func TestPingLocalError(t *testing.T) {
 		}
 	}
 }
+
+// TestPingNames: with NameOf, lines name addresses as iputils 20221126
+// printed them for `ping -c1 localhost` with ::1 in /etc/hosts.
+func TestPingNames(t *testing.T) {
+	var out strings.Builder
+	lo := netip.IPv6Loopback()
+	p := &report.Ping{W: &out, Name: "localhost", NameOf: func(a netip.Addr) string {
+		if a == lo {
+			return "localhost"
+		}
+		return ""
+	}}
+	p.Header(lo, 56, "")
+	p.Event(&ping.Event{Kind: ping.EventReply, Addr: lo, From: lo, Seq: 1, Bytes: 64, TTL: 64, HasTTL: true, RTT: 30 * time.Microsecond})
+	p.Event(&ping.Event{Kind: ping.EventReply, Addr: lo, From: netip.MustParseAddr("fd00::1"), Seq: 2, Bytes: 64, TTL: 64, HasTTL: true, RTT: 30 * time.Microsecond})
+	want := "PING localhost(localhost (::1)) 56 data bytes\n" +
+		"64 bytes from localhost (::1): icmp_seq=1 ttl=64 time=0.030 ms\n" +
+		"64 bytes from fd00::1: icmp_seq=2 ttl=64 time=0.030 ms\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
+	"github.com/pingcraft/pingcraft/resolve"
 )
 
 // Config is what every probe of a run shares. A nil *Config means defaults.
@@ -23,10 +24,11 @@ type Config struct {
 	// Deadline ends the run this long after it starts, whatever else.
 	Deadline time.Duration
 	// Size of the echo data (default 56).
-	Size         int
-	TTL, TOS     uint8
-	DontFragment bool
-	Pattern      []byte
+	Size     int
+	TTL, TOS uint8
+	// PMTUDisc is ping -M: 0 means PMTUDiscWant, iputils' default.
+	PMTUDisc PMTUDisc
+	Pattern  []byte
 	// Preload probes are sent at once when the run starts; in flood mode
 	// as many are kept in flight.
 	Preload int
@@ -78,6 +80,12 @@ func withDefaults(cfg *Config, n int) (Config, error) {
 	}
 	if c.Count < 0 || c.Preload < 0 || c.Size < 0 || c.Gap < 0 || c.Rate < 0 || c.Retries < 0 || c.Backoff < 0 {
 		return c, &refusal{"ping: count, preload, size, gap, rate, retries and backoff must not be negative"}
+	}
+	if c.PMTUDisc == 0 {
+		c.PMTUDisc = PMTUDiscWant
+	}
+	if c.PMTUDisc > PMTUDiscDont {
+		return c, &refusal{fmt.Sprintf("ping: %v: use want, do or dont", c.PMTUDisc)}
 	}
 	if c.Backoff == 0 {
 		c.Backoff = 1
@@ -145,4 +153,58 @@ func windowSize(c *Config) int {
 		n <<= 1
 	}
 	return n
+}
+
+// PMTUDisc is a path MTU discovery strategy, as ping -M and the sockets'
+// IP_MTU_DISCOVER name them.
+type PMTUDisc uint8
+
+const (
+	_ PMTUDisc = iota
+	// PMTUDiscWant sets DF when the packet fits the path MTU, and lets a
+	// larger one be fragmented: the kernel's default for iputils' sockets.
+	PMTUDiscWant
+	// PMTUDiscDo always sets DF; a probe beyond the path MTU is not sent
+	// but answered by a local error (EventLocalError), as iputils reports
+	// the kernel's EMSGSIZE.
+	PMTUDiscDo
+	// PMTUDiscDont never sets DF.
+	PMTUDiscDont
+)
+
+var pmtuDiscNames = [...]string{PMTUDiscWant: "want", PMTUDiscDo: "do", PMTUDiscDont: "dont"}
+
+func (d PMTUDisc) String() string {
+	if int(d) < len(pmtuDiscNames) && pmtuDiscNames[d] != "" {
+		return pmtuDiscNames[d]
+	}
+	return fmt.Sprintf("PMTUDisc(%d)", uint8(d))
+}
+
+// ParsePMTUDisc parses ping -M's argument: do, dont or want. Like iputils
+// 20221126 it knows no "probe"; its error reads as iputils' does.
+func ParsePMTUDisc(s string) (PMTUDisc, error) {
+	for d, n := range pmtuDiscNames {
+		if n != "" && n == s {
+			return PMTUDisc(d), nil
+		}
+	}
+	return 0, fmt.Errorf("invalid -M argument: %s", s)
+}
+
+// dontFragment says whether a probe of size data bytes to p carries DF.
+func (c *Config) dontFragment(p *resolve.Path, size int) bool {
+	switch c.PMTUDisc {
+	case PMTUDiscDont:
+		return false
+	case PMTUDiscDo:
+		return true
+	}
+	return !c.tooBig(p, size)
+}
+
+// tooBig says whether a probe of size data bytes exceeds p's MTU.
+func (c *Config) tooBig(p *resolve.Path, size int) bool {
+	six := p.Target.Is6() && !p.Target.Is4In6()
+	return p.MTU > 0 && size+icmpHeader+ipHeader(six) > p.MTU
 }

@@ -54,8 +54,10 @@ type Engine struct {
 //
 // New refuses what a target's transport cannot carry (see Conn.Mode): a
 // flood, an interval under 2ms or a bad checksum on the ping socket, a bad
-// checksum on a raw ICMPv6 socket, data beyond what the family carries or,
-// with DontFragment, beyond the path's MTU. The errors wrap ErrRefused.
+// checksum on a raw ICMPv6 socket, data beyond what the family carries.
+// The errors wrap ErrRefused. Probes beyond the path MTU with PMTUDiscDo
+// are not refused but answered one by one (EventLocalError), as iputils
+// answers them.
 func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 	c, err := withDefaults(cfg, len(targets))
 	if err != nil {
@@ -192,7 +194,7 @@ func (e *Engine) receive(ctx context.Context, c Conn) error {
 			}
 			return fmt.Errorf("ping: receive: %w", err)
 		}
-		e.handle(&r)
+		e.handle(c, &r)
 	}
 	return nil
 }
@@ -223,7 +225,7 @@ func (e *Engine) receiveFor(ctx context.Context, c Conn, r *Received, now time.T
 	case err != nil:
 		return fmt.Errorf("ping: receive: %w", err)
 	}
-	e.handle(r)
+	e.handle(c, r)
 	return nil
 }
 

@@ -57,6 +57,9 @@ type fakeConn struct {
 	once    sync.Once
 	mode    Mode // ModeRaw when zero
 	closed  bool
+	// mirror receives a copy of every reply too, as an unbound raw socket
+	// sees the replies that reach another interface's Conn.
+	mirror *fakeConn
 }
 
 type timed struct {
@@ -161,6 +164,9 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 			rr := r
 			rr.At = time.Now()
 			f.in <- rr
+			if f.mirror != nil {
+				f.mirror.in <- rr
+			}
 		})
 	}
 	return at, nil
@@ -325,6 +331,46 @@ func sortedCopy(s []string) []string {
 
 // A reply after its probe's timeout is late: reported, never received. The
 // run must still be going when it arrives, so 40 probes cover 200ms.
+// TestEngineCountsOnlyTheTargetsConn: a reply that also reaches another
+// target's Conn (a raw socket on lo sees the replies of every interface)
+// is counted once, from its own target's Conn.
+func TestEngineCountsOnlyTheTargetsConn(t *testing.T) {
+	loop := netip.MustParseAddr("127.0.0.1")
+	lo := newFakeConn(func(uint16) answer { return answer{id: -1} })
+	eth := newFakeConn(func(uint16) answer { return answer{id: -1} })
+	lo.many, eth.many = true, true
+	eth.mirror = lo
+	targets := []Target{
+		{Path: &resolve.Path{Target: loop, Source: loop, Interface: "lo", Kind: resolve.KindLoopback}, Conn: lo},
+		{Path: path(), Conn: eth},
+	}
+	var mu sync.Mutex
+	var evs []string
+	e, err := New(fast(3), targets, func(ev *Event) {
+		if ev.Kind != EventSent {
+			mu.Lock()
+			evs = append(evs, ev.Addr.String()+" "+ev.Kind.String())
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lo.stop()
+	eth.stop()
+	for i := range targets {
+		if st := e.Stats(i); st.Received != 3 || st.Duplicates != 0 || st.Errors != 0 {
+			t.Errorf("%s: %+v, want 3 received and no duplicates", targets[i].Path.Target, st)
+		}
+	}
+	if len(evs) != 6 {
+		t.Errorf("events %q, want 3 replies for each target", evs)
+	}
+}
+
 func TestEngineLateReply(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		evs, st := run(t, fast(40), newFakeConn(func(s uint16) answer {
@@ -536,4 +582,67 @@ func TestNewErrors(t *testing.T) {
 			t.Errorf("New(%+v, %d targets) accepted", tt.cfg, len(tt.targets))
 		}
 	}
+}
+
+// TestEnginePMTUDisc: DF as iputils' sockets set it, and -M do beyond the
+// path MTU answered by local errors without a send.
+func TestEnginePMTUDisc(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		pmtu   PMTUDisc
+		size   int
+		sent   int
+		df     bool
+		errors int
+	}{
+		{"want fits", 0, 1472, 2, true, 0},
+		{"want beyond", PMTUDiscWant, 1473, 2, false, 0},
+		{"dont", PMTUDiscDont, 56, 2, false, 0},
+		{"do fits", PMTUDiscDo, 1472, 2, true, 0},
+		{"do beyond", PMTUDiscDo, 1473, 0, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFakeConn(func(uint16) answer { return answer{id: -1} })
+			p := path()
+			p.MTU = 1500
+			cfg := fast(2)
+			cfg.Size, cfg.PMTUDisc = tc.size, tc.pmtu
+			var local []int
+			e, err := New(cfg, []Target{{Path: p, Conn: c}}, func(ev *Event) {
+				if ev.Kind == EventLocalError {
+					local = append(local, ev.MTU)
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			c.stop()
+			if len(c.sent) != tc.sent {
+				t.Fatalf("%d probes sent, want %d", len(c.sent), tc.sent)
+			}
+			for _, s := range c.sent {
+				if s.DontFragment != tc.df {
+					t.Errorf("seq %d: DF %v, want %v", s.Seq, s.DontFragment, tc.df)
+				}
+			}
+			st := e.Stats(0)
+			if st.Transmitted != 2 || st.Errors != tc.errors || st.Received != tc.sent || st.Outstanding != 0 {
+				t.Errorf("stats %+v: want 2 transmitted, %d received, %d errors", st, tc.sent, tc.errors)
+			}
+			if want := slicesRepeat(1500, tc.errors); !cmp.Equal(local, want) {
+				t.Errorf("local errors with MTUs %v, want %v", local, want)
+			}
+		})
+	}
+}
+
+func slicesRepeat(v, n int) []int {
+	var out []int
+	for range n {
+		out = append(out, v)
+	}
+	return out
 }

@@ -27,6 +27,11 @@ const (
 	// EventSendError: the probe never left (ENOBUFS, EPERM from a firewall,
 	// no neighbour): counted apart from loss.
 	EventSendError
+	// EventLocalError: the probe would not fit the path MTU and may not be
+	// fragmented (PMTUDiscDo), so it never left: iputils' "local error:
+	// message too long", which counts as transmitted, an error and loss.
+	// MTU is the path's.
+	EventLocalError
 )
 
 // Event is one outcome of one probe. It references nothing the engine
@@ -55,10 +60,13 @@ type Event struct {
 	Want, Got byte
 	// Err of EventSendError.
 	Err error
+	// MTU of EventLocalError: the path MTU (route, else interface) the
+	// probe exceeds.
+	MTU int
 }
 
 var eventNames = [...]string{EventSent: "sent", EventReply: "reply", EventDuplicate: "duplicate", EventLate: "late",
-	EventTimeout: "timeout", EventICMPError: "error", EventCorrupted: "corrupted", EventSendError: "send_error"}
+	EventTimeout: "timeout", EventICMPError: "error", EventCorrupted: "corrupted", EventSendError: "send_error", EventLocalError: "local_error"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) && eventNames[k] != "" {

@@ -237,7 +237,7 @@ func TestFleetRefuses(t *testing.T) {
 		{"short interval on the ping socket", Config{Interval: time.Millisecond}, FleetConfig{}, false, "below 2ms"},
 		{"bad checksum on the ping socket", Config{Faults: 1}, FleetConfig{Mode: ModeDgram}, true, "the ping socket rewrites it"},
 		{"bad checksum on raw ICMPv6", Config{Faults: 1}, FleetConfig{Mode: ModeRaw}, true, "a raw ICMPv6 socket has the kernel write the checksum"},
-		{"beyond the MTU", Config{Size: 1473, DontFragment: true}, FleetConfig{}, true, "eth0's MTU is 1500: send at most 1472 bytes"},
+		{"unknown -M", Config{PMTUDisc: PMTUDiscDont + 1}, FleetConfig{}, true, "use want, do or dont"},
 		{"beyond IPv4", Config{Size: 65508}, FleetConfig{}, true, "IPv4 carries at most 65507"},
 		{"ethernet on loopback", Config{}, FleetConfig{Mode: ModeEthernet}, true, "the kernel drops frames injected on loopback"},
 	} {
@@ -348,5 +348,21 @@ func TestOpenFallback(t *testing.T) {
 				t.Errorf("opened %v (%v) after trying %v, want %v", got, err, tried, tc.want)
 			}
 		})
+	}
+}
+
+// TestOpenDgramRefusedToRoot: root refused the ping socket by
+// ping_group_range is not told to run as root.
+func TestOpenDgramRefusedToRoot(t *testing.T) {
+	_, _, err := openWith(func(*resolve.Path, Mode, *OpenConfig) (Conn, error) {
+		return nil, os.NewSyscallError("socket", syscall.EACCES)
+	}, path(), ModeDgram, nil)
+	want := "run as root"
+	if os.Geteuid() == 0 {
+		want = "does not include group 0: widen it, or use mode raw"
+	}
+	if !errors.Is(err, ErrNoPrivilege) || !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), want) ||
+		os.Geteuid() == 0 && strings.Contains(err.Error(), "run as root") {
+		t.Errorf("error %v: want ErrNoPrivilege saying %q", err, want)
 	}
 }

@@ -29,8 +29,11 @@ type arrival struct {
 	icmp      craft.ICMPError
 }
 
-// handle matches one received packet. It takes e.mu.
-func (e *Engine) handle(r *Received) {
+// handle matches one packet c received. It takes e.mu. A packet counts
+// only when c is its target's Conn: a socket that sees more than its own
+// interface (a raw socket sees every ICMP packet of the host) must not
+// count a reply the target's own Conn counts too.
+func (e *Engine) handle(c Conn, r *Received) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	pk := &r.Packet
@@ -38,7 +41,7 @@ func (e *Engine) handle(r *Received) {
 	switch pk.Class {
 	case craft.ClassEchoRequest:
 		if r.Outgoing {
-			if t := e.byAddr[pk.Dst]; t != nil && pk.ID == t.id && e.ours(pk.Payload) {
+			if t := e.byAddr[pk.Dst]; t != nil && t.Conn == c && pk.ID == t.id && e.ours(pk.Payload) {
 				if p := t.find(pk.Seq); p != nil && p.kernel == 0 {
 					p.kernel = r.At.UnixNano()
 				}
@@ -47,7 +50,7 @@ func (e *Engine) handle(r *Received) {
 		return
 	case craft.ClassEchoReply:
 		t := e.byAddr[r.From]
-		if t == nil || pk.ID != t.id || !e.ours(pk.Payload) {
+		if t == nil || t.Conn != c || pk.ID != t.id || !e.ours(pk.Payload) {
 			return // another host, or another pinger's reply with the same id
 		}
 		p := t.find(pk.Seq)
@@ -71,7 +74,7 @@ func (e *Engine) handle(r *Received) {
 			return
 		}
 		t := e.byAddr[q.Dst]
-		if t == nil || q.ID != t.id || (q.Src.IsValid() && q.Src != t.Path.Source && t.Path.Source.IsValid()) {
+		if t == nil || t.Conn != c || q.ID != t.id || (q.Src.IsValid() && q.Src != t.Path.Source && t.Path.Source.IsValid()) {
 			return
 		}
 		p := t.find(q.Seq)

@@ -42,6 +42,11 @@ type OpenConfig struct {
 	// over many targets sends bursts): the receive ring or socket buffer
 	// is sized to hold all their replies, and the ring our own requests.
 	InFlight int
+	// PMTUDisc is what a raw or ping socket asks the kernel for the probes
+	// that carry DF (the engine decides which do): PMTUDiscDo, or else
+	// PMTUDiscWant, so that a path MTU learnt during the run fragments
+	// locally as iputils' default does.
+	PMTUDisc PMTUDisc
 }
 
 // Receive buffers for InFlight: a ring frame of a small echo (header,
@@ -84,6 +89,12 @@ func openWith(open func(*resolve.Path, Mode, *OpenConfig) (Conn, error), p *reso
 	case !errors.Is(err, os.ErrPermission):
 		return nil, 0, err
 	case mode != ModeAuto:
+		if want == ModeDgram && os.Geteuid() == 0 {
+			// Root is refused the ping socket by the group range alone:
+			// "run as root" would be no advice.
+			return nil, 0, &privilegeError{fmt.Sprintf("ping: mode dgram: net.ipv4.ping_group_range (now %q) does not include group %d: widen it, or use mode raw",
+				pingGroupRange(), os.Getgid()), err}
+		}
 		if want == ModeDgram {
 			return nil, 0, noPrivilege(err)
 		}
@@ -112,11 +123,15 @@ func fits(p *resolve.Path, m Mode) error {
 	return nil
 }
 
-func noPrivilege(cause error) error {
-	rng := "unknown"
+func pingGroupRange() string {
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ping_group_range"); err == nil {
-		rng = strings.Join(strings.Fields(string(b)), " ")
+		return strings.Join(strings.Fields(string(b)), " ")
 	}
+	return "unknown"
+}
+
+func noPrivilege(cause error) error {
+	rng := pingGroupRange()
 	return &privilegeError{fmt.Sprintf("ping: no transport is allowed: run as root, give the binary CAP_NET_RAW ('setcap cap_net_raw+ep'), "+
 		"or widen net.ipv4.ping_group_range (now %q) to include group %d", rng, os.Getgid()), cause}
 }

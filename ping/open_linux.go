@@ -17,6 +17,9 @@ func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 		return openRingConn(p, m, oc.ID, snaplen, blocks)
 	}
 	c, err := openSocketConn(p, m, oc.ID)
+	if err == nil {
+		c.pmtu = oc.PMTUDisc
+	}
 	if err != nil || oc.InFlight == 0 {
 		return c, err
 	}

@@ -40,10 +40,6 @@ func Refuse(cfg *Config, p *resolve.Path, m Mode) error {
 	case c.Size > craft.MaxPayloadIPv6:
 		return refusef("%d bytes of echo data to %s: IPv6 carries at most %d without jumbograms", c.Size, p.Target, craft.MaxPayloadIPv6)
 	}
-	if pkt := c.Size + icmpHeader + ipHeader(six); c.DontFragment && p.MTU > 0 && pkt > p.MTU {
-		return refusef("%d bytes of echo data to %s without fragmenting: the packet is %d bytes and %s's MTU is %d: send at most %d bytes, or allow fragmentation",
-			c.Size, p.Target, pkt, p.Interface, p.MTU, p.MTU-icmpHeader-ipHeader(six))
-	}
 	switch {
 	case m == ModeDgram && c.Flood:
 		return refusef("a flood needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary")

@@ -213,6 +213,19 @@ func (e *Engine) send(t *target, now time.Time) {
 	t.stats.Outstanding++
 	e.enqueue(queued{t, n})
 	e.data = e.payload.Append(e.data[:0], now)
+	if c.PMTUDisc == PMTUDiscDo && c.tooBig(t.Path, len(e.data)) {
+		// What the kernel refuses with EMSGSIZE, refused here for every
+		// transport alike: the probe counts as sent and as answered by an
+		// error, as iputils counts its local errors.
+		p.state = timedOut
+		t.stats.Outstanding--
+		t.stats.TimedOut++
+		t.stats.Errors++
+		e.emit(Event{Kind: EventSent, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, Bytes: icmpHeader + len(e.data)})
+		e.emit(Event{Kind: EventLocalError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, MTU: t.Path.MTU})
+		e.poke()
+		return
+	}
 	e.echo = c.echo(t.Path, t.id, seq, e.data)
 	e.inSend = queued{t, n}
 	e.mu.Unlock()
@@ -247,7 +260,7 @@ const icmpHeader = 8
 // echo is the probe with id and seq to p, carrying data.
 func (c *Config) echo(p *resolve.Path, id, seq uint16, data []byte) craft.Echo {
 	return craft.Echo{
-		ID: id, Seq: seq, TTL: c.TTL, TOS: c.TOS, DontFragment: c.DontFragment,
+		ID: id, Seq: seq, TTL: c.TTL, TOS: c.TOS, DontFragment: c.dontFragment(p, len(data)),
 		IPID: seq, Payload: data, Faults: c.Faults,
 		Src: p.Source, Dst: p.Target, SrcMAC: p.SourceMAC, DstMAC: p.NextHopMAC,
 	}

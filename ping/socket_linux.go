@@ -38,6 +38,7 @@ type socketConn struct {
 	sbuf  gopacket.SerializeBuffer
 	build craft.Builder
 	opts  sendOpts // what the socket was last set to
+	pmtu  PMTUDisc // for probes with DF: PMTUDiscDo, else want
 
 	rbuf, oob []byte
 	dec       *craft.Decoder
@@ -135,7 +136,12 @@ func (s *socketConn) setup() error {
 		s.to4 = unix.SockaddrInet4{Addr: path.Target.As4()}
 		s.to = &s.to4
 	}
-	if path.Interface != "" && path.Kind != resolve.KindLoopback {
+	// On lo too, for 127/8 and ::1: -I lo must mean lo. Not for the host's
+	// own addresses of other interfaces, also reached through lo: the kernel
+	// will not route them out of a socket bound to lo (nor will it for
+	// iputils' ping -I lo). The engine counts a reply only from its target's
+	// Conn, so an unbound socket that sees others' replies counts none.
+	if path.Interface != "" && (path.Kind != resolve.KindLoopback || path.Target.IsLoopback()) {
 		if err := c.SetsockoptString(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, path.Interface); err != nil {
 			return err
 		}
@@ -287,14 +293,25 @@ func (s *socketConn) setOpts(o sendOpts) error {
 	}
 	var err error
 	if s.six {
+		pmtu := unix.IPV6_PMTUDISC_DONT
+		switch {
+		case o.df && s.pmtu == PMTUDiscDo:
+			pmtu = unix.IPV6_PMTUDISC_DO
+		case o.df:
+			pmtu = unix.IPV6_PMTUDISC_WANT
+		}
 		err = errors.Join(
 			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl),
 			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_TCLASS, int(o.tos)),
+			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, pmtu),
 		)
 	} else {
 		pmtu := unix.IP_PMTUDISC_DONT
-		if o.df {
+		switch {
+		case o.df && s.pmtu == PMTUDiscDo:
 			pmtu = unix.IP_PMTUDISC_DO
+		case o.df:
+			pmtu = unix.IP_PMTUDISC_WANT
 		}
 		err = errors.Join(
 			s.c.SetsockoptInt(unix.IPPROTO_IP, unix.IP_TTL, ttl),

@@ -17,7 +17,7 @@ type Stats struct {
 	Duplicates  int
 	Late        int
 	Corrupted   int
-	Errors      int // ICMP errors received
+	Errors      int // ICMP errors received, and local errors (EventLocalError)
 	SendErrors  int
 	// RTTs of replies and duplicates, as iputils sums them (microseconds).
 	rttN               int64

@@ -142,6 +142,10 @@ func (p *Fping) Event(ev *ping.Event) {
 		}
 	case ping.EventSendError:
 		fmt.Fprintf(p.errs(), "%s: error while sending ping: %v\n", name, ev.Err)
+	case ping.EventLocalError:
+		// fping's sendto fails with EMSGSIZE for DF beyond the MTU.
+		fmt.Fprintf(p.errs(), "%s: error while sending ping: message too long\n", name)
+		p.record(t, ev.Seq, math.NaN())
 	}
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/netip"
 	"time"
@@ -52,6 +53,7 @@ type jsonEvent struct {
 	ICMPType *uint8   `json:"icmp_type,omitempty"`
 	ICMPCode *uint8   `json:"icmp_code,omitempty"`
 	Error    *string  `json:"error,omitempty"`
+	MTU      *int     `json:"mtu,omitempty"` // of local_error: the path MTU
 }
 
 type jsonSummary struct {
@@ -139,6 +141,9 @@ func (j *JSON) Event(ev *ping.Event) {
 			why = ev.Err.Error()
 		}
 		o.Error = &why
+	case ping.EventLocalError:
+		why := fmt.Sprintf("message too long, mtu=%d", ev.MTU)
+		o.Error, o.MTU = &why, &ev.MTU
 	}
 	j.encode(&o)
 }

@@ -13,12 +13,22 @@ import (
 // Ping writes a run as iputils ping (20221126) does, line for line where
 // the meaning is the same. A nil W writes nowhere.
 type Ping struct {
-	W      io.Writer
+	W io.Writer
+	// ErrW is where iputils writes to stderr: local errors ("ping: local
+	// error: message too long, mtu=1400"). nil means W.
+	ErrW   io.Writer
 	Name   string // the target as the user gave it
 	Quiet  bool   // -q: header and summary only
 	Stamps bool   // -D: [unix time] before each line
 	Report bool   // -O: report outstanding replies when the next probe goes
 	Flood  bool   // -f: a dot per probe, a backspace per reply
+	// NameOf, when set, names addresses as iputils does without -n: reply
+	// and error lines say "from localhost (::1)", an IPv6 header
+	// "PING localhost(localhost (::1))". It returns "" for an address it
+	// cannot name, printed bare. iputils 20221126 names them only for a
+	// target given as a name (a reverse lookup, cached); for a numeric
+	// target, or with -n, leave it nil.
+	NameOf func(netip.Addr) string
 
 	pending map[uint16]bool // -O: probes sent and not yet answered
 }
@@ -39,7 +49,7 @@ func (p *Ping) Header(addr netip.Addr, size int, via string) {
 	if addr.Is4() {
 		fmt.Fprintf(p.w(), "PING %s (%s) %s%d(%d) bytes of data.\n", p.Name, addr, from, size, size+28)
 	} else {
-		fmt.Fprintf(p.w(), "PING %s(%s) %s%d data bytes\n", p.Name, addr, from, size)
+		fmt.Fprintf(p.w(), "PING %s(%s) %s%d data bytes\n", p.Name, p.addr(addr), from, size)
 	}
 }
 
@@ -69,7 +79,7 @@ func (p *Ping) Event(ev *ping.Event) {
 	case ping.EventReply, ping.EventDuplicate, ping.EventLate, ping.EventCorrupted:
 		delete(p.pending, ev.Seq)
 		p.stamp(ev.At)
-		fmt.Fprintf(w, "%d bytes from %s: icmp_seq=%d", ev.Bytes, ev.From, ev.Seq)
+		fmt.Fprintf(w, "%d bytes from %s: icmp_seq=%d", ev.Bytes, p.addr(ev.From), ev.Seq)
 		if ev.HasTTL {
 			fmt.Fprintf(w, " ttl=%d", ev.TTL)
 		}
@@ -86,11 +96,38 @@ func (p *Ping) Event(ev *ping.Event) {
 	case ping.EventICMPError:
 		delete(p.pending, ev.Seq)
 		p.stamp(ev.At)
-		fmt.Fprintf(w, "From %s icmp_seq=%d %s\n", ev.From, ev.Seq, ev.Error.String())
+		fmt.Fprintf(w, "From %s icmp_seq=%d %s\n", p.addr(ev.From), ev.Seq, ev.Error.String())
 	case ping.EventSendError:
 		p.stamp(ev.At)
 		fmt.Fprintf(w, "pingcraft: send icmp_seq=%d: %v\n", ev.Seq, ev.Err)
+	case ping.EventLocalError:
+		delete(p.pending, ev.Seq)
+		p.localError(ev)
 	}
+}
+
+// addr is a as iputils prints it: "name (a)" when NameOf names it.
+func (p *Ping) addr(a netip.Addr) string {
+	if p.NameOf != nil {
+		if n := p.NameOf(a); n != "" {
+			return n + " (" + a.String() + ")"
+		}
+	}
+	return a.String()
+}
+
+// localError prints a probe beyond the path MTU with -M do as iputils
+// prints the kernel's EMSGSIZE, whose IPv6 variant has a colon.
+func (p *Ping) localError(ev *ping.Event) {
+	w := p.ErrW
+	if w == nil {
+		w = p.w()
+	}
+	sep := "="
+	if ev.Addr.Is6() && !ev.Addr.Is4In6() {
+		sep = ": "
+	}
+	fmt.Fprintf(w, "ping: local error: message too long, mtu%s%d\n", sep, ev.MTU)
 }
 
 // flood draws iputils' -f line: a dot per probe, rubbed out by its reply.
@@ -102,6 +139,8 @@ func (p *Ping) flood(ev *ping.Event) {
 		io.WriteString(p.w(), "\b \b")
 	case ping.EventICMPError, ping.EventSendError:
 		io.WriteString(p.w(), "E")
+	case ping.EventLocalError:
+		p.localError(ev) // iputils prints them in a flood too
 	}
 }
 

@@ -258,3 +258,43 @@ func TestPingNilWriter(t *testing.T) {
 	p.Summary(&ping.Stats{}, 0, 0)
 	p.Status(nil, &ping.Stats{})
 }
+
+// TestPingLocalError: -M do beyond the MTU, as iputils 20221126 prints it
+// on stderr (IPv6 with a colon), with the errors in the summary.
+func TestPingLocalError(t *testing.T) {
+	for _, tc := range []struct {
+		addr, want string
+	}{
+		{"198.18.1.2", "ping: local error: message too long, mtu=1400\n"},
+		{"fd00:198:18:1::2", "ping: local error: message too long, mtu: 1400\n"},
+	} {
+		var out, errs strings.Builder
+		p := &report.Ping{W: &out, ErrW: &errs, Name: tc.addr}
+		p.Event(&ping.Event{Kind: ping.EventLocalError, Addr: netip.MustParseAddr(tc.addr), Seq: 1, MTU: 1400})
+		if diff := cmp.Diff(tc.want, errs.String()); diff != "" || out.Len() != 0 {
+			t.Errorf("%s: stdout %q, stderr (-want +got):\n%s", tc.addr, out.String(), diff)
+		}
+	}
+}
+
+// TestPingNames: with NameOf, lines name addresses as iputils 20221126
+// printed them for `ping -c1 localhost` with ::1 in /etc/hosts.
+func TestPingNames(t *testing.T) {
+	var out strings.Builder
+	lo := netip.IPv6Loopback()
+	p := &report.Ping{W: &out, Name: "localhost", NameOf: func(a netip.Addr) string {
+		if a == lo {
+			return "localhost"
+		}
+		return ""
+	}}
+	p.Header(lo, 56, "")
+	p.Event(&ping.Event{Kind: ping.EventReply, Addr: lo, From: lo, Seq: 1, Bytes: 64, TTL: 64, HasTTL: true, RTT: 30 * time.Microsecond})
+	p.Event(&ping.Event{Kind: ping.EventReply, Addr: lo, From: netip.MustParseAddr("fd00::1"), Seq: 2, Bytes: 64, TTL: 64, HasTTL: true, RTT: 30 * time.Microsecond})
+	want := "PING localhost(localhost (::1)) 56 data bytes\n" +
+		"64 bytes from localhost (::1): icmp_seq=1 ttl=64 time=0.030 ms\n" +
+		"64 bytes from fd00::1: icmp_seq=2 ttl=64 time=0.030 ms\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -105,8 +105,11 @@ func newResolver(sys *fakeSystem) *resolve.Resolver {
 		System: sys,
 		Now:    func() time.Time { t0 = t0.Add(time.Millisecond); return t0 },
 		Lookup: func(_ context.Context, network, host string) ([]netip.Addr, error) {
+			// In the order the system's resolver sorts them (RFC 6724):
+			// IPv4 before a ULA, ::1 before 127.0.0.1.
 			all := map[string][]netip.Addr{
-				"target.lab": {netip.MustParseAddr("fd00:198:18:1::2"), netip.MustParseAddr("198.18.1.2")},
+				"target.lab": {netip.MustParseAddr("198.18.1.2"), netip.MustParseAddr("fd00:198:18:1::2")},
+				"localhost":  {netip.IPv6Loopback(), netip.MustParseAddr("127.0.0.1")},
 				"v6only.lab": {netip.MustParseAddr("fd00:198:18:1::3")},
 			}[host]
 			var out []netip.Addr
@@ -167,7 +170,7 @@ func TestResolve(t *testing.T) {
 			wantSolicited: []netip.Addr{a("fe80::9")},
 		},
 		{
-			name: "name, either family: IPv4 first", target: "target.lab",
+			name: "name, either family: the first as sorted", target: "target.lab",
 			want:          func() resolve.Path { p := routed4; p.Name = "target.lab"; return p }(),
 			wantSolicited: []netip.Addr{a("198.18.0.1")},
 		},

@@ -98,12 +98,10 @@ func sendConfig(c *cli.Context) (*ping.Config, error) {
 		return nil, usagef("--id %d: give 0 to 65535", c.Int("id"))
 	}
 	cfg.TTL, cfg.TOS = uint8(c.Int("ttl")), uint8(c.Int("tos"))
-	switch c.String("pmtudisc") {
-	case "", "dont":
-	case "do":
-		cfg.DontFragment = true
-	default:
-		return nil, usagef("-M %q: use do or dont", c.String("pmtudisc"))
+	if s := c.String("pmtudisc"); s != "" {
+		if cfg.PMTUDisc, err = ping.ParsePMTUDisc(s); err != nil {
+			return nil, usageError{err.Error()}
+		}
 	}
 	if s := c.String("pattern"); s != "" {
 		if cfg.Pattern, err = craft.ParsePattern(s); err != nil {

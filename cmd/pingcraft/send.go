@@ -35,7 +35,7 @@ func sendFlags() []cli.Flag {
 		&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: ping.DefaultSize, Usage: "`BYTES` of echo data"},
 		&cli.IntFlag{Name: "ttl", Aliases: []string{"t"}, Usage: "IP time to live / hop limit"},
 		&cli.IntFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "IP type of service / traffic class"},
-		&cli.StringFlag{Name: "pmtudisc", Aliases: []string{"M"}, Usage: "`do` (set DF) or dont"},
+		&cli.StringFlag{Name: "pmtudisc", Aliases: []string{"M"}, Usage: "path MTU discovery: `want` (DF when the probe fits the path MTU), do (always DF) or dont"},
 		&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill data with `HEX` (up to 16 bytes)"},
 		&cli.BoolFlag{Name: "flood", Aliases: []string{"f"}, Usage: "flood: next probe as soon as a reply comes, at least 100 a second"},
 		&cli.IntFlag{Name: "preload", Aliases: []string{"l"}, Usage: "send `N` probes at once, then keep N in flight in flood mode"},
@@ -171,7 +171,7 @@ func runSend(c *cli.Context) error {
 	}
 	out := report.NewAsyncWriter(w) // a slow stdout never stalls the engine
 	defer out.Close()
-	pr := &report.Ping{W: out, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"), Flood: cfg.Flood}
+	pr := &report.Ping{W: out, ErrW: c.App.ErrWriter, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"), Flood: cfg.Flood}
 	js := &report.JSON{W: out, Name: name}
 	onEvent := pr.Event
 	if c.Bool("json") {

@@ -283,6 +283,18 @@ func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
 	return now, s.tx.send(s.sbuf.Bytes())
 }
 
+// discover picks the family's MTU discovery option for a probe: DF off, or
+// on as iputils' "want" (the kernel may fragment past the path MTU) or "do".
+func (s *socketConn) discover(o sendOpts, dont, want, do int) int {
+	switch {
+	case o.df && s.pmtu == PMTUDiscDo:
+		return do
+	case o.df:
+		return want
+	}
+	return dont
+}
+
 func (s *socketConn) setOpts(o sendOpts) error {
 	if o == s.opts {
 		return nil
@@ -293,26 +305,14 @@ func (s *socketConn) setOpts(o sendOpts) error {
 	}
 	var err error
 	if s.six {
-		pmtu := unix.IPV6_PMTUDISC_DONT
-		switch {
-		case o.df && s.pmtu == PMTUDiscDo:
-			pmtu = unix.IPV6_PMTUDISC_DO
-		case o.df:
-			pmtu = unix.IPV6_PMTUDISC_WANT
-		}
+		pmtu := s.discover(o, unix.IPV6_PMTUDISC_DONT, unix.IPV6_PMTUDISC_WANT, unix.IPV6_PMTUDISC_DO)
 		err = errors.Join(
 			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl),
 			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_TCLASS, int(o.tos)),
 			s.c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, pmtu),
 		)
 	} else {
-		pmtu := unix.IP_PMTUDISC_DONT
-		switch {
-		case o.df && s.pmtu == PMTUDiscDo:
-			pmtu = unix.IP_PMTUDISC_DO
-		case o.df:
-			pmtu = unix.IP_PMTUDISC_WANT
-		}
+		pmtu := s.discover(o, unix.IP_PMTUDISC_DONT, unix.IP_PMTUDISC_WANT, unix.IP_PMTUDISC_DO)
 		err = errors.Join(
 			s.c.SetsockoptInt(unix.IPPROTO_IP, unix.IP_TTL, ttl),
 			s.c.SetsockoptInt(unix.IPPROTO_IP, unix.IP_TOS, int(o.tos)),

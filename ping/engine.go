@@ -30,6 +30,9 @@ type Engine struct {
 	mu      sync.Mutex
 	targets []*target
 	byAddr  map[netip.Addr]*target
+	// groups are the broadcast and multicast targets, whose replies come
+	// from whoever answers.
+	groups  []*target
 	queue   []queued // pending probes in send order: their deadlines ascend
 	qbuf    []queued // queue's backing array, whose front queue moves past
 	wake    chan struct{}
@@ -88,6 +91,9 @@ func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 		}
 		e.targets = append(e.targets, t)
 		e.byAddr[tg.Path.Target] = t
+		if tg.Path.Broadcast || tg.Path.Target.IsMulticast() {
+			e.groups = append(e.groups, t)
+		}
 	}
 	return e, nil
 }

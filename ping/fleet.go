@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
@@ -133,9 +135,8 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 			f.Close()
 		}
 	}()
-	conns := map[connKey]int{}
-	macs := map[macKey]macResult{}
-	inFlight := c.inFlight(len(names))
+	// First every path, then the MACs of their next hops, all at once.
+	paths := make([]*resolve.Path, len(names))
 	for i, name := range names {
 		m := &f.members[i]
 		m.Name = name
@@ -157,28 +158,47 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 		if err := Refuse(&c, p, m.Mode); err != nil {
 			return nil, err
 		}
-		if p.Kind == resolve.KindEthernet && (m.Mode == ModeEthernet || m.Mode == ModeIP) {
-			// ARP and NDP need CAP_NET_RAW, as the AF_PACKET transports
-			// do: without it auto means the ping socket, which needs no MAC.
-			k := macKey{p.Index, p.NextHop}
-			got, ok := macs[k]
-			if !ok {
-				got = macResult{path: p, err: r.Solicit(ctx, p, &opts)}
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				macs[k] = got
-			}
+		paths[i] = p
+	}
+	macs, err := f.solicit(ctx, r, paths, &o)
+	if err != nil {
+		return nil, err
+	}
+	// Explicit ring modes ask again for each probe, in the background, with
+	// the configured tries: a resolver that outlives NewFleet.
+	later := o.Resolver
+	if later == nil {
+		later = resolve.New()
+	}
+	conns := map[connKey]int{}
+	inFlight := c.inFlight(len(names))
+	for i, p := range paths {
+		if p == nil {
+			continue
+		}
+		m := &f.members[i]
+		pending, kernel := false, false
+		if needsMAC(p, m.Mode) {
+			got, asked := macs[macKey{p.Index, p.NextHop}]
 			switch {
+			case !asked:
+				pending = true
 			case got.err == nil:
 				p.NextHopMAC, p.MACSource = got.path.NextHopMAC, got.path.MACSource
 			case o.Mode == ModeAuto && errors.Is(got.err, os.ErrPermission):
 				m.Mode = ModeDgram
 			case errors.Is(got.err, os.ErrPermission):
 				return nil, got.err
-			default:
+			case o.Mode == ModeAuto:
+				// No answer at once: the kernel owns the target, resolving
+				// with its own retries for each probe and sending the host
+				// unreachable a raw socket receives, as iputils sees it.
+				m.Mode, kernel = ModeRaw, true
+			case o.DryRun:
 				m.Err = got.err
 				continue
+			default:
+				pending = true
 			}
 		}
 		m.Path = p
@@ -189,10 +209,14 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 		ci, ok := conns[k]
 		if !ok {
 			open := m.Mode
-			if o.Mode == ModeAuto && m.Mode != ModeDgram {
+			if o.Mode == ModeAuto && m.Mode != ModeDgram && !kernel {
 				open = ModeAuto // falls back from what AutoMode picked
 			}
-			conn, mode, err := o.open(p, open, &OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: inFlight, PMTUDisc: c.PMTUDisc})
+			oc := &OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: inFlight, PMTUDisc: c.PMTUDisc}
+			conn, mode, err := o.open(p, open, oc)
+			if kernel && errors.Is(err, os.ErrPermission) {
+				conn, mode, err = o.open(p, ModeDgram, oc)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -201,6 +225,25 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 			conns[k] = ci
 		}
 		m.Mode = f.conns[ci].Mode
+		if pending && (m.Mode == ModeEthernet || m.Mode == ModeIP) {
+			nc, ok := f.conns[ci].Conn.(*neighbourConn)
+			if !ok {
+				nc = newNeighbourConn(f.conns[ci].Conn, func(ctx context.Context, hop *resolve.Path) (net.HardwareAddr, error) {
+					cp := *hop
+					if err := later.Solicit(ctx, &cp, &o.Path); err != nil {
+						return nil, err
+					}
+					return cp.NextHopMAC, nil
+				})
+				f.conns[ci].Conn = nc
+				for j := range f.targets {
+					if f.targets[j].Conn == nc.Conn {
+						f.targets[j].Conn = nc
+					}
+				}
+			}
+			nc.add(p)
+		}
 		if err := Refuse(&c, p, m.Mode); err != nil {
 			return nil, err
 		}
@@ -208,6 +251,78 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 		f.member = append(f.member, i)
 	}
 	return f, nil
+}
+
+// needsMAC reports whether probes to p over m need its next hop's MAC and
+// do not have it: ARP and NDP need CAP_NET_RAW, as the AF_PACKET
+// transports do, and without it auto means the ping socket, which needs no
+// MAC.
+func needsMAC(p *resolve.Path, m Mode) bool {
+	return p.Kind == resolve.KindEthernet && (m == ModeEthernet || m == ModeIP) && p.MACSource == resolve.MACUnknown
+}
+
+// maxSolicits bounds the ARP and NDP requests in flight at once, each a
+// socket of its own.
+const maxSolicits = 256
+
+// solicit asks every next hop that paths need a MAC of, once each and all
+// at once: a silent one delays the run by one timeout, not by one per
+// target. In mode auto one try will do: the kernel retries for a target
+// that did not answer (see NewFleet). A dry run or an explicit mode waits
+// for the configured tries.
+func (f *Fleet) solicit(ctx context.Context, r *resolve.Resolver, paths []*resolve.Path, o *FleetConfig) (map[macKey]macResult, error) {
+	opts := o.Path
+	if o.Mode == ModeAuto && !o.DryRun {
+		opts.Tries = 1
+	}
+	macs := map[macKey]macResult{}
+	asked := map[macKey]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxSolicits)
+	ns := newSpawner()
+	defer ns.close()
+	for _, p := range paths {
+		mode := o.Mode
+		if mode == ModeAuto && p != nil {
+			mode = AutoMode(p)
+		}
+		if p == nil || !needsMAC(p, mode) {
+			continue
+		}
+		if o.Mode != ModeAuto && !o.DryRun {
+			continue // asked per probe, in the background
+		}
+		k := macKey{p.Index, p.NextHop}
+		if asked[k] {
+			continue
+		}
+		asked[k] = true
+		// The link is looked up once, here, so that the goroutines only
+		// read the resolver's cache.
+		if _, err := r.System.InterfaceByIndex(p.Index); err != nil {
+			mu.Lock()
+			macs[k] = macResult{err: err}
+			mu.Unlock()
+			continue
+		}
+		cp := *p
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ns.run(func() {
+				err := r.Solicit(ctx, &cp, &opts)
+				mu.Lock()
+				macs[k] = macResult{path: &cp, err: err}
+				mu.Unlock()
+			})
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return macs, nil
 }
 
 // ID is the ICMP id the Fleet's Conns were opened with; a ping socket

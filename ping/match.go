@@ -50,6 +50,9 @@ func (e *Engine) handle(c Conn, r *Received) {
 		return
 	case craft.ClassEchoReply:
 		t := e.byAddr[r.From]
+		if t == nil {
+			t = e.group(pk.ID, pk.Seq)
+		}
 		if t == nil || t.Conn != c || pk.ID != t.id || !e.ours(pk.Payload) {
 			return // another host, or another pinger's reply with the same id
 		}
@@ -178,4 +181,16 @@ func (e *Engine) rtt(p *probe, a *arrival) (time.Duration, StampSource) {
 		return mono, StampUser
 	}
 	return d, stamp
+}
+
+// group returns the broadcast or multicast target a reply from an address
+// that is no target's answers, by its id and seq; nil when none. e.mu is
+// held.
+func (e *Engine) group(id, seq uint16) *target {
+	for _, t := range e.groups {
+		if t.id == id && t.find(seq) != nil {
+			return t
+		}
+	}
+	return nil
 }

@@ -92,7 +92,8 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 	}
 	six := path.Target.Is6() && !path.Target.Is4In6()
 	ether := path.Kind != resolve.KindNone
-	if mode == ModeEthernet && (!ether || len(path.SourceMAC) != 6 || len(path.NextHopMAC) != 6) {
+	// The next hop's MAC may come later, per probe (see neighbourConn).
+	if mode == ModeEthernet && (!ether || len(path.SourceMAC) != 6 || len(path.NextHopMAC) != 6 && path.MACSource != resolve.MACUnknown) {
 		return nil, &refusal{fmt.Sprintf("ping: mode ethernet on %s needs Ethernet addresses for the source and the next hop %s: use mode ip", path.Interface, path.NextHop)}
 	}
 

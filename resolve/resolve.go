@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -54,6 +55,9 @@ const (
 	MACNotNeeded
 	// MACUnknown: Options.NoSolicit left an empty neighbour entry unasked.
 	MACUnknown
+	// MACFromGroup: the target is a broadcast or multicast address, whose
+	// MAC follows from it (RFC 1112, RFC 2464) with no ARP or NDP.
+	MACFromGroup
 )
 
 // Path is everything a probe to Target needs.
@@ -72,6 +76,10 @@ type Path struct {
 	NextHopMAC net.HardwareAddr
 	MACSource  MACSource
 	MTU        int
+	// Broadcast: the kernel routes Target as a broadcast address (limited
+	// or a subnet's directed one): ping -b territory. Multicast targets
+	// are told by Target.IsMulticast().
+	Broadcast bool
 	// Took is how long resolving took, ARP or NDP included.
 	Took time.Duration
 }
@@ -106,6 +114,8 @@ type Route struct {
 	Gateway netip.Addr // invalid when the destination is on-link
 	Source  netip.Addr // preferred source, if the kernel gave one
 	MTU     int        // route MTU, 0 when the route sets none
+	// Broadcast: the route's type is broadcast (RTN_BROADCAST).
+	Broadcast bool
 }
 
 // Interface is an interface as the resolver needs it.
@@ -173,8 +183,19 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 	if err != nil {
 		return nil, err
 	}
-	p := &Path{Name: target, Target: dst}
 	six := dst.Is6()
+	if dst.IsUnspecified() {
+		// The kernel sends to 0.0.0.0 or :: as to the source, else to
+		// loopback (ip_route_output_key), and the reply comes from there.
+		dst = netip.IPv6Loopback()
+		if !six {
+			dst = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		}
+		if o.Source.IsValid() && o.Source.Is6() == six {
+			dst = o.Source
+		}
+	}
+	p := &Path{Name: target, Target: dst}
 
 	if o.Source.IsValid() && o.Source.Is6() != six {
 		return nil, failf(ErrNoAddress, "resolve: source %s and target %s are of different families", o.Source, dst)
@@ -216,13 +237,16 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 		p.Source = pickSource(addrs, dst)
 	}
 	p.NextHop, p.Gateway = dst, false
-	if rt.Gateway.IsValid() {
+	p.Broadcast = rt.Broadcast || dst == netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	if rt.Gateway.IsValid() && !p.Broadcast && !dst.IsMulticast() {
 		p.NextHop, p.Gateway = rt.Gateway, true
 	}
 
-	switch link.Kind {
-	case KindLoopback, KindNone:
+	switch {
+	case link.Kind == KindLoopback || link.Kind == KindNone:
 		p.MACSource = MACNotNeeded
+	case p.Broadcast || dst.IsMulticast():
+		p.NextHopMAC, p.MACSource = GroupMAC(dst, p.Broadcast), MACFromGroup
 	default:
 		mac, ok, err := r.System.Neighbour(link.Index, p.NextHop)
 		if err != nil {
@@ -383,7 +407,25 @@ func (p *Path) String() string {
 	return b.String()
 }
 
-var macSourceNames = [...]string{MACFromNeighbourTable: "neighbour table", MACFromARP: "ARP", MACFromNDP: "NDP", MACNotNeeded: "not needed", MACUnknown: "unknown"}
+var macSourceNames = [...]string{MACFromNeighbourTable: "neighbour table", MACFromARP: "ARP", MACFromNDP: "NDP", MACNotNeeded: "not needed", MACUnknown: "unknown",
+	MACFromGroup: "broadcast/multicast"}
+
+// GroupMAC is the Ethernet address of a broadcast (broadcast set) or
+// multicast IP address: ff:ff:ff:ff:ff:ff, 01:00:5e and the low 23 bits of
+// an IPv4 group (RFC 1112), 33:33 and the low 32 bits of an IPv6 one (RFC
+// 2464). It is nil for any other address.
+func GroupMAC(a netip.Addr, broadcast bool) net.HardwareAddr {
+	b := a.As16()
+	switch {
+	case broadcast && a.Is4():
+		return net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	case a.Is4() && a.IsMulticast():
+		return net.HardwareAddr{0x01, 0x00, 0x5e, b[13] & 0x7f, b[14], b[15]}
+	case a.Is6() && a.IsMulticast():
+		return net.HardwareAddr{0x33, 0x33, b[12], b[13], b[14], b[15]}
+	}
+	return nil
+}
 
 func (s MACSource) String() string {
 	if int(s) < len(macSourceNames) && macSourceNames[s] != "" {
@@ -395,12 +437,36 @@ func (s MACSource) String() string {
 // pathError is a one-line message that still matches its sentinel with
 // errors.Is, without repeating the sentinel's text.
 type pathError struct {
-	msg  string
-	kind error
+	msg   string
+	kind  error
+	cause error // the system's error underneath, if any
 }
 
 func (e *pathError) Error() string { return e.msg }
-func (e *pathError) Unwrap() error { return e.kind }
+func (e *pathError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// SystemText is the text C's strerror gives the system error (errno) err
+// wraps, as iputils and fping print it ("connect: Network is unreachable",
+// "error while sending ping: No route to host"), or "" when err wraps
+// none. A route lookup's ErrNoRoute wraps the kernel's ENETUNREACH or
+// EHOSTUNREACH.
+func SystemText(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return ""
+	}
+	// Go's texts are glibc's with a lower-case first letter.
+	t := errno.Error()
+	if t != "" && t[0] >= 'a' && t[0] <= 'z' {
+		t = string(t[0]-'a'+'A') + t[1:]
+	}
+	return t
+}
 
 func failf(kind error, format string, a ...any) error {
 	return &pathError{msg: fmt.Sprintf(format, a...), kind: kind}

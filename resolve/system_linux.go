@@ -60,7 +60,12 @@ func (s netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route,
 			if oif != "" {
 				via = " via " + oif
 			}
-			return Route{}, failf(ErrNoRoute, "resolve: no route to %s%s ('ip route get %s' fails too): add a route or pick another target", dst, via, dst)
+			// The errno stays: the real tools print its text.
+			var errno unix.Errno = unix.ENETUNREACH
+			if errors.Is(err, unix.EHOSTUNREACH) {
+				errno = unix.EHOSTUNREACH
+			}
+			return Route{}, &pathError{fmt.Sprintf("resolve: no route to %s%s ('ip route get %s' fails too): add a route or pick another target", dst, via, dst), ErrNoRoute, errno}
 		case errors.Is(err, unix.ENODEV):
 			return Route{}, failf(ErrNoInterface, "resolve: no interface named %s: see 'ip link'", oif)
 		case errors.Is(err, unix.EINVAL) && src.IsValid():
@@ -72,7 +77,7 @@ func (s netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route,
 		return Route{}, failf(ErrNoRoute, "resolve: no route to %s", dst)
 	}
 	r := rs[0]
-	out := Route{Index: r.LinkIndex, MTU: r.MTU}
+	out := Route{Index: r.LinkIndex, MTU: r.MTU, Broadcast: r.Type == unix.RTN_BROADCAST}
 	out.Gateway, _ = netip.AddrFromSlice(r.Gw)
 	out.Source, _ = netip.AddrFromSlice(r.Src)
 	out.Gateway, out.Source = out.Gateway.Unmap(), out.Source.Unmap()
@@ -227,9 +232,15 @@ func solicitARP(ctx context.Context, ifi *net.Interface, src, target netip.Addr,
 	return nil, os.ErrDeadlineExceeded
 }
 
-func solicitNDP(ctx context.Context, ifi *net.Interface, _, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
-	// Solicitations go out from the link-local address, as the kernel's do.
+func solicitNDP(ctx context.Context, ifi *net.Interface, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+	// Solicitations go out from the link-local address, as the kernel's do;
+	// while duplicate address detection still holds it (tentative, so
+	// bind fails), from the probe's own source, as the kernel then does
+	// (ndisc_solicit takes the queued packet's source).
 	c, _, err := ndp.Listen(ifi, ndp.LinkLocal)
+	if err != nil && src.IsValid() && (errors.Is(err, unix.EADDRNOTAVAIL) || !hasLinkLocal(ifi)) {
+		c, _, err = ndp.Listen(ifi, ndp.Addr(src.WithZone("").String()))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -270,4 +281,18 @@ func solicitNDP(ctx context.Context, ifi *net.Interface, _, target netip.Addr, t
 		}
 	}
 	return nil, os.ErrDeadlineExceeded
+}
+
+// hasLinkLocal reports whether ifi has an IPv6 link-local address at all.
+func hasLinkLocal(ifi *net.Interface) bool {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() == nil && n.IP.IsLinkLocalUnicast() {
+			return true
+		}
+	}
+	return false
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"sync"
@@ -164,12 +163,6 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 	if err != nil {
 		return nil, err
 	}
-	// Explicit ring modes ask again for each probe, in the background, with
-	// the configured tries: a resolver that outlives NewFleet.
-	later := o.Resolver
-	if later == nil {
-		later = resolve.New()
-	}
 	conns := map[connKey]int{}
 	inFlight := c.inFlight(len(names))
 	for i, p := range paths {
@@ -228,13 +221,14 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 		if pending && (m.Mode == ModeEthernet || m.Mode == ModeIP) {
 			nc, ok := f.conns[ci].Conn.(*neighbourConn)
 			if !ok {
-				nc = newNeighbourConn(f.conns[ci].Conn, func(ctx context.Context, hop *resolve.Path) (net.HardwareAddr, error) {
-					cp := *hop
-					if err := later.Solicit(ctx, &cp, &o.Path); err != nil {
-						return nil, err
-					}
-					return cp.NextHopMAC, nil
-				})
+				tries, timeout := o.Path.Tries, o.Path.Timeout
+				if tries <= 0 {
+					tries = resolve.DefaultTries
+				}
+				if timeout <= 0 {
+					timeout = resolve.DefaultTimeout
+				}
+				nc = newNeighbourConn(f.conns[ci].Conn, r.OpenAsker, tries, timeout)
 				f.conns[ci].Conn = nc
 				for j := range f.targets {
 					if f.targets[j].Conn == nc.Conn {
@@ -242,7 +236,9 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 					}
 				}
 			}
-			nc.add(p)
+			if err := nc.add(p); err != nil {
+				return nil, err
+			}
 		}
 		if err := Refuse(&c, p, m.Mode); err != nil {
 			return nil, err
@@ -269,7 +265,9 @@ const maxSolicits = 256
 // at once: a silent one delays the run by one timeout, not by one per
 // target. In mode auto one try will do: the kernel retries for a target
 // that did not answer (see NewFleet). A dry run or an explicit mode waits
-// for the configured tries.
+// for the configured tries; an explicit mode then asks again for the
+// probes of a next hop that did not answer, in the background
+// (neighbourConn).
 func (f *Fleet) solicit(ctx context.Context, r *resolve.Resolver, paths []*resolve.Path, o *FleetConfig) (map[macKey]macResult, error) {
 	opts := o.Path
 	if o.Mode == ModeAuto && !o.DryRun {
@@ -289,9 +287,6 @@ func (f *Fleet) solicit(ctx context.Context, r *resolve.Resolver, paths []*resol
 		}
 		if p == nil || !needsMAC(p, mode) {
 			continue
-		}
-		if o.Mode != ModeAuto && !o.DryRun {
-			continue // asked per probe, in the background
 		}
 		k := macKey{p.Index, p.NextHop}
 		if asked[k] {

@@ -24,12 +24,13 @@ const neighbourQueue = 256
 // itself, and iputils prints), after which the next probe asks again.
 type neighbourConn struct {
 	Conn
-	solicit func(ctx context.Context, p *resolve.Path) (net.HardwareAddr, error)
+	open    func(p *resolve.Path) (resolve.Asker, error)
+	tries   int
+	timeout time.Duration
 	ctx     context.Context
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
 	sendMu  sync.Mutex // the inner Send must not run concurrently with itself
-	ns      spawner
 
 	mu       sync.Mutex
 	byTarget map[netip.Addr]*nextHop
@@ -40,29 +41,39 @@ type neighbourConn struct {
 
 type nextHop struct {
 	path      *resolve.Path // the first target's, a copy
+	ask       resolve.Asker // opened while the run still may
 	mac       net.HardwareAddr
 	resolving bool
 	queue     []craft.Echo
 }
 
-func newNeighbourConn(c Conn, solicit func(context.Context, *resolve.Path) (net.HardwareAddr, error)) *neighbourConn {
+// newNeighbourConn wraps c; open opens a next hop's Asker, which asks
+// tries times waiting timeout each time.
+func newNeighbourConn(c Conn, open func(*resolve.Path) (resolve.Asker, error), tries int, timeout time.Duration) *neighbourConn {
 	ctx, stop := context.WithCancel(context.Background())
-	return &neighbourConn{Conn: c, solicit: solicit, ctx: ctx, stop: stop, ns: newSpawner(),
+	return &neighbourConn{Conn: c, open: open, tries: tries, timeout: timeout, ctx: ctx, stop: stop,
 		byTarget: map[netip.Addr]*nextHop{}, hops: map[macKey]*nextHop{}}
 }
 
-// add makes p's probes wait for its next hop's MAC.
-func (c *neighbourConn) add(p *resolve.Path) {
+// add makes p's probes wait for its next hop's MAC, opening the socket
+// that asks for it now, in the caller's network namespace and with its
+// privileges.
+func (c *neighbourConn) add(p *resolve.Path) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := macKey{p.Index, p.NextHop}
 	h := c.hops[k]
 	if h == nil {
 		cp := *p
-		h = &nextHop{path: &cp}
+		ask, err := c.open(&cp)
+		if err != nil {
+			return err
+		}
+		h = &nextHop{path: &cp, ask: ask}
 		c.hops[k] = h
 	}
 	c.byTarget[p.Target] = h
+	return nil
 }
 
 // Send sends e at once when its next hop's MAC is known, and otherwise
@@ -89,7 +100,7 @@ func (c *neighbourConn) Send(e *craft.Echo) (time.Time, error) {
 	if !h.resolving && !c.closed {
 		h.resolving = true
 		c.wg.Add(1)
-		go c.ns.run(func() { c.resolve(h) })
+		go c.resolve(h)
 	}
 	c.mu.Unlock()
 	return at, nil
@@ -110,7 +121,7 @@ func (c *neighbourConn) send(e *craft.Echo, mac net.HardwareAddr) (time.Time, er
 // answers each with an unreachable.
 func (c *neighbourConn) resolve(h *nextHop) {
 	defer c.wg.Done()
-	mac, err := c.solicit(c.ctx, h.path)
+	mac, err := h.ask.Ask(c.ctx, c.tries, c.timeout)
 	c.mu.Lock()
 	h.resolving = false
 	queue := h.queue
@@ -179,6 +190,8 @@ func (c *neighbourConn) Close() error {
 	c.mu.Unlock()
 	c.stop()
 	c.wg.Wait()
-	c.ns.close()
+	for _, h := range c.hops {
+		h.ask.Close()
+	}
 	return c.Conn.Close()
 }

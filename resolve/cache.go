@@ -66,3 +66,10 @@ func cached[K comparable, V any](mu *sync.Mutex, m *map[K]V, k K, get func(K) (V
 	mu.Unlock()
 	return v, nil
 }
+
+func (s *cachedSystem) OpenAsker(link Interface, src, target netip.Addr) (Asker, error) {
+	if o, ok := s.System.(askerOpener); ok {
+		return o.OpenAsker(link, src, target)
+	}
+	return &systemAsker{s: s.System, link: link, src: src, target: target}, nil
+}

@@ -288,6 +288,44 @@ func (r *Resolver) Solicit(ctx context.Context, p *Path, opts *Options) error {
 	return r.solicit(ctx, p, link, &o)
 }
 
+// Asker asks one next hop for its MAC, by ARP or NDP, over a socket
+// opened once: Ask may run after the process gave up the privilege that
+// opening needs.
+type Asker interface {
+	Ask(ctx context.Context, tries int, timeout time.Duration) (net.HardwareAddr, error)
+	Close() error
+}
+
+// askerOpener is a System that can open an Asker ahead of time.
+type askerOpener interface {
+	OpenAsker(link Interface, src, target netip.Addr) (Asker, error)
+}
+
+// OpenAsker opens an Asker for p's next hop. A System that cannot open one
+// ahead gets one that calls its Solicit each time.
+func (r *Resolver) OpenAsker(p *Path) (Asker, error) {
+	link, err := r.System.InterfaceByIndex(p.Index)
+	if err != nil {
+		return nil, err
+	}
+	if o, ok := r.System.(askerOpener); ok {
+		return o.OpenAsker(link, p.Source, p.NextHop)
+	}
+	return &systemAsker{s: r.System, link: link, src: p.Source, target: p.NextHop}, nil
+}
+
+type systemAsker struct {
+	s           System
+	link        Interface
+	src, target netip.Addr
+}
+
+func (a *systemAsker) Ask(ctx context.Context, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+	return a.s.Solicit(ctx, a.link, a.src, a.target, tries, timeout)
+}
+
+func (a *systemAsker) Close() error { return nil }
+
 func (r *Resolver) solicit(ctx context.Context, p *Path, link Interface, o *Options) error {
 	mac, err := r.System.Solicit(ctx, link, p.Source, p.NextHop, o.Tries, o.Timeout)
 	if err != nil {

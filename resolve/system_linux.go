@@ -170,69 +170,114 @@ func (s netlinkSystem) Neighbour(index int, ip netip.Addr) (net.HardwareAddr, bo
 }
 
 func (s netlinkSystem) Solicit(ctx context.Context, link Interface, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+	a, err := s.OpenAsker(link, src, target)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	return a.Ask(ctx, tries, timeout)
+}
+
+// OpenAsker opens the socket that asks target for its MAC, now, while
+// the caller still may: a run asks again long after it dropped
+// CAP_NET_RAW.
+func (netlinkSystem) OpenAsker(link Interface, src, target netip.Addr) (Asker, error) {
 	ifi, err := net.InterfaceByIndex(link.Index)
 	if err != nil {
 		return nil, fmt.Errorf("resolve: interface %s: %w", link.Name, err)
 	}
-	proto := "ARP"
-	ask := solicitARP
+	a := &asker{link: link.Name, target: target}
 	if target.Is6() {
-		proto, ask = "NDP", solicitNDP
+		a.proto = "NDP"
+		a.ask, a.close, err = openNDP(ifi, src, target)
+	} else {
+		a.proto = "ARP"
+		a.ask, a.close, err = openARP(ifi, src, target)
 	}
-	mac, err := ask(ctx, ifi, src, target, tries, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("resolve: %s for %s on %s: %w", a.proto, target, link.Name, err)
+	}
+	return a, nil
+}
+
+// asker asks one next hop over a socket of its own.
+type asker struct {
+	proto, link string
+	target      netip.Addr
+	ask         func(ctx context.Context, tries int, timeout time.Duration) (net.HardwareAddr, error)
+	close       func() error
+}
+
+func (a *asker) Ask(ctx context.Context, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+	mac, err := a.ask(ctx, tries, timeout)
 	switch {
 	case err == nil:
 		return mac, nil
 	case ctx.Err() != nil:
-		return nil, fmt.Errorf("resolve: %s for %s on %s: %w", proto, target, link.Name, ctx.Err())
+		return nil, fmt.Errorf("resolve: %s for %s on %s: %w", a.proto, a.target, a.link, ctx.Err())
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, failf(ErrNoNeighbour, "resolve: %s for %s on %s: no reply after %d tries in %s: is the next hop up and on this link?", proto, target, link.Name, tries, time.Duration(tries)*timeout)
+		return nil, failf(ErrNoNeighbour, "resolve: %s for %s on %s: no reply after %d tries in %s: is the next hop up and on this link?", a.proto, a.target, a.link, tries, time.Duration(tries)*timeout)
 	}
-	return nil, fmt.Errorf("resolve: %s for %s on %s: %w", proto, target, link.Name, err)
+	return nil, fmt.Errorf("resolve: %s for %s on %s: %w", a.proto, a.target, a.link, err)
 }
 
-// closeOnCancel closes c when ctx ends, which unblocks a pending read; the
-// returned stop must be called before c is closed by the caller.
-func closeOnCancel(ctx context.Context, c interface{ Close() error }) (stop func() bool) {
-	return context.AfterFunc(ctx, func() { c.Close() })
+func (a *asker) Close() error { return a.close() }
+
+// deadlined is what both sockets offer to unblock a read.
+type deadlined interface {
+	SetDeadline(time.Time) error
+	Close() error
 }
 
-func solicitARP(ctx context.Context, ifi *net.Interface, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+// cancelled arms c to stop reading when ctx ends, for one Ask: a deadline
+// in the past wakes the read without closing the socket the next Ask
+// needs.
+func cancelled(ctx context.Context, c deadlined) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+}
+
+func openARP(ifi *net.Interface, src, target netip.Addr) (func(context.Context, int, time.Duration) (net.HardwareAddr, error), func() error, error) {
 	c, err := arp.Dial(ifi)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer c.Close()
-	defer closeOnCancel(ctx, c)()
 	// Our chosen source goes in the request, not arp.Client's first address.
 	req, err := arp.NewPacket(arp.OperationRequest, ifi.HardwareAddr, src, ethernet.Broadcast, target)
 	if err != nil {
-		return nil, err
+		c.Close()
+		return nil, nil, err
 	}
-	for i := 0; i < tries; i++ {
-		if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
-			return nil, err
-		}
-		if err := c.WriteTo(req, ethernet.Broadcast); err != nil {
-			return nil, err
-		}
-		for {
-			p, _, err := c.Read()
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				break
-			}
-			if err != nil {
+	ask := func(ctx context.Context, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+		defer cancelled(ctx, c)()
+		for i := 0; i < tries && ctx.Err() == nil; i++ {
+			if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
 				return nil, err
 			}
-			if p.Operation == arp.OperationReply && p.SenderIP == target {
-				return p.SenderHardwareAddr, nil
+			if err := c.WriteTo(req, ethernet.Broadcast); err != nil {
+				return nil, err
+			}
+			for {
+				p, _, err := c.Read()
+				if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+					break
+				}
+				if err != nil {
+					return nil, err
+				}
+				if p.Operation == arp.OperationReply && p.SenderIP == target {
+					return p.SenderHardwareAddr, nil
+				}
 			}
 		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, os.ErrDeadlineExceeded
 	}
-	return nil, os.ErrDeadlineExceeded
+	return ask, c.Close, nil
 }
 
-func solicitNDP(ctx context.Context, ifi *net.Interface, src, target netip.Addr, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+func openNDP(ifi *net.Interface, src, target netip.Addr) (func(context.Context, int, time.Duration) (net.HardwareAddr, error), func() error, error) {
 	// Solicitations go out from the link-local address, as the kernel's do;
 	// while duplicate address detection still holds it (tentative, so
 	// bind fails), from the probe's own source, as the kernel then does
@@ -242,45 +287,51 @@ func solicitNDP(ctx context.Context, ifi *net.Interface, src, target netip.Addr,
 		c, _, err = ndp.Listen(ifi, ndp.Addr(src.WithZone("").String()))
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer c.Close()
-	defer closeOnCancel(ctx, c)()
 	group, err := ndp.SolicitedNodeMulticast(target)
 	if err != nil {
-		return nil, err
+		c.Close()
+		return nil, nil, err
 	}
 	ns := &ndp.NeighborSolicitation{
 		TargetAddress: target,
 		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Source, Addr: ifi.HardwareAddr}},
 	}
-	for i := 0; i < tries; i++ {
-		if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
-			return nil, err
-		}
-		if err := c.WriteTo(ns, nil, group); err != nil {
-			return nil, err
-		}
-		for {
-			m, _, _, err := c.ReadFrom()
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				break
-			}
-			if err != nil {
+	ask := func(ctx context.Context, tries int, timeout time.Duration) (net.HardwareAddr, error) {
+		defer cancelled(ctx, c)()
+		for i := 0; i < tries && ctx.Err() == nil; i++ {
+			if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
 				return nil, err
 			}
-			na, ok := m.(*ndp.NeighborAdvertisement)
-			if !ok || na.TargetAddress != target {
-				continue
+			if err := c.WriteTo(ns, nil, group); err != nil {
+				return nil, err
 			}
-			for _, o := range na.Options {
-				if lla, ok := o.(*ndp.LinkLayerAddress); ok && lla.Direction == ndp.Target {
-					return lla.Addr, nil
+			for {
+				m, _, _, err := c.ReadFrom()
+				if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+					break
+				}
+				if err != nil {
+					return nil, err
+				}
+				na, ok := m.(*ndp.NeighborAdvertisement)
+				if !ok || na.TargetAddress != target {
+					continue
+				}
+				for _, o := range na.Options {
+					if lla, ok := o.(*ndp.LinkLayerAddress); ok && lla.Direction == ndp.Target {
+						return lla.Addr, nil
+					}
 				}
 			}
 		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, os.ErrDeadlineExceeded
 	}
-	return nil, os.ErrDeadlineExceeded
+	return ask, c.Close, nil
 }
 
 // hasLinkLocal reports whether ifi has an IPv6 link-local address at all.

@@ -77,7 +77,7 @@ func TestLabKeepAndDown(t *testing.T) {
 func TestLabBadTarget(t *testing.T) {
 	labtest.RequireRoot(t)
 	code, out, errOut := runArgs(t, "lab", "--target", "198.18.0.77")
-	if code != exitError || !strings.Contains(errOut, "ARP for 198.18.0.77 on h0: no reply after 3 tries") {
+	if code != exitError || !strings.Contains(errOut, "no reply from 198.18.0.77 over mode raw, nor to ARP or NDP") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	if left := labtest.Namespaces(t, idOf(t, out)); len(left) != 0 {

@@ -104,6 +104,9 @@ func resolveAndPing(ctx context.Context, w io.Writer, target string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if st.Received == 0 && p.MACSource == resolve.MACUnknown {
+		return fmt.Errorf("lab: no reply from %s over mode %s, nor to ARP or NDP: is it up and on this link?", target, m.Mode)
+	}
 	if st.Received == 0 {
 		return fmt.Errorf("lab: no reply from %s over mode %s", target, m.Mode)
 	}

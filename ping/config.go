@@ -28,7 +28,11 @@ type Config struct {
 	TTL, TOS uint8
 	// PMTUDisc is ping -M: 0 means PMTUDiscWant, iputils' default.
 	PMTUDisc PMTUDisc
-	Pattern  []byte
+	// Broadcast allows broadcast targets (ping -b). Without it a probe to
+	// one fails with EACCES at every depth, as the kernel fails a socket
+	// without SO_BROADCAST.
+	Broadcast bool
+	Pattern   []byte
 	// Preload probes are sent at once when the run starts; in flood mode
 	// as many are kept in flight.
 	Preload int

@@ -14,6 +14,12 @@ import (
 // a raw socket on loopback (the kernel drops frames injected on lo through
 // AF_PACKET). Open falls back from it when the caller may not use it.
 func AutoMode(p *resolve.Path) Mode {
+	if p.Broadcast || p.Target.IsMulticast() {
+		// The kernel loops a group probe back to our own host, which
+		// answers as a member, as iputils sees it; a frame sent on a
+		// packet socket is not looped.
+		return ModeRaw
+	}
 	switch p.Kind {
 	case resolve.KindEthernet:
 		return ModeEthernet
@@ -47,6 +53,8 @@ type OpenConfig struct {
 	// PMTUDiscWant, so that a path MTU learnt during the run fragments
 	// locally as iputils' default does.
 	PMTUDisc PMTUDisc
+	// Broadcast sets SO_BROADCAST on the raw and ping sockets (ping -b).
+	Broadcast bool
 }
 
 // Receive buffers for InFlight: a ring frame of a small echo (header,

@@ -1,6 +1,10 @@
 package ping
 
-import "github.com/pingcraft/pingcraft/resolve"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/pingcraft/pingcraft/resolve"
+)
 
 func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 	switch m {
@@ -19,6 +23,12 @@ func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 	c, err := openSocketConn(p, m, oc.ID)
 	if err == nil {
 		c.pmtu = oc.PMTUDisc
+		if oc.Broadcast && !p.Target.Is6() {
+			if err = c.c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
+				c.Close()
+				return nil, err
+			}
+		}
 	}
 	if err != nil || oc.InFlight == 0 {
 		return c, err

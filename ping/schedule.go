@@ -2,6 +2,7 @@ package ping
 
 import (
 	"context"
+	"syscall"
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
@@ -229,7 +230,13 @@ func (e *Engine) send(t *target, now time.Time) {
 	e.echo = c.echo(t.Path, t.id, seq, e.data)
 	e.inSend = queued{t, n}
 	e.mu.Unlock()
-	sent, err := t.Conn.Send(&e.echo)
+	var sent time.Time
+	var err error
+	if t.Path.Broadcast && !c.Broadcast {
+		err = syscall.EACCES // what a socket without SO_BROADCAST gets
+	} else {
+		sent, err = t.Conn.Send(&e.echo)
+	}
 	e.mu.Lock()
 	e.inSend = queued{}
 	held := e.held

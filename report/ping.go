@@ -29,6 +29,13 @@ type Ping struct {
 	// target given as a name (a reverse lookup, cached); for a numeric
 	// target, or with -n, leave it nil.
 	NameOf func(netip.Addr) string
+	// Zone is the interface link-scoped IPv6 addresses are printed with,
+	// as iputils prints its sockaddrs' scope ("fe80::1%h0").
+	Zone string
+	// Group: the target is a broadcast or multicast address, whose every
+	// member answers; iputils counts the answers after the first as
+	// duplicates without marking them (DUP!) unless -v.
+	Group bool
 
 	pending map[uint16]bool // -O: probes sent and not yet answered
 }
@@ -86,7 +93,9 @@ func (p *Ping) Event(ev *ping.Event) {
 		fmt.Fprintf(w, " time=%s ms", FormatRTT(ev.RTT))
 		switch ev.Kind {
 		case ping.EventDuplicate:
-			io.WriteString(w, " (DUP!)")
+			if !p.Group {
+				io.WriteString(w, " (DUP!)")
+			}
 		case ping.EventLate:
 			io.WriteString(w, " (late)")
 		case ping.EventCorrupted:
@@ -106,14 +115,19 @@ func (p *Ping) Event(ev *ping.Event) {
 	}
 }
 
-// addr is a as iputils prints it: "name (a)" when NameOf names it.
+// addr is a as iputils prints it: "name (a)" when NameOf names it, a
+// link-scoped address with its zone.
 func (p *Ping) addr(a netip.Addr) string {
+	s := a.String()
+	if p.Zone != "" && a.Is6() && a.Zone() == "" && (a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast()) {
+		s = a.WithZone(p.Zone).String()
+	}
 	if p.NameOf != nil {
 		if n := p.NameOf(a); n != "" {
-			return n + " (" + a.String() + ")"
+			return n + " (" + s + ")"
 		}
 	}
-	return a.String()
+	return s
 }
 
 // localError prints a probe beyond the path MTU with -M do as iputils

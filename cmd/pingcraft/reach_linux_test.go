@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -37,6 +40,8 @@ func TestSendSilentNeighbour(t *testing.T) {
 	}
 }
 
+var replyTime = regexp.MustCompile(`time=[0-9.]+ ms`)
+
 // timeless keeps iputils' lines that do not depend on timing.
 func timeless(s string) []string {
 	var out []string
@@ -47,7 +52,7 @@ func timeless(s string) []string {
 		if i := strings.LastIndex(ln, ", time "); i > 0 {
 			ln = ln[:i]
 		}
-		out = append(out, ln)
+		out = append(out, replyTime.ReplaceAllString(ln, "time=X ms"))
 	}
 	return out
 }
@@ -76,5 +81,68 @@ func TestFpingHostSubnet(t *testing.T) {
 	}
 	if diff := cmp.Diff(distinct(fpErr), distinct(pcErr)); diff != "" {
 		t.Errorf("stderr (-fping +pingcraft):\n%s", diff)
+	}
+}
+
+// TestSendGroupsAndNoRoute: broadcast and multicast targets, with and
+// without -b, and targets without a route, each beside iputils ping from
+// the same host: the same lines (times aside), stderr and exit code. The
+// router answers broadcasts; the host answers its own multicast probes.
+func TestSendGroupsAndNoRoute(t *testing.T) {
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	if err := l.Router.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/icmp_echo_ignore_broadcasts", []byte("0"), 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	exact := func(s string) []string { return timeless(strings.ReplaceAll(s, "\n\n", "\n")) }
+	// Which members answer a multicast probe before ping stops is timing;
+	// who answers, and that no line says (DUP!), is not.
+	responders := func(s string) []string {
+		var from []string
+		for _, ln := range strings.Split(s, "\n") {
+			if f := strings.Fields(ln); len(f) > 3 && f[2] == "from" {
+				from = append(from, strings.Join(f[3:4], ""))
+			}
+			if strings.Contains(ln, "DUP!") {
+				from = append(from, "DUP! in "+ln)
+			}
+		}
+		slices.Sort(from)
+		return slices.Compact(from)
+	}
+	for _, tc := range []struct {
+		args  []string
+		lines func(string) []string
+	}{
+		{[]string{"-c", "2", "-i", "0.2", "-W", "1", "198.18.0.255"}, exact},
+		{[]string{"-b", "-c", "2", "-i", "0.2", "-W", "1", "198.18.0.255"}, exact},
+		{[]string{"-b", "-c", "2", "-i", "0.2", "-W", "1", "-I", "h0", "255.255.255.255"}, exact},
+		{[]string{"-c", "2", "-i", "0.2", "-W", "1", "224.0.0.1"}, exact},
+		{[]string{"-c", "2", "-i", "0.2", "-W", "1", "ff02::1%h0"}, responders},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			want, wantErr, wantCode := inHost(t, l, "", "ping", tc.args...)
+			got, gotErr, gotCode := inHost(t, l, "", bin, append([]string{"send"}, tc.args...)...)
+			if diff := cmp.Diff(tc.lines(want), tc.lines(got)); diff != "" || gotCode != wantCode || gotErr != wantErr {
+				t.Errorf("exit %d (iputils %d), stderr %q (iputils %q); iputils (-) and pingcraft (+) differ:\n%s", gotCode, wantCode, gotErr, wantErr, diff)
+			}
+		})
+	}
+	// Without default routes, and for an on-link address of a prefix that
+	// is there, the words of connect(2)'s errno.
+	for _, args := range [][]string{{"ip", "route", "del", "default"}, {"ip", "-6", "route", "del", "default"}} {
+		if out, err := l.Host.Command(context.Background(), args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	for _, target := range []string{"198.18.77.1", "fd00:77::1"} {
+		want, wantErr, wantCode := inHost(t, l, "", "ping", "-c", "1", target)
+		got, gotErr, gotCode := inHost(t, l, "", bin, "send", "-c", "1", target)
+		if got != want || gotErr != wantErr || gotCode != wantCode {
+			t.Errorf("%s: exit %d, %q %q; iputils exit %d, %q %q", target, gotCode, got, gotErr, wantCode, want, wantErr)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -17,6 +18,7 @@ import (
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/ping"
 	"github.com/pingcraft/pingcraft/report"
+	"github.com/pingcraft/pingcraft/resolve"
 )
 
 // sendHelp is send's help beyond its usage line.
@@ -37,6 +39,7 @@ func sendFlags() []cli.Flag {
 		&cli.IntFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "IP type of service / traffic class"},
 		&cli.StringFlag{Name: "pmtudisc", Aliases: []string{"M"}, Usage: "path MTU discovery: `want` (DF when the probe fits the path MTU), do (always DF) or dont"},
 		&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill data with `HEX` (up to 16 bytes)"},
+		&cli.BoolFlag{Name: "broadcast", Aliases: []string{"b"}, Usage: "allow a broadcast TARGET"},
 		&cli.BoolFlag{Name: "flood", Aliases: []string{"f"}, Usage: "flood: next probe as soon as a reply comes, at least 100 a second"},
 		&cli.IntFlag{Name: "preload", Aliases: []string{"l"}, Usage: "send `N` probes at once, then keep N in flight in flood mode"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print the summary only"},
@@ -62,7 +65,7 @@ func seconds(c *cli.Context, name string) (time.Duration, error) {
 }
 
 func sendConfig(c *cli.Context) (*ping.Config, error) {
-	cfg := &ping.Config{Size: c.Int("size"), Flood: c.Bool("flood"), Preload: c.Int("preload")}
+	cfg := &ping.Config{Size: c.Int("size"), Flood: c.Bool("flood"), Preload: c.Int("preload"), Broadcast: c.Bool("broadcast")}
 	if c.IsSet("count") {
 		if c.Int("count") < 1 {
 			return nil, usagef("-c %d: the count must be at least 1", c.Int("count"))
@@ -154,10 +157,17 @@ func runSend(c *cli.Context) error {
 	name := c.Args().First()
 	fl, m, err := ping.NewSingle(c.Context, name, cfg, fc)
 	if err != nil {
-		return err
+		return pingWords(c, name, err)
 	}
 	defer fl.Close()
 	w := c.App.Writer
+	if m.Path.Broadcast && !cfg.Broadcast {
+		// iputils' words for the EACCES its socket without SO_BROADCAST gets.
+		return worded{prog(c) + ": Do you want to ping broadcast? Then -b. If not, check your local firewall rules", exitError}
+	}
+	if m.Path.Broadcast && !c.Bool("json") {
+		fmt.Fprintln(c.App.ErrWriter, "WARNING: pinging broadcast address")
+	}
 	if fc.DryRun {
 		e, err := ping.FirstProbe(cfg, m.Path, fl.ID())
 		if err != nil {
@@ -171,7 +181,8 @@ func runSend(c *cli.Context) error {
 	}
 	out := report.NewAsyncWriter(w) // a slow stdout never stalls the engine
 	defer out.Close()
-	pr := &report.Ping{W: out, ErrW: c.App.ErrWriter, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"), Flood: cfg.Flood}
+	pr := &report.Ping{W: out, ErrW: c.App.ErrWriter, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"), Flood: cfg.Flood,
+		Zone: m.Path.Interface, Group: (m.Path.Broadcast || m.Path.Target.IsMulticast()) && !c.Bool("verbose")}
 	js := &report.JSON{W: out, Name: name}
 	onEvent := pr.Event
 	if c.Bool("json") {
@@ -250,4 +261,18 @@ func statusOnQuit(status func()) (stop func()) {
 		close(done)
 		wg.Wait()
 	}
+}
+
+// pingWords words the errors iputils has words for as iputils does: a
+// name that does not resolve, a target without a route.
+func pingWords(c *cli.Context, name string, err error) error {
+	switch {
+	case errors.Is(err, resolve.ErrNameTemporary):
+		return worded{fmt.Sprintf("%s: %s: Temporary failure in name resolution", prog(c), name), exitError}
+	case errors.Is(err, resolve.ErrNoName):
+		return worded{fmt.Sprintf("%s: %s: Name or service not known", prog(c), name), exitError}
+	case errors.Is(err, resolve.ErrNoRoute) && resolve.SystemText(err) != "":
+		return worded{fmt.Sprintf("%s: connect: %s", prog(c), resolve.SystemText(err)), exitError}
+	}
+	return err
 }

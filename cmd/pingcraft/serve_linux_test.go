@@ -62,7 +62,9 @@ func metric(body, name string, lv map[string]string) (float64, bool) {
 	return 0, false
 }
 
-// TestServe: three targets, one unreachable; two scrapes; a bad reload
+// TestServe: four targets, one unreachable and one on-link address that
+// answers no ARP (probed all the same, each probe a host unreachable); two
+// scrapes; a bad reload
 // that changes nothing; a good one that adds and removes targets; and the
 // histogram's count against the replies nftables counted arriving.
 func TestServe(t *testing.T) {
@@ -84,8 +86,8 @@ table inet seen {
 			t.Fatal(err)
 		}
 	}
-	reach, unreach, six := l.Target4.String(), l.Unreachable4.Addr().Next().String(), l.Target6.String()
-	write(fmt.Sprintf("groups:\n  - name: lab\n    interval: 100ms\n    targets: [%s, %s, %s]\n", reach, unreach, six))
+	reach, unreach, six, silent := l.Target4.String(), l.Unreachable4.Addr().Next().String(), l.Target6.String(), "198.18.0.99"
+	write(fmt.Sprintf("groups:\n  - name: lab\n    interval: 100ms\n    targets: [%s, %s, %s, %s]\n", reach, unreach, six, silent))
 
 	cmd := l.Host.Command(t.Context(), bin, "serve", "--config", cfg, "--listen", serveAddr)
 	wait := started(t, cmd, "serving")
@@ -102,7 +104,7 @@ table inet seen {
 	// Two scrapes, each once every target has sent more than before.
 	requests := func(body string) []float64 {
 		var n []float64
-		for _, tg := range []string{reach, unreach, six} {
+		for _, tg := range []string{reach, unreach, six, silent} {
 			v, _ := metric(body, "pingcraft_requests_total", map[string]string{"host": tg})
 			n = append(n, v)
 		}
@@ -117,20 +119,22 @@ table inet seen {
 		}
 		return true
 	}
-	if !poll(5*time.Second, func() bool { _, first = httpIn(t, l.Host, "GET", "/metrics"); return above(first, []float64{0, 0, 0}) }) {
+	if !poll(5*time.Second, func() bool { _, first = httpIn(t, l.Host, "GET", "/metrics"); return above(first, []float64{0, 0, 0, 0}) }) {
 		t.Errorf("requests %v: want every target probed", requests(first))
 	}
 	// The second once every target sent more, and the unreachable one's
 	// ICMP errors, which follow its requests, were counted.
 	unreachable := func(body string) float64 {
 		n, _ := metric(body, "pingcraft_icmp_errors_total", map[string]string{"host": unreach, "type": "unreachable"})
-		return n
+		m, _ := metric(body, "pingcraft_icmp_errors_total", map[string]string{"host": silent, "type": "unreachable"})
+		return min(n, m)
 	}
-	if !poll(5*time.Second, func() bool {
+	// The kernel gives up on ARP after three seconds.
+	if !poll(8*time.Second, func() bool {
 		_, second = httpIn(t, l.Host, "GET", "/metrics")
 		return above(second, requests(first)) && unreachable(second) > 0
 	}) {
-		t.Errorf("requests %v then %v, %v unreachable errors: want counting up, and errors", requests(first), requests(second), unreachable(second))
+		t.Errorf("requests %v then %v, %v unreachable errors: want counting up, and errors for %s and %s", requests(first), requests(second), unreachable(second), unreach, silent)
 	}
 	if n, ok := metric(second, "pingcraft_response_duration_seconds_count", map[string]string{"host": unreach}); !ok || n != 0 {
 		t.Errorf("%s: %v responses (present %v), want a zero count", unreach, n, ok)

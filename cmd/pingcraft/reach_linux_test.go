@@ -85,7 +85,7 @@ func TestFpingHostSubnet(t *testing.T) {
 }
 
 // TestSendGroupsAndNoRoute: broadcast and multicast targets, with and
-// without -b, and targets without a route, each beside iputils ping from
+// without -b, the unspecified addresses, and targets without a route, each beside iputils ping from
 // the same host: the same lines (times aside), stderr and exit code. The
 // router answers broadcasts; the host answers its own multicast probes.
 func TestSendGroupsAndNoRoute(t *testing.T) {
@@ -122,6 +122,8 @@ func TestSendGroupsAndNoRoute(t *testing.T) {
 		{[]string{"-b", "-c", "2", "-i", "0.2", "-W", "1", "-I", "h0", "255.255.255.255"}, exact},
 		{[]string{"-c", "2", "-i", "0.2", "-W", "1", "224.0.0.1"}, exact},
 		{[]string{"-c", "2", "-i", "0.2", "-W", "1", "ff02::1%h0"}, responders},
+		{[]string{"-c", "1", "-W", "1", "0.0.0.0"}, exact},
+		{[]string{"-c", "1", "-W", "1", "::"}, exact},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			want, wantErr, wantCode := inHost(t, l, "", "ping", tc.args...)

@@ -201,7 +201,11 @@ func runSend(c *cli.Context) error {
 		if c.String("iface") != "" || c.String("source") != "" {
 			via = fmt.Sprintf("%s %s", p.Source, p.Interface)
 		}
-		pr.Header(p.Target, cfg.Size, via)
+		shown := p.Target
+		if a, err := netip.ParseAddr(name); err == nil && a.IsUnspecified() {
+			shown = a // iputils names what it was given, the kernel answers from loopback
+		}
+		pr.Header(shown, cfg.Size, via)
 	}
 	stopStatus := statusOnQuit(func() {
 		st := eng.Stats(0)

@@ -202,8 +202,8 @@ func runSend(c *cli.Context) error {
 			via = fmt.Sprintf("%s %s", p.Source, p.Interface)
 		}
 		shown := p.Target
-		if a, err := netip.ParseAddr(name); err == nil && a.IsUnspecified() {
-			shown = a // iputils names what it was given, the kernel answers from loopback
+		if a, err := netip.ParseAddr(name); err == nil && a.IsUnspecified() && a.Is6() {
+			shown = a // iputils' IPv6 header names what it was given; the IPv4 one, where it goes
 		}
 		pr.Header(shown, cfg.Size, via)
 	}

@@ -119,7 +119,10 @@ table inet seen {
 		}
 		return true
 	}
-	if !poll(5*time.Second, func() bool { _, first = httpIn(t, l.Host, "GET", "/metrics"); return above(first, []float64{0, 0, 0, 0}) }) {
+	if !poll(5*time.Second, func() bool {
+		_, first = httpIn(t, l.Host, "GET", "/metrics")
+		return above(first, []float64{0, 0, 0, 0})
+	}) {
 		t.Errorf("requests %v: want every target probed", requests(first))
 	}
 	// The second once every target sent more, and the unreachable one's

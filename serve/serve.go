@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,7 @@ type Server struct {
 
 	reg     *prometheus.Registry
 	targets targets
+	modules atomic.Pointer[map[string]Module] // /probe's, swapped by Apply
 	// The outcome of the last configuration load, as Prometheus' own
 	// prometheus_config_last_reload_* say theirs.
 	reloadOK, reloadAt prometheus.Gauge
@@ -153,6 +155,11 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 	}
 	// Every target's series exist from here on, at zero until it counts.
 	s.targets.p.Store(&all)
+	modules := cfg.Modules
+	if modules == nil {
+		modules = map[string]Module{"icmp": DefaultModule}
+	}
+	s.modules.Store(&modules)
 	s.run = r
 	return nil
 }
@@ -213,8 +220,8 @@ func (d dropsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Handler serves the landing page at /, /metrics, /healthz and POST
-// /-/reload, which calls reload and answers 200, or 400 with the reason
+// Handler serves the landing page at /, /metrics, GET /probe (one burst
+// to one target, see handleProbe), /healthz and POST /-/reload, which calls reload and answers 200, or 400 with the reason
 // the old configuration stays.
 func (s *Server) Handler(reload func() error) (http.Handler, error) {
 	landing, err := web.NewLandingPage(web.LandingConfig{
@@ -226,6 +233,11 @@ func (s *Server) Handler(reload func() error) (http.Handler, error) {
 			{Address: "metrics", Text: "Metrics"},
 			{Address: "healthz", Text: "Health", Description: "ok while serving"},
 		},
+		// One burst to a target, as Prometheus' multi-target pattern asks.
+		Form: web.LandingForm{Action: "probe", Inputs: []web.LandingFormInput{
+			{Label: "Target", Type: "text", Name: "target", Placeholder: "198.18.1.2"},
+			{Label: "Module", Type: "text", Name: "module", Value: "icmp"},
+		}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: landing page: %w", err)
@@ -233,6 +245,7 @@ func (s *Server) Handler(reload func() error) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", landing)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /probe", s.handleProbe)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
 		if err := reload(); err != nil {

@@ -446,3 +446,75 @@ func TestServeWebConfig(t *testing.T) {
 		t.Errorf("GET /metrics with the password: %d, want 200 and the target's series", code)
 	}
 }
+
+// TestServeProbe: GET /probe sends one burst as its module says and
+// answers with what came back, blackbox-style; the scrape timeout
+// Prometheus announces cuts a long burst short; bad parameters get a 400
+// naming the fix. A file of modules alone needs no groups.
+func TestServeProbe(t *testing.T) {
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	cfg := filepath.Join(t.TempDir(), "pingcraft.yaml")
+	conf := "modules:\n  quick:\n    count: 4\n    interval: 20ms\n    timeout: 500ms\n  long:\n    count: 100\n    interval: 100ms\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := l.Host.Command(t.Context(), bin, "serve", "--config.file", cfg)
+	wait := started(t, cmd, "serving")
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		if stderr, err := wait(); err != nil {
+			t.Errorf("serve after SIGINT: %v\n%s", err, stderr)
+		}
+	}()
+	reach, six, unreach := l.Target4.String(), l.Target6.String(), l.Unreachable4.Addr().Next().String()
+	for _, tc := range []struct {
+		name, query string
+		want        map[string]float64
+	}{
+		{"answered", "target=" + reach + "&module=quick", map[string]float64{"probe_success": 1, "probe_ip_protocol": 4,
+			"pingcraft_probe_requests": 4, "pingcraft_probe_responses": 4, "pingcraft_probe_loss_ratio": 0, "pingcraft_probe_reply_ttl": 63}},
+		{"default module, IPv6", "target=" + six, map[string]float64{"probe_success": 1, "probe_ip_protocol": 6,
+			"pingcraft_probe_requests": 3, "pingcraft_probe_responses": 3}},
+		{"unreachable", "target=" + unreach + "&module=quick", map[string]float64{"probe_success": 0,
+			"pingcraft_probe_requests": 4, "pingcraft_probe_responses": 0, "pingcraft_probe_loss_ratio": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := httpIn(t, l.Host, "GET", "/probe?"+tc.query)
+			if code != 200 {
+				t.Fatalf("%d\n%s", code, body)
+			}
+			for name, want := range tc.want {
+				if got, ok := metric(body, name, nil); !ok || got != want {
+					t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+				}
+			}
+			rtt, ok := metric(body, "pingcraft_probe_rtt_seconds", map[string]string{"stat": "min"})
+			if answered := tc.want["probe_success"] == 1; ok != answered || (answered && (rtt <= 0 || rtt > 0.5)) {
+				t.Errorf("min round trip %v (present %v), want one between 0 and the timeout for an answered burst only", rtt, ok)
+			}
+			if d, _ := metric(body, "probe_duration_seconds", nil); d <= 0 || d > 2 {
+				t.Errorf("probe_duration_seconds %v", d)
+			}
+		})
+	}
+
+	// 100 probes 100ms apart would take 10s; a 1.5s scrape timeout ends
+	// the burst about a second in.
+	begin := time.Now()
+	code, body := httpIn(t, l.Host, "GET", "/probe?target="+reach+"&module=long", "X-Prometheus-Scrape-Timeout-Seconds: 1.5")
+	n, _ := metric(body, "pingcraft_probe_requests", nil)
+	if took := time.Since(begin); code != 200 || took > 1500*time.Millisecond || n < 5 || n > 12 {
+		t.Errorf("under a 1.5s scrape timeout: %d after %v, %v requests; want 200 within 1.5s and about 10 requests", code, took, n)
+	}
+
+	for _, tc := range []struct{ query, want string }{
+		{"", "give one address or host name as the target parameter"},
+		{"target=" + reach + "&module=slow", `unknown module "slow": use icmp, long, quick`},
+	} {
+		code, body := httpIn(t, l.Host, "GET", "/probe?"+tc.query)
+		if code != 400 || !strings.Contains(body, tc.want) || strings.Count(body, "\n") != 1 {
+			t.Errorf("/probe?%s: %d %q, want 400 and one line containing %q", tc.query, code, body, tc.want)
+		}
+	}
+}

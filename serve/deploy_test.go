@@ -29,8 +29,8 @@ func TestDeploySample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Groups) != 3 {
-		t.Errorf("%d groups, want the sample's 3", len(c.Groups))
+	if len(c.Groups) != 3 || c.Modules["burst"].Count != 20 {
+		t.Errorf("%d groups, module burst %+v: want the sample's 3 groups and a burst of 20", len(c.Groups), c.Modules["burst"])
 	}
 }
 
@@ -84,6 +84,11 @@ func exported(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	probed, err := burstRegistry(&burst{requests: 1, responses: 1, hasTTL: true}, time.Second).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfs = append(mfs, probed...)
 	var names []string
 	for _, mf := range mfs {
 		names = append(names, mf.GetName())
@@ -96,12 +101,13 @@ func exported(t *testing.T) []string {
 	return append(names, drops[1])
 }
 
-// TestDeployNames: the dashboard, the alerting rules and the README speak
+// TestDeployNames: the dashboard, the alerting rules, the sample
+// Prometheus configuration and the README speak
 // only of series serve exports, and the rules of each they are for.
 func TestDeployNames(t *testing.T) {
 	names := exported(t)
 	used := regexp.MustCompile(`pingcraft_[a-z_]+`)
-	for _, f := range []string{"deploy/dashboard.json", "deploy/alerts.yml", "deploy/alerts_test.yml", "../README.md"} {
+	for _, f := range []string{"deploy/dashboard.json", "deploy/alerts.yml", "deploy/alerts_test.yml", "deploy/prometheus.yml", "../README.md"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -99,8 +99,11 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
 		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			d := time.Duration(secs * float64(time.Second))
+			// A timeout shorter than twice the margin: half of it.
+			d = max(d-probeMargin, d/2)
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, time.Duration(secs*float64(time.Second))-probeMargin)
+			ctx, cancel = context.WithTimeout(ctx, d)
 			defer cancel()
 		}
 	}
@@ -111,6 +114,12 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log().Warn("probe failed", "target", target, "module", name, "err", err)
 	}
+	promhttp.HandlerFor(burstRegistry(b, took), promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// burstRegistry holds the series of one /probe: b is nil when the target
+// could not be probed.
+func burstRegistry(b *burst, took time.Duration) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	gauge := func(name, help string, v float64) {
 		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
@@ -148,5 +157,5 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 			gauge("pingcraft_probe_reply_ttl", "TTL (hop limit) of the burst's last reply.", float64(b.ttl))
 		}
 	}
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	return reg
 }

@@ -14,13 +14,15 @@ import (
 
 // serveHelp is serve's help beyond its usage line.
 const serveHelp = `Reads --config.file (YAML: groups of targets, each with an interval, mode,
-size, TOS, source and interface), probes every target of a group once per
-interval, spread over it, and serves a landing page at /, /metrics,
-/healthz and POST /-/reload. SIGHUP reloads too. A configuration that does
-not parse or cannot start is refused with the file, line and reason; the
-running one carries on. A target that does not resolve is logged and left
-out. --web.config.file takes the exporter-toolkit web configuration (TLS,
-basic auth) that Prometheus' exporters take.`
+size, TOS, source and interface; modules for /probe), probes every target of
+a group once per interval, spread over it, and serves a landing page at /,
+/metrics, /healthz and POST /-/reload; GET /probe?target=X&module=M sends
+one burst as the file's module M says (icmp: 3 probes) and answers with
+probe_success, its counts and round trips. SIGHUP reloads too. A
+configuration that does not parse or cannot start is refused with the file,
+line and reason; the running one carries on. A target that does not resolve
+is logged and left out. --web.config.file takes the exporter-toolkit web
+configuration (TLS, basic auth) that Prometheus' exporters take.`
 
 func serveFlags() []cli.Flag {
 	return []cli.Flag{

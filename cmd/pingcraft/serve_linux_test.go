@@ -518,3 +518,22 @@ func TestServeProbe(t *testing.T) {
 		}
 	}
 }
+
+// TestServeBadFlags: a log flag serve cannot use is refused in one line
+// naming the choices, before anything is opened.
+func TestServeBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--log.level", "loud"}, `--log.level "loud": use debug, info, warn or error`},
+		{[]string{"--log.format", "xml"}, `--log.format "xml": use logfmt or json`},
+	} {
+		var stdout, stderr strings.Builder
+		args := append([]string{"pingcraft", "serve", "--config.file", "/nonexistent/pingcraft.yaml"}, tc.args...)
+		code := run(t.Context(), args, &stdout, &stderr)
+		if code != 2 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q: want 2 and one line containing %q", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/pingcraft/pingcraft/ping"
 )
@@ -34,7 +35,8 @@ var (
 // shows a reply whose request it has not counted: requests are never
 // below responses.
 type target struct {
-	lv []string // label values: ip, host, source, group
+	lv    []string         // label values: ip, host, source, group
+	pairs []*dto.LabelPair // the same, made once for every scrape
 
 	mu                                    sync.Mutex
 	requests, dups, sendErrors, corrupted uint64
@@ -44,13 +46,19 @@ type target struct {
 	buckets []uint64
 	sum     float64
 	count   uint64
-	icmp    map[string]uint64 // by kind
+	icmp    map[string]*kindCount
 	ttl     uint8
 	hasTTL  bool // no TTL series before the first reply
 }
 
+// kindCount is the ICMP errors of one kind, with their series' labels.
+type kindCount struct {
+	n     uint64
+	pairs []*dto.LabelPair
+}
+
 func newTarget(lv []string, bounds []float64) *target {
-	return &target{lv: lv, bounds: bounds, buckets: make([]uint64, len(bounds)+1)}
+	return &target{lv: lv, pairs: prometheus.MakeLabelPairs(requestsDesc, lv), bounds: bounds, buckets: make([]uint64, len(bounds)+1)}
 }
 
 // rebucket starts the histogram over with new bounds; the counters stay.
@@ -85,10 +93,16 @@ func (t *target) record(ev *ping.Event) {
 		// negative and skew the latency of a looping or mirrored path.
 		t.dups++
 	case ping.EventICMPError:
-		if t.icmp == nil {
-			t.icmp = map[string]uint64{}
+		kind := ev.Error.Kind.String()
+		k := t.icmp[kind]
+		if k == nil {
+			if t.icmp == nil {
+				t.icmp = map[string]*kindCount{}
+			}
+			k = &kindCount{pairs: prometheus.MakeLabelPairs(icmpErrorsDesc, append(slices.Clone(t.lv), kind))}
+			t.icmp[kind] = k
 		}
-		t.icmp[ev.Error.Kind.String()]++
+		k.n++
 	case ping.EventSendError:
 		t.sendErrors++
 	case ping.EventCorrupted:
@@ -96,41 +110,111 @@ func (t *target) record(ev *ping.Event) {
 	}
 }
 
-// collect sends the target's series as they are at one instant.
+// collect sends the target's series as they are at one instant. A
+// fleet's scrape is tens of thousands of series, so they are written
+// straight from one allocation per target, their labels made once.
 func (t *target) collect(ch chan<- prometheus.Metric) {
+	sc := &scrape{}
 	t.mu.Lock()
-	requests, dups, sendErrors, corrupted := t.requests, t.dups, t.sendErrors, t.corrupted
-	cumulative := make(map[float64]uint64, len(t.bounds))
-	var n uint64
-	for i, b := range t.bounds {
-		n += t.buckets[i]
-		cumulative[b] = n
-	}
-	sum, count := t.sum, t.count
-	var icmp map[string]uint64
+	sc.requests.set(requestsDesc, t.pairs, prometheus.CounterValue, float64(t.requests))
+	sc.dups.set(dupsDesc, t.pairs, prometheus.CounterValue, float64(t.dups))
+	sc.sendErrors.set(sendErrorsDesc, t.pairs, prometheus.CounterValue, float64(t.sendErrors))
+	sc.corrupted.set(corruptedDesc, t.pairs, prometheus.CounterValue, float64(t.corrupted))
+	sc.ttl.set(ttlDesc, t.pairs, prometheus.GaugeValue, float64(t.ttl))
+	hasTTL := t.hasTTL
+	sc.hist.set(t.pairs, t.bounds, t.buckets, t.sum, t.count)
+	var icmp []series
 	if len(t.icmp) > 0 {
-		icmp = make(map[string]uint64, len(t.icmp))
-		for k, v := range t.icmp {
-			icmp[k] = v
+		icmp = make([]series, 0, len(t.icmp))
+		for _, k := range t.icmp {
+			icmp = append(icmp, series{})
+			icmp[len(icmp)-1].set(icmpErrorsDesc, k.pairs, prometheus.CounterValue, float64(k.n))
 		}
 	}
-	ttl, hasTTL := t.ttl, t.hasTTL
 	t.mu.Unlock()
 
-	counter := func(d *prometheus.Desc, v uint64, lv ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), lv...)
-	}
-	counter(requestsDesc, requests, t.lv...)
-	ch <- prometheus.MustNewConstHistogram(durationDesc, count, sum, cumulative, t.lv...)
-	counter(dupsDesc, dups, t.lv...)
-	counter(sendErrorsDesc, sendErrors, t.lv...)
-	counter(corruptedDesc, corrupted, t.lv...)
-	for kind, v := range icmp {
-		counter(icmpErrorsDesc, v, append(slices.Clone(t.lv), kind)...)
+	ch <- &sc.requests
+	ch <- &sc.hist
+	ch <- &sc.dups
+	ch <- &sc.sendErrors
+	ch <- &sc.corrupted
+	for i := range icmp {
+		ch <- &icmp[i]
 	}
 	if hasTTL {
-		ch <- prometheus.MustNewConstMetric(ttlDesc, prometheus.GaugeValue, float64(ttl), t.lv...)
+		ch <- &sc.ttl
 	}
+}
+
+// scrape is one target's series at one scrape.
+type scrape struct {
+	requests, dups, sendErrors, corrupted, ttl series
+	hist                                       histogram
+}
+
+// series is one counter or gauge, a prometheus.Metric. The registry only
+// reads what Write hands it, so the label pairs are shared.
+type series struct {
+	desc  *prometheus.Desc
+	pairs []*dto.LabelPair
+	kind  prometheus.ValueType
+	v     float64
+	c     dto.Counter
+	g     dto.Gauge
+}
+
+func (m *series) set(d *prometheus.Desc, pairs []*dto.LabelPair, kind prometheus.ValueType, v float64) {
+	m.desc, m.pairs, m.kind, m.v = d, pairs, kind, v
+}
+
+func (m *series) Desc() *prometheus.Desc { return m.desc }
+
+func (m *series) Write(out *dto.Metric) error {
+	out.Label = m.pairs
+	if m.kind == prometheus.CounterValue {
+		m.c.Value = &m.v
+		out.Counter = &m.c
+	} else {
+		m.g.Value = &m.v
+		out.Gauge = &m.g
+	}
+	return nil
+}
+
+// histogram is the round-trip histogram of one target, a prometheus.Metric.
+type histogram struct {
+	pairs      []*dto.LabelPair
+	count      uint64
+	sum        float64
+	cumulative []uint64
+	buckets    []dto.Bucket
+	ptrs       []*dto.Bucket
+	h          dto.Histogram
+}
+
+// set copies a target's histogram; bounds is never changed in place (a
+// rebucket replaces it), so the buckets point into it.
+func (m *histogram) set(pairs []*dto.LabelPair, bounds []float64, counts []uint64, sum float64, count uint64) {
+	m.pairs, m.sum, m.count = pairs, sum, count
+	m.cumulative = make([]uint64, len(bounds))
+	m.buckets = make([]dto.Bucket, len(bounds))
+	m.ptrs = make([]*dto.Bucket, len(bounds))
+	var n uint64
+	for i := range bounds {
+		n += counts[i]
+		m.cumulative[i] = n
+		m.buckets[i].CumulativeCount, m.buckets[i].UpperBound = &m.cumulative[i], &bounds[i]
+		m.ptrs[i] = &m.buckets[i]
+	}
+}
+
+func (m *histogram) Desc() *prometheus.Desc { return durationDesc }
+
+func (m *histogram) Write(out *dto.Metric) error {
+	out.Label = m.pairs
+	m.h.SampleCount, m.h.SampleSum, m.h.Bucket = &m.count, &m.sum, m.ptrs
+	out.Histogram = &m.h
+	return nil
 }
 
 func (t *target) key() string { return strings.Join(t.lv, "\x00") }

@@ -89,11 +89,14 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "icmp"
 	}
-	modules := s.modules.Load()
-	m, ok := (*modules)[name]
+	modules := map[string]Module{"icmp": DefaultModule} // before the first Apply
+	if p := s.modules.Load(); p != nil {
+		modules = *p
+	}
+	m, ok := modules[name]
 	if !ok {
 		http.Error(w, fmt.Sprintf("unknown module %q: use %s, or add it under modules: in the configuration",
-			name, strings.Join(slices.Sorted(maps.Keys(*modules)), ", ")), http.StatusBadRequest)
+			name, strings.Join(slices.Sorted(maps.Keys(modules)), ", ")), http.StatusBadRequest)
 		return
 	}
 	ctx := r.Context()

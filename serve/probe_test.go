@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,26 @@ probe_success 0
 `
 	if err := testutil.GatherAndCompare(burstRegistry(nil, 3*time.Second), strings.NewReader(failed)); err != nil {
 		t.Errorf("a target that could not be probed: %v", err)
+	}
+}
+
+// TestProbeBadRequests: what /probe refuses, in one line naming the fix,
+// before anything is resolved or opened (so without privileges).
+func TestProbeBadRequests(t *testing.T) {
+	s := New()
+	h, err := s.Handler(func() error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"", "give one address or host name as the target parameter"},
+		{"target=two+words", "give one address or host name as the target parameter"},
+		{"target=198.18.1.2&module=slow", `unknown module "slow": use icmp, or add it under modules:`},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/probe?"+tc.query, nil))
+		if body := rec.Body.String(); rec.Code != 400 || !strings.Contains(body, tc.want) || strings.Count(body, "\n") != 1 {
+			t.Errorf("/probe?%s: %d %q, want 400 and one line containing %q", tc.query, rec.Code, body, tc.want)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func exported(t *testing.T) []string {
 		{Kind: ping.EventICMPError, Error: craft.ICMPError{Kind: craft.ErrUnreachable}}} {
 		tg.record(&ev)
 	}
-	s.targets.p.Store(&[]*target{tg})
+	s.targets.p.Store(&targetSet{probed: []*target{tg}})
 	mfs, err := s.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestDeployNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"pingcraft_requests_total", "pingcraft_response_duration_seconds_bucket",
-		"pingcraft_config_last_reload_successful", "pingcraft_ring_drops_total"} {
+		"pingcraft_config_last_reload_successful", "pingcraft_ring_drops_total", "pingcraft_target_probed"} {
 		if !strings.Contains(string(rules), n) {
 			t.Errorf("alerts.yml: no rule over %s", n)
 		}

@@ -35,8 +35,9 @@ var (
 // shows a reply whose request it has not counted: requests are never
 // below responses.
 type target struct {
-	lv    []string         // label values: ip, host, source, group
-	pairs []*dto.LabelPair // the same, made once for every scrape
+	lv     []string         // label values: ip, host, source, group
+	pairs  []*dto.LabelPair // the same, made once for every scrape
+	probed []*dto.LabelPair // group and host, for pingcraft_target_probed
 
 	mu                                    sync.Mutex
 	requests, dups, sendErrors, corrupted uint64
@@ -58,7 +59,8 @@ type kindCount struct {
 }
 
 func newTarget(lv []string, bounds []float64) *target {
-	return &target{lv: lv, pairs: prometheus.MakeLabelPairs(requestsDesc, lv), bounds: bounds, buckets: make([]uint64, len(bounds)+1)}
+	return &target{lv: lv, pairs: prometheus.MakeLabelPairs(requestsDesc, lv), probed: prometheus.MakeLabelPairs(probedDesc, []string{lv[3], lv[1]}),
+		bounds: bounds, buckets: make([]uint64, len(bounds)+1)}
 }
 
 // rebucket starts the histogram over with new bounds; the counters stay.
@@ -121,6 +123,7 @@ func (t *target) collect(ch chan<- prometheus.Metric) {
 	sc.sendErrors.set(sendErrorsDesc, t.pairs, prometheus.CounterValue, float64(t.sendErrors))
 	sc.corrupted.set(corruptedDesc, t.pairs, prometheus.CounterValue, float64(t.corrupted))
 	sc.ttl.set(ttlDesc, t.pairs, prometheus.GaugeValue, float64(t.ttl))
+	sc.probed.set(probedDesc, t.probed, prometheus.GaugeValue, 1)
 	hasTTL := t.hasTTL
 	sc.hist.set(t.pairs, t.bounds, t.buckets, t.sum, t.count)
 	var icmp []series
@@ -138,6 +141,7 @@ func (t *target) collect(ch chan<- prometheus.Metric) {
 	ch <- &sc.dups
 	ch <- &sc.sendErrors
 	ch <- &sc.corrupted
+	ch <- &sc.probed
 	for i := range icmp {
 		ch <- &icmp[i]
 	}
@@ -148,8 +152,8 @@ func (t *target) collect(ch chan<- prometheus.Metric) {
 
 // scrape is one target's series at one scrape.
 type scrape struct {
-	requests, dups, sendErrors, corrupted, ttl series
-	hist                                       histogram
+	requests, dups, sendErrors, corrupted, ttl, probed series
+	hist                                               histogram
 }
 
 // series is one counter or gauge, a prometheus.Metric. The registry only
@@ -219,25 +223,43 @@ func (m *histogram) Write(out *dto.Metric) error {
 
 func (t *target) key() string { return strings.Join(t.lv, "\x00") }
 
-// targets is the set of probed targets a scrape reads: Apply swaps it
-// whole, so a scrape never waits for a reload.
-type targets struct{ p atomic.Pointer[[]*target] }
-
-func (ts *targets) load() []*target {
-	if p := ts.p.Load(); p != nil {
-		return *p
-	}
-	return nil
+// targetSet is what a scrape reads: the probed targets, and the
+// configured ones that are not (their name, route or next hop did not
+// resolve).
+type targetSet struct {
+	probed   []*target
+	unprobed [][]*dto.LabelPair // group, host
 }
 
+// targets is the targetSet of the running configuration: Apply swaps it
+// whole, so a scrape never waits for a reload.
+type targets struct{ p atomic.Pointer[targetSet] }
+
+func (ts *targets) load() *targetSet {
+	if p := ts.p.Load(); p != nil {
+		return p
+	}
+	return &targetSet{}
+}
+
+var probedDesc = prometheus.NewDesc("pingcraft_target_probed",
+	"Every configured target: 1 if it is probed, 0 if its name, route or next hop did not resolve (the log says why; the next reload tries again).",
+	[]string{"group", "host"}, nil)
+
 func (ts *targets) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{requestsDesc, durationDesc, dupsDesc, sendErrorsDesc, corruptedDesc, icmpErrorsDesc, ttlDesc} {
+	for _, d := range []*prometheus.Desc{requestsDesc, durationDesc, dupsDesc, sendErrorsDesc, corruptedDesc, icmpErrorsDesc, ttlDesc, probedDesc} {
 		ch <- d
 	}
 }
 
 func (ts *targets) Collect(ch chan<- prometheus.Metric) {
-	for _, t := range ts.load() {
+	set := ts.load()
+	for _, t := range set.probed {
 		t.collect(ch)
+	}
+	for _, lp := range set.unprobed {
+		m := &series{}
+		m.set(probedDesc, lp, prometheus.GaugeValue, 0)
+		ch <- m
 	}
 }

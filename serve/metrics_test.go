@@ -20,7 +20,7 @@ var lv = []string{"198.18.1.2", "target.example", "198.18.0.2", "lab"}
 
 func registry(ts ...*target) *prometheus.Registry {
 	var set targets
-	set.p.Store(&ts)
+	set.p.Store(&targetSet{probed: ts})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(&set)
 	return reg
@@ -43,8 +43,8 @@ pingcraft_response_duplicates_total{` + labels + `} 0
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(before), "pingcraft_requests_total", "pingcraft_response_duplicates_total"); err != nil {
 		t.Errorf("before any probe: %v", err)
 	}
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 5 {
-		t.Errorf("before any probe: %d series (%v), want requests, histogram, duplicates, send errors, corrupted", n, err)
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 6 {
+		t.Errorf("before any probe: %d series (%v), want requests, histogram, duplicates, send errors, corrupted, probed", n, err)
 	}
 
 	for _, ev := range []ping.Event{
@@ -83,9 +83,44 @@ pingcraft_send_errors_total{` + labels + `} 1
 # HELP pingcraft_response_corrupted_total Echo replies whose data differed from what was sent; never counted as responses.
 # TYPE pingcraft_response_corrupted_total counter
 pingcraft_response_corrupted_total{` + labels + `} 1
+# HELP pingcraft_target_probed Every configured target: 1 if it is probed, 0 if its name, route or next hop did not resolve (the log says why; the next reload tries again).
+# TYPE pingcraft_target_probed gauge
+pingcraft_target_probed{group="lab",host="target.example"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(after)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestUnprobed: a configured target that is not probed has one series,
+// pingcraft_target_probed at 0, and none of a probed target's.
+func TestUnprobed(t *testing.T) {
+	var set targets
+	set.p.Store(&targetSet{probed: []*target{newTarget(lv, DefaultBuckets)},
+		unprobed: [][]*dto.LabelPair{prometheus.MakeLabelPairs(probedDesc, []string{"lab", "gone.example"})}})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(&set)
+	want := `
+# HELP pingcraft_target_probed Every configured target: 1 if it is probed, 0 if its name, route or next hop did not resolve (the log says why; the next reload tries again).
+# TYPE pingcraft_target_probed gauge
+pingcraft_target_probed{group="lab",host="gone.example"} 0
+pingcraft_target_probed{group="lab",host="target.example"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pingcraft_target_probed"); err != nil {
+		t.Error(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.Metric {
+			for _, l := range m.Label {
+				if l.GetValue() == "gone.example" && mf.GetName() != "pingcraft_target_probed" {
+					t.Errorf("%s for the target that is not probed", mf.GetName())
+				}
+			}
+		}
 	}
 }
 
@@ -166,7 +201,7 @@ func BenchmarkScrape(b *testing.B) {
 	}
 	// As New registers it: not pedantic, which checks every series again.
 	var set targets
-	set.p.Store(&ts)
+	set.p.Store(&targetSet{probed: ts})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(&set)
 	b.ReportAllocs()

@@ -126,15 +126,20 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 	// Kept targets (same group, name, address and source) keep their
 	// counts; the others' series go with the old set.
 	old := map[string]*target{}
-	for _, t := range s.targets.load() {
+	for _, t := range s.targets.load().probed {
 		old[t.key()] = t
 	}
+	set := &targetSet{}
 	s.buckets = slices.Clone(cfg.Buckets)
-	var all []*target
 	rctx, cancel := context.WithCancel(context.Background())
 	r := &running{cfg: cfg, cancel: cancel, fleets: map[string]*ping.Fleet{}}
 	for _, p := range groups {
 		r.fleets[p.g.Name] = p.fleet
+		for _, m := range p.fleet.Members() {
+			if m.Err != nil {
+				set.unprobed = append(set.unprobed, prometheus.MakeLabelPairs(probedDesc, []string{p.g.Name, m.Name}))
+			}
+		}
 		if p.engine == nil {
 			continue
 		}
@@ -146,7 +151,7 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 			}
 			p.targets = append(p.targets, t)
 		}
-		all = append(all, p.targets...)
+		set.probed = append(set.probed, p.targets...)
 		r.done.Go(func() {
 			if err := p.engine.Run(rctx); err != nil {
 				s.log().Error("group stopped", "group", p.g.Name, "err", err)
@@ -154,7 +159,7 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 		})
 	}
 	// Every target's series exist from here on, at zero until it counts.
-	s.targets.p.Store(&all)
+	s.targets.p.Store(set)
 	modules := cfg.Modules
 	if modules == nil {
 		modules = map[string]Module{"icmp": DefaultModule}
@@ -258,4 +263,4 @@ func (s *Server) Handler(reload func() error) (http.Handler, error) {
 }
 
 // Targets returns how many targets are being probed.
-func (s *Server) Targets() int { return len(s.targets.load()) }
+func (s *Server) Targets() int { return len(s.targets.load().probed) }

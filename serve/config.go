@@ -1,6 +1,8 @@
 // Package serve probes groups of targets without end and exports what it
 // sees as Prometheus metrics, named as smokeping_prober's are, so that
-// fleets of vantage points scale out on Prometheus.
+// fleets of vantage points scale out on Prometheus; GET /probe sends one
+// burst to one target, as blackbox-style probers do. HTTP, TLS and basic
+// auth are exporter-toolkit's, as every exporter's are.
 package serve
 
 import (

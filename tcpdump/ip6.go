@@ -486,10 +486,10 @@ func icmp6Type(t uint8) string {
 		return "redirect"
 	case 138:
 		return "router renumbering"
-	case 139:
-		return "node information query"
+	case 139: // tcpdump's table names node information by its KAME name first
+		return "who-are-you request"
 	case 140:
-		return "node information reply"
+		return "who-are-you reply"
 	case 141:
 		return "inverse neighbor solicitation"
 	case 142:
@@ -666,7 +666,7 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 			d.s(", Flags [")
 			d.bits(uint32(flags), "none", raFlags)
 			d.s("], pref ")
-			d.s([4]string{"medium", "high", "rsv", "low"}[flags>>3&3])
+			d.s(rtPref(flags))
 			d.s(", router lifetime ")
 			d.u(uint64(d.u16(off + 6)))
 			d.s("s, reachable time ")
@@ -715,6 +715,53 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 		}
 	case 131, 132:
 		d.mld(off)
+	case 138:
+		d.routerRenumbering(off)
+	case 139, 140:
+		d.nodeInfo(off, length)
+	case 143:
+		d.mldReport(off, length)
+	case 145:
+		if d.o.Verbose > 0 {
+			id := d.u16(off + 4)
+			if d.cut {
+				return
+			}
+			d.s(", id 0x")
+			d.xw(uint64(id), 4)
+			for p := off + 8; p < off+length; p += 16 {
+				if !d.need(p, 16) {
+					return
+				}
+				d.s(", ")
+				d.addr6(p)
+			}
+		}
+	case 147:
+		if d.o.Verbose > 0 {
+			id := d.u16(off + 4)
+			if d.cut {
+				return
+			}
+			d.s(", id 0x")
+			d.xw(uint64(id), 4)
+			flags := d.u16(off + 6)
+			if d.cut {
+				return
+			}
+			if flags&0xc000 != 0 {
+				d.c(' ')
+			}
+			if flags&0x8000 != 0 {
+				d.c('M')
+			}
+			if flags&0x4000 != 0 {
+				d.c('O')
+			}
+			d.ndOptionsV(off+8, length-8)
+		}
+	case 155:
+		d.rpl(code, off+4, length-4)
 	case 141, 142:
 	case 144, 146:
 		id := d.u16(off + 4)
@@ -741,7 +788,7 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 }
 
 var (
-	raFlags = []bitName{{0x80, "managed"}, {0x40, "other stateful"}, {0x20, "home agent"}, {0x08, "router pref"}, {0x01, "proxy"}}
+	raFlags = []bitName{{0x80, "managed"}, {0x40, "other stateful"}, {0x20, "home agent"}, {0x02, "ipv6 only"}}
 	naFlags = []bitName{{0x80000000, "router"}, {0x40000000, "solicited"}, {0x20000000, "override"}}
 	piFlags = []bitName{{0x80, "onlink"}, {0x40, "auto"}, {0x20, "router"}}
 )
@@ -882,9 +929,60 @@ func (d *dissector) ndOptions(off, resid int) bool {
 			if l != 1 {
 				d.s("bad option length")
 			}
+		case 25: // RDNSS, RFC 8106
+			d.s(" lifetime ")
+			d.u(uint64(d.u32(cp + 4)))
+			d.s("s,")
+			for i := 0; i < (l-1)/2; i++ {
+				d.s(" addr: ")
+				d.addr6(cp + 8 + 16*i)
+			}
+		case 31: // DNSSL, RFC 8106
+			d.s(" lifetime ")
+			d.u(uint64(d.u32(cp + 4)))
+			d.s("s, domain(s):")
+			// Compression pointers count from the first option, as
+			// tcpdump has it.
+			for dom := cp + 8; dom < cp+l<<3 && d.u8(dom) != 0; {
+				d.c(' ')
+				if dom = d.fqdn(dom, off); dom < 0 {
+					return false
+				}
+			}
+		case 7:
+			d.c(' ')
+			d.u(uint64(d.u32(cp + 4)))
+			d.s("ms")
+		case 8:
+			pref, life := d.u16(cp+4), d.u16(cp+6)
+			d.s(" preference ")
+			d.u(uint64(pref))
+			d.s(", lifetime ")
+			d.u(uint64(life))
+		case 24: // route information, RFC 4191
+			var prefix [16]byte
+			switch l {
+			case 1:
+			case 2:
+				copy(prefix[:], d.data[cp+8:cp+16])
+			case 3:
+				copy(prefix[:], d.data[cp+8:cp+24])
+			default:
+				return false
+			}
+			d.c(' ')
+			d.out = appendIP6(d.out, prefix[:])
+			d.c('/')
+			d.u(uint64(d.data[cp+2]))
+			d.s(", pref=")
+			d.s(rtPref(d.data[cp+3]))
+			d.s(", lifetime=")
+			d.lifetime(d.u32(cp + 4))
 		default:
 			if d.o.Verbose <= 1 {
+				// tcpdump prints no option after one it does not know.
 				d.hexDump("\n\t  ", cp+2, l<<3-2)
+				return true
 			}
 		}
 		if d.cut {
@@ -897,6 +995,11 @@ func (d *dissector) ndOptions(off, resid int) bool {
 		resid -= l << 3
 	}
 	return true
+}
+
+// rtPref is get_rtpref: the router preference in bits 4 and 3.
+func rtPref(flags uint8) string {
+	return [4]string{"medium", "high", "rsv", "low"}[flags>>3&3]
 }
 
 func (d *dissector) lifetime(v uint32) {
@@ -946,7 +1049,7 @@ func (d *dissector) mldQuery(off, length int) {
 	d.s(" [gaddr ")
 	d.addr6(off + 8)
 	if d.o.Verbose > 0 {
-		s, q := d.u8(off+24), uint32(d.u8(off+25))
+		s := d.u8(off + 24)
 		if d.cut {
 			return
 		}
@@ -956,6 +1059,10 @@ func (d *dissector) mldQuery(off, length int) {
 		if s&0x07 != 0 {
 			d.s(" robustness=")
 			d.u(uint64(s & 7))
+		}
+		q := uint32(d.u8(off + 25)) // read after the flags are printed, as tcpdump does
+		if d.cut {
+			return
 		}
 		if q >= 128 {
 			q = (q&0x0f | 0x10) << ((q&0x70)>>4 + 3)

@@ -12,9 +12,12 @@ const (
 	protoIPv6     = 41
 	protoRouting  = 43
 	protoFragment = 44
+	protoESP      = 50
+	protoAH       = 51
 	protoICMPv6   = 58
 	protoNone     = 59
 	protoDstOpts  = 60
+	protoIPComp   = 108
 	protoSCTP     = 132
 )
 
@@ -478,7 +481,25 @@ done:
 // demux is ip_demux_print: the upper layer of IPv4 (ver 4) or IPv6.
 // ipOff is where the IP header starts.
 func (d *dissector) demux(off, length, ver int, fragmented bool, proto uint8, ipOff int) {
+	for proto == protoAH { // tcpdump goes on with the header after AH
+		if !d.has(off, 1) {
+			d.proto = "ah"
+			d.trunc()
+			return
+		}
+		next := d.data[off]
+		n := d.ah(off)
+		if n <= 0 {
+			return
+		}
+		// tcpdump's length is unsigned: a header longer wraps it.
+		off, length, proto = off+n, int(uint32(length-n)), next
+	}
 	switch proto {
+	case protoESP:
+		d.esp(off, length)
+	case protoIPComp:
+		d.ipcomp(off)
 	case protoTCP:
 		d.tcp(off, length, ipOff, ver, fragmented)
 	case protoUDP:

@@ -104,6 +104,13 @@ func (d *dissector) u32(off int) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
+func (d *dissector) u64(off int) uint64 {
+	if !d.need(off, 8) {
+		return 0
+	}
+	return uint64(d.u32(off))<<32 | uint64(d.u32(off+4))
+}
+
 // trunc is nd_print_trunc.
 func (d *dissector) trunc() {
 	d.s(" [|")

@@ -675,6 +675,9 @@ func (d *dissector) rplOptions(p, length int) {
 				d.trunc()
 				return
 			}
+			if d.o.Verbose > 2 { // -vvv
+				d.hexDump(" ", p+2, n-2)
+			}
 		}
 		p += n
 		length -= n

@@ -520,6 +520,12 @@ func (d *dissector) demux(off, length, ver int, fragmented bool, proto uint8, ip
 		d.ip(off, length)
 	case protoIPv6:
 		d.ip6(off, length)
+	case 143: // Ethernet, RFC 8986
+		if ver != 6 {
+			d.s("[Ethernet requires IPv6] (invalid)")
+			return
+		}
+		d.etherAt(off, length)
 	case protoNone:
 		d.s("no next header")
 	default:
@@ -730,6 +736,9 @@ func (d *dissector) icmp(off, plen, ipOff int, fragmented bool) {
 	if d.o.Verbose > 0 && !fragmented && d.has(off, plen) {
 		if sum := d.cksum(0, off, plen); sum != 0 {
 			got := d.u16(off + 2)
+			if d.cut {
+				return
+			}
 			d.s(" (wrong icmp cksum ")
 			d.x(uint64(got))
 			d.s(" (->")

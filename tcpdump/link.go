@@ -147,18 +147,23 @@ func (d *dissector) etherType(t uint16) {
 }
 
 // etherIf is ether_if_print / ether_common_print.
-func (d *dissector) etherIf(length int) int {
+func (d *dissector) etherIf(length int) int { return d.etherAt(0, length) }
+
+// etherAt is ether_print: the Ethernet frame at base, as a link header
+// or inside IPv6 (next header 143, RFC 8986's End.DX2). It returns where
+// the frame's payload starts.
+func (d *dissector) etherAt(base, length int) int {
 	d.proto = "ether"
-	caplen := d.end
+	caplen := d.end - base
 	if caplen < 14 {
 		d.trunc()
-		return caplen
+		return base + caplen
 	}
 	orig := length
 	if d.o.Ether {
-		d.etherAddrs(6, 0)
+		d.etherAddrs(base+6, base)
 	}
-	off := 12
+	off := base + 12
 	length -= 12
 	caplen -= 12
 	lt := d.u16(off)
@@ -209,7 +214,7 @@ func (d *dissector) etherIf(length int) int {
 				d.s(": ")
 			}
 		} else {
-			d.etherAddrs(6, 0)
+			d.etherAddrs(base+6, base)
 			d.s("802.3, length ")
 			d.u(uint64(lt))
 			d.s(": ")
@@ -232,7 +237,7 @@ func (d *dissector) etherIf(length int) int {
 			return off
 		}
 		if !d.o.Ether {
-			d.etherAddrs(6, 0)
+			d.etherAddrs(base+6, base)
 			d.etherType(lt)
 			d.s(", length ")
 			d.u(uint64(orig))
@@ -245,7 +250,7 @@ func (d *dissector) etherIf(length int) int {
 
 // etherAddrs is ether_addresses_print: "src > dst, ".
 func (d *dissector) etherAddrs(src, dst int) {
-	if !d.need(0, 12) {
+	if !d.need(dst, 12) {
 		return
 	}
 	d.mac(src)

@@ -100,7 +100,7 @@ func (d *dissector) fqdn(off, base int) int {
 	if l < 0 || !d.has(off, 1) {
 		return -1
 	}
-	maxOff := off - base
+	maxOff := uint32(off - base) // unsigned in tcpdump: a base after off allows any pointer
 	i := int(d.data[off])
 	cp := off + 1
 	rp := -1
@@ -125,11 +125,11 @@ func (d *dissector) fqdn(off, base int) int {
 			}
 			ptr := (i<<8 | int(d.data[cp])) & 0x3fff
 			// Pointers must go backwards, as in BIND: no loops.
-			if ptr >= maxOff {
+			if uint32(ptr) >= maxOff {
 				d.s("<BAD PTR>")
 				return -1
 			}
-			maxOff = ptr
+			maxOff = uint32(ptr)
 			cp = base + ptr
 			if !d.has(cp, 1) {
 				return -1

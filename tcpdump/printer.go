@@ -192,7 +192,8 @@ func (p *Printer) Print(data []byte, ci gopacket.CaptureInfo) error {
 		if nano {
 			frac /= 1000 // libpcap scales to microseconds, as it reads
 		}
-		tv = timeval{int64(sec), int64(frac)}
+		// libpcap reads both fields as signed 32-bit numbers.
+		tv = timeval{int64(int32(sec)), int64(int32(frac))}
 		if d.invalidHeader(caplen, length) {
 			_, err := p.w.Write(d.out)
 			return err

@@ -32,6 +32,8 @@ type dissector struct {
 	proto string // ndo_protocol: the name in " [|proto]"
 	cut   bool
 
+	frelay bool // ARP over Frame Relay: link addresses are Q.922
+
 	// An IPv6 jumbo payload option: allowed here, seen, its length.
 	jumboOK, jumbo bool
 	jumboLen       uint32

@@ -60,6 +60,8 @@ func ipProtoName(p uint8) string {
 		return "Mobile IP"
 	case 58:
 		return "ICMPv6"
+	case 62:
+		return "Mobile IP (old)"
 	case 88:
 		return "EIGRP"
 	case 89:

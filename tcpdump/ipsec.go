@@ -274,8 +274,12 @@ func (d *dissector) mobilityOptions(off, length int) bool {
 			if short("refresh", 4) {
 				return false
 			}
+			v := d.u16(off + i + 2)
+			if d.cut {
+				return false
+			}
 			d.s("(refresh: ")
-			d.u(uint64(d.u16(off+i+2)) << 2)
+			d.u(uint64(v) << 2) // units of 4 seconds
 			d.c(')')
 		case 3:
 			if short("altcoa", 18) {

@@ -491,10 +491,14 @@ func (d *dissector) nsRecord(cp, base int, mdns bool) int {
 		if !d.has(cp, n) {
 			return -1
 		}
+		prio, weight := d.u16(cp), d.u16(cp+2)
+		if d.cut {
+			return -1
+		}
 		d.c(' ')
-		d.u(uint64(d.u16(cp)))
+		d.u(uint64(prio))
 		d.c(' ')
-		d.u(uint64(d.u16(cp + 2)))
+		d.u(uint64(weight))
 		d.c(' ')
 		if !d.printN(cp+4, int(uint32(n-4))) { // unsigned in tcpdump
 			return -1

@@ -198,9 +198,14 @@ func tcpUDPFrames(t *testing.T) [][]byte {
 	return frames
 }
 
+// mutateWhole is the longest frame whose every byte the mutants test
+// changes; of longer ones, the first 96 (the headers of a probe).
+const mutateWhole = 512
+
 // TestPrinterTcpdumpMutants is a differential test against tcpdump on
 // frames no fixture holds: every fixture frame cut at every length, and
-// with each of its first 96 bytes set to other values.
+// with each of its first 96 bytes set to other values (every byte, for
+// frames up to mutateWhole bytes: options and DNS records lie deep).
 func TestPrinterTcpdumpMutants(t *testing.T) {
 	if !*mutants {
 		t.Skip("run with -tcpdump-mutants")
@@ -215,7 +220,7 @@ func TestPrinterTcpdumpMutants(t *testing.T) {
 				frames = append(frames, f[:n])
 				wire = append(wire, len(f))
 			}
-			for i := 0; i < len(f) && i < 96; i++ {
+			for i := 0; i < len(f) && (i < 96 || len(f) <= mutateWhole); i++ {
 				for _, v := range []byte{0, 1, 0x45, 0x60, 0x7f, 0x80, 0xff, f[i] + 1, f[i] - 1} {
 					if v == f[i] {
 						continue

@@ -581,6 +581,9 @@ var icmpUnreach = [16][2]string{
 	15: {"host ", " unreachable - precedence cutoff"},
 }
 
+// icmpBufMax is how much text icmp_print's buffer holds.
+const icmpBufMax = 64 + 100 - 1
+
 // icmp is icmp_print. ipOff is where the enclosing IPv4 header starts.
 func (d *dissector) icmp(off, plen, ipOff int, fragmented bool) {
 	d.proto = "icmp"
@@ -732,6 +735,11 @@ func (d *dissector) icmp(off, plen, ipOff int, fragmented bool) {
 	if d.cut {
 		d.out = d.out[:mark]
 		return
+	}
+	// tcpdump formats the text into a buffer of MAXHOSTNAMELEN+100 bytes:
+	// a long router advertisement is cut where the buffer ends.
+	if text := mark + len("ICMP "); len(d.out)-text > icmpBufMax {
+		d.out = d.out[:text+icmpBufMax]
 	}
 	d.s(", length ")
 	d.u(uint64(plen))

@@ -313,8 +313,10 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 // tcpDissected says whether tcpdump hands a segment between these ports
 // to a printer it tries before DNS (telnet, SMTP, whois, BGP, PPTP,
 // Redis, SSH, BEEP, OpenFlow, FTP, HTTP, RTSP), which pingcraft lacks.
+// NetBIOS and SMB (139, 445) are not among them: tcpdump as distributions
+// build it (without ENABLE_SMB) goes on to DNS.
 func tcpDissected(sport, dport uint16) bool {
-	for _, p := range [...]uint16{23, 25, 43, 179, 1723, 6379, 22, 139, 445, 10288, 6633, 6653, 21, 80, 8080, 554, 8554} {
+	for _, p := range [...]uint16{23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21, 80, 8080, 554, 8554} {
 		if sport == p || dport == p {
 			return true
 		}

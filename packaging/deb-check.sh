@@ -13,7 +13,8 @@
 #     socket is closed to every group, so an answered probe proves the
 #     capability. /metrics is scraped until loopback answers, ExecReload is
 #     run and the reload seen in /metrics, then the process is stopped.
-#  4. systemd-analyze verify on the unit inside the chroot.
+#  4. systemd-analyze verify on the unit inside the chroot; then apt purges
+#     the package and nothing of it is left.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -163,4 +164,11 @@ out=$(in_root systemd-analyze verify --man=no /usr/lib/systemd/system/pingcraft-
 # verify exits 0 on warnings too; a unit of ours must have none.
 [ -z "$out" ] || { echo "$out" >&2; fail "systemd-analyze verify warned"; }
 in_root systemd-analyze security --offline=yes /usr/lib/systemd/system/pingcraft-serve.service 2>/dev/null | tail -1 | sed 's/^/  /' || true
+# Purge leaves nothing of the package behind, conffiles included.
+in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq pingcraft >"$root/tmp/apt-purge.log" 2>&1 ||
+	{ cat "$root/tmp/apt-purge.log" >&2; fail "apt-get purge pingcraft"; }
+for f in /usr/bin/pingcraft /etc/pingcraft /etc/default/pingcraft-serve /usr/lib/pingcraft; do
+	[ ! -e "$root$f" ] || fail "$f is still there after apt-get purge"
+done
+echo "deb check: purged: nothing left"
 echo "deb check: ok"

@@ -13,8 +13,9 @@
 #     socket is closed to every group, so an answered probe proves the
 #     capability. /metrics is scraped until loopback answers, ExecReload is
 #     run and the reload seen in /metrics, then the process is stopped.
-#  4. systemd-analyze verify on the unit inside the chroot; then apt purges
-#     the package and nothing of it is left.
+#  4. systemd-analyze verify on the unit inside the chroot, and every system
+#     call serve made in 3 (strace) allowed by the unit's SystemCallFilter;
+#     then apt purges the package and nothing of it is left.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +44,7 @@ if [ ! -e "$base/.bootstrapped" ]; then
 	touch "$base/.bootstrapped"
 fi
 
-netns=pkg-deb
+netns=pkg-deb-$$ # its own, so that two checks can run at once
 root="" pid=""
 cleanup() {
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
@@ -83,6 +84,12 @@ for l in ping ping4 ping6 fping fping6 tcpdump; do
 done
 echo "deb check: installed: $caps; man page, completions, unit, configuration and links in place"
 
+# For the check only, in the throwaway chroot, after the package went in
+# alone: systemd (systemd-analyze: verify, the unit's system call filter) and
+# strace (the calls serve makes).
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd strace >"$root/tmp/apt-check.log" 2>&1 ||
+	{ cat "$root/tmp/apt-check.log" >&2; fail "apt-get install systemd strace"; }
+
 ip netns del "$netns" 2>/dev/null || true
 ip netns add "$netns"
 ip -n "$netns" link set lo up
@@ -114,7 +121,7 @@ echo "deb check: ExecStart: ${start[*]}"
 # CapabilityBoundingSet=CAP_NET_RAW, NoNewPrivileges=yes, without systemd.
 ip netns exec "$netns" chroot "$root" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	--inh-caps=-all,+net_raw --ambient-caps=-all,+net_raw --bounding-set=-all,+net_raw --no-new-privs \
-	-- "${start[@]}" >"$root/tmp/serve.log" 2>&1 &
+	-- strace -f -qq -o /tmp/serve.strace "${start[@]}" >"$root/tmp/serve.log" 2>&1 &
 pid=$!
 
 scrape() { ip netns exec "$netns" curl -fsS --max-time 2 http://127.0.0.1:10374/metrics 2>/dev/null || true; }
@@ -129,8 +136,10 @@ until answered "$metrics"; do
 	metrics=$(scrape)
 done
 grep -E '^pingcraft_(requests_total|response_duration_seconds_count)\{' <<<"$metrics" | sed 's/^/  /'
+# ip netns exec, chroot and setpriv exec in turn, so $pid is strace's; its
+# child is serve.
 mainpid=$(pgrep -P "$pid" -x pingcraft || true)
-[ -n "$mainpid" ] || mainpid=$pid
+[ -n "$mainpid" ] || fail "no pingcraft process under strace ($pid)"
 echo "deb check: serve answered as $(stat -c %U /proc/"$mainpid") with CapEff $(awk '/^CapEff:/ {print $2}' /proc/"$mainpid"/status) (CAP_NET_RAW is 0000000000002000)"
 
 before=$(sed -n 's/^pingcraft_config_last_reload_success_timestamp_seconds //p' <<<"$metrics")
@@ -147,22 +156,46 @@ grep -q '^pingcraft_config_last_reload_successful 1' <<<"$metrics" || fail "ping
 [ "$before" != "$after" ] || fail "the reload timestamp did not move ($before)"
 echo "deb check: reloaded: pingcraft_config_last_reload_success_timestamp_seconds $before -> $after"
 
+# Then /probe and POST /-/reload, for their system calls.
+ip netns exec "$netns" curl -fsS --max-time 5 'http://127.0.0.1:10374/probe?target=::1' | grep -q '^probe_success 1' ||
+	fail "GET /probe?target=::1: no probe_success 1"
+ip netns exec "$netns" curl -fsS --max-time 5 -X POST http://127.0.0.1:10374/-/reload >/dev/null ||
+	fail "POST /-/reload"
+
 kill -TERM "$mainpid"
 wait "$pid" 2>/dev/null || true
 pid=""
 echo "deb check: stopped by SIGTERM; serve's log:"
 sed 's/^/  /' "$root/tmp/serve.log"
 
-# systemd-analyze verify needs systemd where the unit is installed: only for
-# this check, in the throwaway chroot.
 echo "deb check: systemd-analyze verify pingcraft-serve.service"
-in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >"$root/tmp/apt-systemd.log" 2>&1 ||
-	{ cat "$root/tmp/apt-systemd.log" >&2; fail "apt-get install systemd"; }
 # --man=no: the chroot has no man-db to look Documentation=man:pingcraft(1)
 # up with; the page itself was checked above.
 out=$(in_root systemd-analyze verify --man=no /usr/lib/systemd/system/pingcraft-serve.service 2>&1) || { echo "$out" >&2; fail "systemd-analyze verify"; }
 # verify exits 0 on warnings too; a unit of ours must have none.
 [ -z "$out" ] || { echo "$out" >&2; fail "systemd-analyze verify warned"; }
+
+# SystemCallFilter= cannot be tried without systemd: every call serve made
+# above (start, scrapes, both reloads, /probe, SIGTERM) must be in the sets
+# the unit allows, or the service would fail under systemd where it passed
+# here.
+syscall_set() { # NAME...: the calls of each set, its nested sets expanded
+	local name
+	for name in "$@"; do
+		case $name in
+		@*) in_root systemd-analyze syscall-filter "$name" | sed -n 's/^ \+\([@a-z0-9_-]\+\)$/\1/p' |
+			while read -r entry; do syscall_set "$entry"; done ;;
+		*) echo "$name" ;;
+		esac
+	done
+}
+read -r -a filters <<<"$(directive SystemCallFilter)"
+syscall_set "${filters[@]}" | sort -u >"$root/tmp/allowed"
+sed -n 's/^[0-9]\+ \+\([a-z0-9_]\+\)(.*/\1/p' "$root/tmp/serve.strace" | sort -u >"$root/tmp/used"
+[ -s "$root/tmp/used" ] || fail "strace saw no system call"
+denied=$(comm -23 "$root/tmp/used" "$root/tmp/allowed")
+[ -z "$denied" ] || fail "serve made calls SystemCallFilter=${filters[*]} denies: $(echo $denied)"
+echo "deb check: serve's $(wc -l <"$root/tmp/used") distinct system calls are all in SystemCallFilter=${filters[*]}"
 in_root systemd-analyze security --offline=yes /usr/lib/systemd/system/pingcraft-serve.service 2>/dev/null | tail -1 | sed 's/^/  /' || true
 # Purge leaves nothing of the package behind, conffiles included.
 in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq pingcraft >"$root/tmp/apt-purge.log" 2>&1 ||

@@ -44,7 +44,7 @@ build() {
 }
 
 # For check's EXIT trap, which runs outside check.
-pid="" root="" netns=pkg-img
+pid="" root="" netns=pkg-img-$$ # its own, so that two checks can run at once
 
 check() {
 	local bin=dist/image/pingcraft user entry=() cmd=()

@@ -50,8 +50,8 @@ var fpingRefused = []struct {
 	{[]string{"fping", "-g", "198.18.1.9", "198.18.1.1"}, 1, "", "", true},
 	// fping 5.1 pings all 16 million; later fpings stop at 100,000.
 	{[]string{"fping", "-g", "198.18.1.2/8"}, 1, "", "fping: -g parameter generates too many addresses\n", false},
-	{[]string{"fping", "-4", "-g", "::1", "::1"}, 1, "", "fping: can't parse address ::1: Address family for hostname not supported\n", false},
-	{[]string{"fping", "-6", "-g", "198.18.1.2/32"}, 1, "", "fping, can't parse address 198.18.1.2: Address family for hostname not supported\n", false},
+	{[]string{"fping", "-4", "-g", "::1", "::1"}, 1, "", "fping: -g works only with IPv4 addresses\n", true},
+	{[]string{"fping", "-4", "-g", "::1/128"}, 1, "", "fping: -g works only with IPv4 addresses\n", true},
 	{[]string{"fping", "-f", "/nonexistent/targets"}, 4, "", "fping: fopen : No such file or directory\n", true},
 	{[]string{"fping", "-c", "-1", "198.18.1.2"}, 4, "", "fping: can't allocate resp_times array\n", false},
 	{[]string{"fping", "-H", "0", "198.18.1.2"}, 1, "", "usage", true},
@@ -149,7 +149,7 @@ func TestFpingGenerate(t *testing.T) {
 		{[]string{"198.18.64.254", "198.18.65.1"}, []string{"198.18.64.254", "198.18.64.255", "198.18.65.0", "198.18.65.1"}},
 		{[]string{"198.18.64.9", "198.18.64.1"}, nil},
 	} {
-		got, err := fpingGenerate(tc.args, 0, "fping")
+		got, err := fpingGenerate(tc.args, "fping")
 		if err != nil {
 			t.Fatalf("%v: %v", tc.args, err)
 		}
@@ -158,10 +158,10 @@ func TestFpingGenerate(t *testing.T) {
 		}
 	}
 	// The largest range fping generates, and one more.
-	if got, err := fpingGenerate([]string{"198.18.0.0", "198.19.134.160"}, 0, "fping"); err != nil || len(got) != fpingMaxGenerate+1 {
+	if got, err := fpingGenerate([]string{"198.18.0.0", "198.19.134.160"}, "fping"); err != nil || len(got) != fpingMaxGenerate+1 {
 		t.Errorf("100001 addresses: %d, %v", len(got), err)
 	}
-	if _, err := fpingGenerate([]string{"198.18.0.0", "198.19.134.161"}, 0, "fping"); err == nil {
+	if _, err := fpingGenerate([]string{"198.18.0.0", "198.19.134.161"}, "fping"); err == nil {
 		t.Error("100002 addresses: no error")
 	}
 }

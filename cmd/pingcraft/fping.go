@@ -227,9 +227,6 @@ func fpingGenerate(args []string, prog string) ([]string, error) {
 	return names, nil
 }
 
-// processStart is when the process began, set once before main.
-var processStart = time.Now()
-
 // fpingHost is one of fping's hosts: a target address and the name its
 // lines give it.
 type fpingHost struct {
@@ -242,7 +239,7 @@ func fping(c *cli.Context) error {
 	// -Q's intervals count from the process's start, as fping's nearly
 	// do: its setup takes a few milliseconds, ours (the Go runtime, routes,
 	// rings) tens, which a summary due "every SECS" should not lag by.
-	began := processStart
+	began := processStarted()
 	pr := prog(c)
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
 	opts, _ := c.App.Metadata["opts"].([]string)

@@ -59,11 +59,12 @@ var fpingRefused = []struct {
 	{[]string{"fping", "-i", "-1", "198.18.1.2"}, 1, "", "usage", true},
 	{[]string{"fping", "-p", "-1", "198.18.1.2"}, 1, "", "usage", true},
 	{[]string{"fping", "-t", "-1", "198.18.1.2"}, 1, "", "usage", true},
-	{[]string{"fping", "-t", "", "198.18.1.2"}, 1, "", "usage", true},
+	// fping 5.1 takes an empty value for whatever it read last.
+	{[]string{"fping", "-t", "", "198.18.1.2"}, 1, "", "usage", false},
 	{[]string{"fping", "-Q", "-1", "198.18.1.2"}, 1, "", "usage", true},
 	{[]string{"fping", "-Q", "x", "198.18.1.2"}, 1, "", "usage", true},
 	{[]string{"fping", "-c", "0", "198.18.1.2"}, 1, "", "usage", true},
-	{[]string{"fping", "-c", "", "198.18.1.2"}, 1, "", "usage", true},
+	{[]string{"fping", "-c", "", "198.18.1.2"}, 1, "", "usage", true}, // atoi: 0
 	{[]string{"fping", "-C", "0", "198.18.1.2"}, 1, "", "usage", true},
 	{[]string{"fping", "-c", "x", "198.18.1.2"}, 1, "", "usage", true},
 	{[]string{"fping", "-x", "0", "198.18.1.2"}, 1, "", "usage", true},

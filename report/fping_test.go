@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -107,4 +108,209 @@ ICMP Host Unreachable from 198.18.0.1 for ICMP Echo sent to 198.18.9.10
 	(&report.Fping{}).Summary(0)
 	(&report.Fping{Columns: true}).Summary(0)
 	(&report.Fping{}).Split()
+}
+
+// loopRun is a -l run of two hosts: one answering, one silent.
+var loopRun = []ping.Event{
+	{Kind: ping.EventSent, Target: 0, Addr: target, Seq: 1, Bytes: 64},
+	{Kind: ping.EventSent, Target: 1, Addr: target2, Seq: 1, Bytes: 64},
+	{Kind: ping.EventReply, Target: 0, Addr: target, Seq: 1, Bytes: 64, From: target, RTT: us(40), At: time.Unix(1796133096, 676560000)},
+	{Kind: ping.EventTimeout, Target: 1, Addr: target2, Seq: 1, At: time.Unix(1796133097, 0)},
+	{Kind: ping.EventSent, Target: 0, Addr: target, Seq: 2, Bytes: 64},
+	{Kind: ping.EventSent, Target: 1, Addr: target2, Seq: 2, Bytes: 64},
+	{Kind: ping.EventReply, Target: 0, Addr: target, Seq: 2, Bytes: 64, From: target, RTT: us(60), At: time.Unix(1796133097, 676560000)},
+	{Kind: ping.EventTimeout, Target: 1, Addr: target2, Seq: 2, At: time.Unix(1796133098, 0)},
+}
+
+// TestFpingModes holds -l, -Q, -D, -o, -s, -x and -N to fping 5.1's lines
+// for the same events: the split comes after the first round.
+func TestFpingModes(t *testing.T) {
+	clock := func() time.Time { return time.Date(2026, 12, 1, 13, 51, 29, 0, time.UTC) }
+	for _, tc := range []struct {
+		name string
+		p    func(*report.Fping)
+		want string
+	}{
+		{"loop", func(p *report.Fping) { p.Loop = true }, `-- stdout --
+198.18.1.2  : [0], 64 bytes, 0.040 ms (0.040 avg, 0% loss)
+198.18.9.10 : [0], timed out (NaN avg, 100% loss)
+198.18.1.2  : [1], 64 bytes, 0.060 ms (0.050 avg, 0% loss)
+198.18.9.10 : [1], timed out (NaN avg, 100% loss)
+-- stderr --
+
+[13:51:29]
+198.18.1.2  : xmt/rcv/%loss = 1/1/0%, min/avg/max = 0.040/0.040/0.040
+198.18.9.10 : xmt/rcv/%loss = 1/0/100%
+
+198.18.1.2  : xmt/rcv/%loss = 2/2/0%, min/avg/max = 0.040/0.050/0.060
+198.18.9.10 : xmt/rcv/%loss = 2/0/100%
+`},
+		{"squiet-outage", func(p *report.Fping) {
+			p.Loop, p.Quiet, p.Squiet, p.Outage, p.Period = true, true, time.Second, true, 250*time.Millisecond
+		}, `-- stdout --
+-- stderr --
+[13:51:29]
+198.18.1.2  : xmt/rcv/%loss = 1/1/0%, outage(ms) = 0, min/avg/max = 0.040/0.040/0.040
+198.18.9.10 : xmt/rcv/%loss = 1/0/100%, outage(ms) = 250
+[13:51:29]
+198.18.1.2  : xmt/rcv/%loss = 1/1/0%, outage(ms) = 0, min/avg/max = 0.060/0.060/0.060
+198.18.9.10 : xmt/rcv/%loss = 1/0/100%, outage(ms) = 250
+198.18.1.2  : xmt/rcv/%loss = 2/2/0%, outage(ms) = 0, min/avg/max = 0.040/0.050/0.060
+198.18.9.10 : xmt/rcv/%loss = 2/0/100%, outage(ms) = 500
+`},
+		{"timestamp", func(p *report.Fping) { p.Count, p.Timestamp = true, true }, `-- stdout --
+[1796133096.67656] 198.18.1.2  : [0], 64 bytes, 0.040 ms (0.040 avg, 0% loss)
+[1796133097.00000] 198.18.9.10 : [0], timed out (NaN avg, 100% loss)
+[1796133097.67656] 198.18.1.2  : [1], 64 bytes, 0.060 ms (0.050 avg, 0% loss)
+[1796133098.00000] 198.18.9.10 : [1], timed out (NaN avg, 100% loss)
+-- stderr --
+
+[13:51:29]
+198.18.1.2  : xmt/rcv/%loss = 1/1/0%, min/avg/max = 0.040/0.040/0.040
+198.18.9.10 : xmt/rcv/%loss = 1/0/100%
+
+198.18.1.2  : xmt/rcv/%loss = 2/2/0%, min/avg/max = 0.040/0.050/0.060
+198.18.9.10 : xmt/rcv/%loss = 2/0/100%
+`},
+		{"stats-reachable", func(p *report.Fping) { p.Stats, p.MinReachable, p.Unknown = true, 2, 1 }, `-- stdout --
+Not enough hosts reachable (required: 2, reachable: 1)
+-- stderr --
+[13:51:29]
+198.18.1.2  : xmt/rcv/%loss = 1/1/0%, min/avg/max = 0.040/0.040/0.040
+198.18.9.10 : xmt/rcv/%loss = 1/0/100%
+
+       2 targets
+       1 alive
+       1 unreachable
+       1 unknown addresses
+
+       2 timeouts (waiting for response)
+       4 ICMP Echos sent
+       2 ICMP Echo Replies received
+       0 other ICMP received
+
+ 0.040 ms (min round trip time)
+ 0.050 ms (avg round trip time)
+ 0.060 ms (max round trip time)
+        1.500 sec (elapsed real time)
+
+`},
+		{"netdata", func(p *report.Fping) { p.Loop, p.Quiet, p.Squiet, p.Netdata = true, true, time.Second, true }, `-- stdout --
+CHART fping.198_18_1_2_packets '' 'FPing Packets for host 198.18.1.2' packets '198.18.1.2' fping.packets line 110020 1
+DIMENSION xmt sent absolute 1 1
+DIMENSION rcv received absolute 1 1
+BEGIN fping.198_18_1_2_packets
+SET xmt = 1
+SET rcv = 1
+END
+CHART fping.198_18_1_2_quality '' 'FPing Quality for host 198.18.1.2' percentage '198.18.1.2' fping.quality area 110010 1
+DIMENSION returned '' absolute 1 1
+BEGIN fping.198_18_1_2_quality
+SET returned = 100
+END
+CHART fping.198_18_1_2_latency '' 'FPing Latency for host 198.18.1.2' ms '198.18.1.2' fping.latency area 110000 1
+DIMENSION min minimum absolute 1 1000000
+DIMENSION max maximum absolute 1 1000000
+DIMENSION avg average absolute 1 1000000
+BEGIN fping.198_18_1_2_latency
+SET min = 40000
+SET avg = 40000
+SET max = 40000
+END
+CHART fping.slow_lab_packets '' 'FPing Packets for host 198.18.9.10' packets '198.18.9.10' fping.packets line 110020 1
+DIMENSION xmt sent absolute 1 1
+DIMENSION rcv received absolute 1 1
+BEGIN fping.slow_lab_packets
+SET xmt = 1
+SET rcv = 0
+END
+CHART fping.slow_lab_quality '' 'FPing Quality for host 198.18.9.10' percentage '198.18.9.10' fping.quality area 110010 1
+DIMENSION returned '' absolute 1 1
+BEGIN fping.slow_lab_quality
+SET returned = 0
+END
+CHART fping.slow_lab_latency '' 'FPing Latency for host 198.18.9.10' ms '198.18.9.10' fping.latency area 110000 1
+DIMENSION min minimum absolute 1 1000000
+DIMENSION max maximum absolute 1 1000000
+DIMENSION avg average absolute 1 1000000
+BEGIN fping.slow_lab_latency
+END
+BEGIN fping.198_18_1_2_packets
+SET xmt = 1
+SET rcv = 1
+END
+BEGIN fping.198_18_1_2_quality
+SET returned = 100
+END
+BEGIN fping.198_18_1_2_latency
+SET min = 60000
+SET avg = 60000
+SET max = 60000
+END
+BEGIN fping.slow_lab_packets
+SET xmt = 1
+SET rcv = 0
+END
+BEGIN fping.slow_lab_quality
+SET returned = 0
+END
+BEGIN fping.slow_lab_latency
+END
+-- stderr --
+198.18.1.2  : xmt/rcv/%loss = 2/2/0%, min/avg/max = 0.040/0.050/0.060
+198.18.9.10 : xmt/rcv/%loss = 2/0/100%
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errs strings.Builder
+			p := &report.Fping{W: &out, Err: &errs, Names: []string{"198.18.1.2", "198.18.9.10"},
+				Charts: []string{"", "slow.lab"}, Now: clock}
+			tc.p(p)
+			for i, ev := range loopRun {
+				p.Event(&ev)
+				if i == 3 {
+					p.Split()
+				}
+			}
+			if tc.name == "netdata" || tc.name == "squiet-outage" {
+				p.Split()
+			}
+			p.Summary(1500 * time.Millisecond)
+			got := "-- stdout --\n" + out.String() + "-- stderr --\n" + errs.String()
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFpingOnAlive: -X's callback counts hosts, not replies.
+func TestFpingOnAlive(t *testing.T) {
+	var seen []int
+	p := &report.Fping{Names: []string{"a", "b"}, OnAlive: func(n int) { seen = append(seen, n) }}
+	for _, ev := range loopRun {
+		p.Event(&ev)
+	}
+	p.Event(&ping.Event{Kind: ping.EventReply, Target: 1, Seq: 3, RTT: us(10)})
+	if diff := cmp.Diff([]int{1, 2}, seen); diff != "" || p.AliveCount() != 2 {
+		t.Errorf("alive %d; calls (-want +got):\n%s", p.AliveCount(), diff)
+	}
+}
+
+// TestFpingTimestampFormats: fping 5.3's --timestamp-format, in local time.
+func TestFpingTimestampFormats(t *testing.T) {
+	at := time.Date(2026, 12, 1, 9, 5, 7, 0, time.FixedZone("X", 3600))
+	for format, want := range map[string]string{
+		"":        fmt.Sprintf("[%d.00000] ", at.Unix()),
+		"ctime":   "[Tue Dec  1 09:05:07 2026] ",
+		"iso":     "[2026-12-01T09:05:07+0100] ",
+		"rfc3339": "[2026-12-01 09:05:07] ",
+	} {
+		var out strings.Builder
+		p := &report.Fping{W: &out, Names: []string{"h"}, Count: true, Timestamp: true, TimestampFormat: format}
+		p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 1, Bytes: 64, RTT: us(40), At: at})
+		if got := out.String(); !strings.HasPrefix(got, want+"h : [0], 64 bytes") {
+			t.Errorf("%q: %q, want it to start %q", format, got, want)
+		}
+	}
 }

@@ -321,10 +321,9 @@ func (p *Fping) AliveCount() int {
 	return p.alive
 }
 
-// Split writes one -Q interval: each host's counts since the last one (or
-// netdata charts with Netdata), then starts the next interval. SIGQUIT
-// asks for one too.
-func (p *Fping) Split() {
+// Interval writes one -Q interval: Split, or with Netdata the netdata
+// charts, then starts the next interval.
+func (p *Fping) Interval() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.grow()
@@ -332,6 +331,19 @@ func (p *Fping) Split() {
 		p.netdata()
 		return
 	}
+	p.split()
+}
+
+// Split writes each host's counts since the last interval under the time
+// of day, as fping on SIGQUIT, then starts the next interval.
+func (p *Fping) Split() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.grow()
+	p.split()
+}
+
+func (p *Fping) split() {
 	errs := p.errs()
 	if p.verbose() || p.perRecv() {
 		io.WriteString(errs, "\n")

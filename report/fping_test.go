@@ -108,6 +108,7 @@ ICMP Host Unreachable from 198.18.0.1 for ICMP Echo sent to 198.18.9.10
 	(&report.Fping{}).Summary(0)
 	(&report.Fping{Columns: true}).Summary(0)
 	(&report.Fping{}).Split()
+	(&report.Fping{Netdata: true}).Interval()
 }
 
 // loopRun is a -l run of two hosts: one answering, one silent.
@@ -269,11 +270,11 @@ END
 			for i, ev := range loopRun {
 				p.Event(&ev)
 				if i == 3 {
-					p.Split()
+					p.Interval()
 				}
 			}
 			if tc.name == "netdata" || tc.name == "squiet-outage" {
-				p.Split()
+				p.Interval()
 			}
 			p.Summary(1500 * time.Millisecond)
 			got := "-- stdout --\n" + out.String() + "-- stderr --\n" + errs.String()
@@ -312,5 +313,18 @@ func TestFpingTimestampFormats(t *testing.T) {
 		if got := out.String(); !strings.HasPrefix(got, want+"h : [0], 64 bytes") {
 			t.Errorf("%q: %q, want it to start %q", format, got, want)
 		}
+	}
+}
+
+// TestFpingQuitWithNetdata: SIGQUIT's summary is fping's human one even
+// under -N, whose charts come with -Q's intervals only.
+func TestFpingQuitWithNetdata(t *testing.T) {
+	var out, errs strings.Builder
+	p := &report.Fping{W: &out, Err: &errs, Names: []string{"h"}, Loop: true, Netdata: true, Squiet: time.Second,
+		Now: func() time.Time { return time.Date(2026, 12, 1, 1, 2, 3, 0, time.UTC) }}
+	p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 1, Bytes: 64, RTT: us(40)})
+	p.Split()
+	if want := "[01:02:03]\nh : xmt/rcv/%loss = 1/1/0%, min/avg/max = 0.040/0.040/0.040\n"; errs.String() != want || out.String() != "" {
+		t.Errorf("stdout %q, stderr %q; want stderr %q", out.String(), errs.String(), want)
 	}
 }

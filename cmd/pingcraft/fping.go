@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -284,6 +286,14 @@ func fping(c *cli.Context) error {
 		}
 		return cli.Exit("", fpingSomeDown)
 	}
+	if o.source.IsValid() {
+		// As fping binds its socket to -S: an address not ours is refused.
+		c, err := net.ListenPacket("udp", netip.AddrPortFrom(o.source, 0).String())
+		if err != nil {
+			return worded{fmt.Sprintf("%s: cannot bind source address : %s", pr, strerror(err)), fpingSysError}
+		}
+		c.Close()
+	}
 	path := resolve.Options{Interface: o.iface, Family: o.family, Source: o.source}
 	targets := make([]string, len(hosts))
 	for i, h := range hosts {
@@ -299,12 +309,50 @@ func fping(c *cli.Context) error {
 		return err
 	}
 	defer fl.Close()
+	members := fl.Members()
+	var probed []fpingProbed
+	for i, m := range memberIndexes(fl) {
+		probed = append(probed, fpingProbed{fl.Targets()[i], m})
+	}
+	// fping's -S sets the source of its family only: a target of the other
+	// goes without one.
+	var again []int
+	for i, m := range members {
+		if o.source.IsValid() && o.family == 0 && errors.Is(m.Err, resolve.ErrNoAddress) {
+			again = append(again, i)
+		}
+	}
+	if len(again) > 0 {
+		names := make([]string, len(again))
+		for j, i := range again {
+			names[j] = targets[i]
+		}
+		free := path
+		free.Source = netip.Addr{}
+		fl2, err := ping.NewFleet(c.Context, names, cfg, &ping.FleetConfig{Mode: mode, Path: free})
+		switch {
+		case c.Context.Err() != nil:
+			return nil
+		case err != nil:
+			return err
+		}
+		defer fl2.Close()
+		members = slices.Clone(members)
+		for j, m := range fl2.Members() {
+			members[again[j]].Err = m.Err
+		}
+		for i, m := range memberIndexes(fl2) {
+			probed = append(probed, fpingProbed{fl2.Targets()[i], again[m]})
+		}
+		// Probed in the order given, as fping does.
+		slices.SortStableFunc(probed, func(a, b fpingProbed) int { return a.member - b.member })
+	}
 	// A name that does not resolve is no host of fping's; one without a
 	// route is, whose every probe fails to leave.
 	var kept []fpingHost
 	var unsent []error
 	hostOf := make([]int, len(hosts)) // member -> host, -1 for none
-	for i, m := range fl.Members() {
+	for i, m := range members {
 		hostOf[i] = -1
 		switch {
 		case errors.Is(m.Err, resolve.ErrNameTemporary):
@@ -357,11 +405,15 @@ func fping(c *cli.Context) error {
 			}
 		}
 	}
-	probed := fl.Targets()
 	js := &report.JSON{W: w, Names: shown}
 	onEvent := fp.Event
 	if o.json {
-		onEvent = js.Event
+		// fping's counts still decide the exit code; its lines go nowhere.
+		fp.W, fp.Err = nil, io.Discard
+		onEvent = func(ev *ping.Event) {
+			js.Event(ev)
+			fp.Event(ev)
+		}
 	}
 	start := time.Now()
 	// Hosts without a route: each probe fails as fping's sendto does.
@@ -376,12 +428,11 @@ func fping(c *cli.Context) error {
 	// fping probes a host given twice (or two names of one address) twice;
 	// the engine tells replies apart by address, so each address is probed
 	// once and its events go to every host that has it.
-	memberIndex := memberIndexes(fl)
 	var uniq []ping.Target
 	var fan [][]int
 	seen := map[netip.Addr]int{}
-	for i, t := range probed {
-		h := hostOf[memberIndex[i]]
+	for _, p := range probed {
+		t, h := p.target, hostOf[p.member]
 		if j, ok := seen[t.Path.Target]; ok {
 			fan[j] = append(fan[j], h)
 			continue
@@ -415,14 +466,23 @@ func fping(c *cli.Context) error {
 	if o.json {
 		for j, t := range uniq {
 			st := eng.Stats(j)
-			drops, _ := fl.Drops(j)
+			drops, _ := t.Conn.Drops()
 			for _, h := range fan[j] {
 				js.Summary(h, t.Path.Target, &st, elapsed, drops)
 			}
 		}
 	} else {
 		fp.Summary(elapsed)
-		if dropped, _ := fl.Drops(-1); dropped > 0 {
+		conns := map[ping.Conn]bool{}
+		var dropped uint64
+		for _, t := range uniq {
+			if !conns[t.Conn] {
+				conns[t.Conn] = true
+				n, _ := t.Conn.Drops()
+				dropped += n
+			}
+		}
+		if dropped > 0 {
 			fmt.Fprintf(errw, "%d frames dropped by the receive ring: losses above may be ours, not the network's\n", dropped)
 		}
 	}
@@ -440,6 +500,12 @@ func fping(c *cli.Context) error {
 		return cli.Exit("", fpingSomeDown)
 	}
 	return nil
+}
+
+// fpingProbed is a target the engine probes and the Fleet member it is.
+type fpingProbed struct {
+	target ping.Target
+	member int
 }
 
 // memberIndexes maps the engine's targets to the Fleet's members.
@@ -481,7 +547,7 @@ func fpingSplits(o *fpingOptions, fp *report.Fping, began time.Time) (stop func(
 			t := time.NewTimer(time.Until(next))
 			select {
 			case <-t.C:
-				fp.Split()
+				fp.Interval()
 				for !next.After(time.Now()) {
 					next = next.Add(o.squiet)
 				}

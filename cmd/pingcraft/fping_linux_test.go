@@ -197,6 +197,8 @@ func TestFpingLikeFping(t *testing.T) {
 		{"-R", "-M", "-O", "2", "-T", "5", "-H", "3", "-q", "-c", "2", "-p", "100", target},
 		{"-Q", "1", "-p", "400", "-c", "4", target},
 		{"-N", "-Q", "1", "-c", "2", target},
+		{"-S", "198.18.255.254", target}, // not the host's: refused
+		{"-S", l.Host4.String(), "-c", "1", target, "::1"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			out, errs, code := inHost(t, l, "", bin, append([]string{"fping"}, args...)...)

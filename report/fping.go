@@ -41,6 +41,9 @@ type Fping struct {
 	// Squiet is -Q's interval: with -l or -c, Split's summaries replace
 	// the per-probe lines.
 	Squiet time.Duration
+	// PrintTTL is later fpings' --print-ttl: alive and per-probe lines end
+	// with the reply's TTL (hop limit).
+	PrintTTL bool
 	// Stats is -s: Summary ends with the global stats.
 	Stats bool
 	// Timestamp is -D: per-probe lines start with the time, in
@@ -180,15 +183,15 @@ func (p *Fping) Event(ev *ping.Event) {
 				if p.Elapsed {
 					fmt.Fprintf(w, " (%s ms)", fpingTime(ns))
 				}
-				io.WriteString(w, "\n")
+				io.WriteString(w, p.ttl(ev)+"\n")
 			}
 			if p.OnAlive != nil {
 				p.OnAlive(p.alive)
 			}
 		}
 		if p.perRecv() {
-			fmt.Fprintf(p.out(), "%s%-*s : [%d], %d bytes, %s ms (%s avg, %s)\n", p.stamp(ev.At), p.width, h.name, idx, ev.Bytes,
-				fpingTime(ns), fpingTime(h.totalNS/int64(h.recv)), lossOf(h.sent, h.recv))
+			fmt.Fprintf(p.out(), "%s%-*s : [%d], %d bytes, %s ms (%s avg, %s)%s\n", p.stamp(ev.At), p.width, h.name, idx, ev.Bytes,
+				fpingTime(ns), fpingTime(h.totalNS/int64(h.recv)), lossOf(h.sent, h.recv), p.ttl(ev))
 		}
 	case ping.EventDuplicate:
 		p.received++
@@ -223,6 +226,17 @@ func (p *Fping) Event(ev *ping.Event) {
 		}
 		p.lose(h, idx)
 	}
+}
+
+// ttl is --print-ttl's end of a reply's line.
+func (p *Fping) ttl(ev *ping.Event) string {
+	switch {
+	case !p.PrintTTL:
+		return ""
+	case ev.HasTTL:
+		return fmt.Sprintf(" (TTL %d)", ev.TTL)
+	}
+	return " (TTL unknown)"
 }
 
 // add counts a reply to probe idx of h (fping's stats_add).

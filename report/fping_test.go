@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -326,5 +327,27 @@ func TestFpingQuitWithNetdata(t *testing.T) {
 	p.Split()
 	if want := "[01:02:03]\nh : xmt/rcv/%loss = 1/1/0%, min/avg/max = 0.040/0.040/0.040\n"; errs.String() != want || out.String() != "" {
 		t.Errorf("stdout %q, stderr %q; want stderr %q", out.String(), errs.String(), want)
+	}
+}
+
+// TestFpingPrintTTL: --print-ttl ends alive and per-probe lines with the
+// reply's TTL, "unknown" when the socket gave none.
+func TestFpingPrintTTL(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(*report.Fping)
+		want string
+	}{
+		{func(*report.Fping) {}, "a is alive (TTL 63)\nb is alive (TTL unknown)\n"},
+		{func(p *report.Fping) { p.Alive = true }, "a (TTL 63)\nb (TTL unknown)\n"},
+		{func(p *report.Fping) { p.Count = true }, "a : [0], 64 bytes, 0.040 ms (0.040 avg, 0% loss) (TTL 63)\nb : [0], 64 bytes, 0.040 ms (0.040 avg, 0% loss) (TTL unknown)\n"},
+	} {
+		var out strings.Builder
+		p := &report.Fping{W: &out, Err: io.Discard, Names: []string{"a", "b"}, PrintTTL: true}
+		tc.set(p)
+		p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 1, Bytes: 64, RTT: us(40), TTL: 63, HasTTL: true})
+		p.Event(&ping.Event{Kind: ping.EventReply, Target: 1, Seq: 1, Bytes: 64, RTT: us(40)})
+		if diff := cmp.Diff(tc.want, out.String()); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
 	}
 }

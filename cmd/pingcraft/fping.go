@@ -79,6 +79,7 @@ func fpingFlags() []cli.Flag {
 		v("reachable", "x", "tell whether at least `N` hosts are reachable"),
 		v("fast-reachable", "X", "as -x, ending the run once `N` hosts answered"),
 		v("timestamp-format", "", "-D's time: ctime, iso or rfc3339"),
+		b("print-ttl", "", "show the TTL of replies"),
 		v("mode", "", "auto, ethernet, ip, raw or dgram"),
 		v("rate", "", "at most `N` probes a second over all targets"),
 		b("json", "", "one JSON object per event, then a summary object per target"),
@@ -396,7 +397,7 @@ func fping(c *cli.Context) error {
 	defer stop()
 	fp := &report.Fping{W: w, Err: errw, Names: shown, Charts: charts, Count: o.count > 0, Columns: o.columns, Loop: o.loop,
 		Quiet: o.quiet, Alive: o.alive, Unreachable: o.unreach, Elapsed: o.elapsed, Squiet: o.squiet, Stats: o.stats,
-		Timestamp: o.timestamp, TimestampFormat: o.tsFormat, Outage: o.outage, Period: o.period, Netdata: o.netdata,
+		Timestamp: o.timestamp, TimestampFormat: o.tsFormat, Outage: o.outage, Period: o.period, Netdata: o.netdata, PrintTTL: o.printTTL,
 		MinReachable: o.minReachable, Unknown: unknown}
 	if o.fastReachable {
 		fp.OnAlive = func(alive int) {

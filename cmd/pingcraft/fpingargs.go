@@ -18,6 +18,7 @@ type fpingOptions struct {
 	addr, rdns, name, all            bool
 	stats, timestamp, outage, random bool
 	loop, netdata, dontfrag          bool
+	printTTL                         bool
 	generate                         bool
 	tsFormat                         string
 	count                            int // probes with -c/-C; 0 without
@@ -238,6 +239,8 @@ func parseFping(prog string, opts []string, stdout, stderr func(string)) (*fping
 			o.tos, o.tosSet = n, true
 		case "o":
 			o.outage = true
+		case "print-ttl":
+			o.printTTL = true
 		case "mode":
 			o.mode = v
 		case "json":
@@ -393,6 +396,7 @@ const fpingExtraUsage = `
 pingcraft adds:
    -X, --fast-reachable=N  as -x, and end the run once N hosts answered
        --timestamp-format=ctime|iso|rfc3339  how -D prints the time
+       --print-ttl    show the TTL of replies
        --mode=MODE    auto, ethernet, ip, raw or dgram
        --rate=N       at most N probes a second over all targets
        --json         one JSON object per event, then a summary per target

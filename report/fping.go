@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +45,11 @@ type Fping struct {
 	// PrintTTL is later fpings' --print-ttl: alive and per-probe lines end
 	// with the reply's TTL (hop limit).
 	PrintTTL bool
+	// Timeout, when set, is -t as fping keeps it: a reply later than its
+	// probe's timeout (grown by Backoff for each retry without -c and -l)
+	// is discarded, the probe timed out, whatever the engine's timers say.
+	Timeout time.Duration
+	Backoff float64
 	// Stats is -s: Summary ends with the global stats.
 	Stats bool
 	// Timestamp is -D: per-probe lines start with the time, in
@@ -167,6 +173,10 @@ func (p *Fping) Event(ev *ping.Event) {
 		p.echoesSent++
 	case ping.EventReply:
 		p.received++
+		if p.tooLate(ev) {
+			p.timedOut(h, idx, ev)
+			return
+		}
 		ns := ev.RTT.Nanoseconds()
 		p.add(h, idx, ns)
 		p.minNS, p.maxNS = minSet(p.minNS, ns, p.replies == 0), max(p.maxNS, ns)
@@ -208,15 +218,7 @@ func (p *Fping) Event(ev *ping.Event) {
 				fmt.Fprintf(p.errs(), "%s from %s for ICMP Echo sent to %s\n", fpingError(&ev.Error), ev.From, h.name)
 			}
 		}
-		p.lose(h, idx)
-		p.timeouts++
-		if p.perRecv() {
-			avg := "NaN"
-			if h.recv > 0 {
-				avg = fpingTime(h.totalNS / int64(h.recv))
-			}
-			fmt.Fprintf(p.out(), "%s%-*s : [%d], timed out (%s avg, %s)\n", p.stamp(ev.At), p.width, h.name, idx, avg, lossOf(h.sent, h.recv))
-		}
+		p.timedOut(h, idx, ev)
 	case ping.EventSendError, ping.EventLocalError:
 		if ev.Kind == ping.EventSendError {
 			p.echoesSent++
@@ -226,6 +228,32 @@ func (p *Fping) Event(ev *ping.Event) {
 		}
 		p.lose(h, idx)
 	}
+}
+
+// timedOut counts probe idx of h as timed out (fping's timeout event).
+func (p *Fping) timedOut(h *fpingHost, idx int, ev *ping.Event) {
+	p.lose(h, idx)
+	p.timeouts++
+	if p.perRecv() {
+		avg := "NaN"
+		if h.recv > 0 {
+			avg = fpingTime(h.totalNS / int64(h.recv))
+		}
+		fmt.Fprintf(p.out(), "%s%-*s : [%d], timed out (%s avg, %s)\n", p.stamp(ev.At), p.width, h.name, idx, avg, lossOf(h.sent, h.recv))
+	}
+}
+
+// tooLate says whether fping would discard reply ev as later than its
+// probe's timeout.
+func (p *Fping) tooLate(ev *ping.Event) bool {
+	if p.Timeout <= 0 {
+		return false
+	}
+	limit := float64(p.Timeout)
+	if !p.Count && !p.Loop && p.Backoff > 1 && ev.Seq > 1 {
+		limit *= math.Pow(p.Backoff, float64(ev.Seq-1))
+	}
+	return float64(ev.RTT) > limit
 }
 
 // ttl is --print-ttl's end of a reply's line.

@@ -351,3 +351,26 @@ func TestFpingPrintTTL(t *testing.T) {
 		}
 	}
 }
+
+// TestFpingTooLate: a reply later than its probe's timeout is fping's
+// timeout, whatever the engine made of it; retries wait Backoff longer.
+func TestFpingTooLate(t *testing.T) {
+	var out, errs strings.Builder
+	p := &report.Fping{W: &out, Err: &errs, Names: []string{"h"}, Count: true, Timeout: 100 * time.Millisecond}
+	p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 1, Bytes: 64, RTT: 150 * time.Millisecond})
+	p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 2, Bytes: 64, RTT: 50 * time.Millisecond})
+	p.Summary(0)
+	want := "h : [0], timed out (NaN avg, 100% loss)\nh : [1], 64 bytes, 50.0 ms (50.0 avg, 50% loss)\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if want := "\nh : xmt/rcv/%loss = 2/1/50%, min/avg/max = 50.0/50.0/50.0\n"; errs.String() != want {
+		t.Errorf("summary %q, want %q", errs.String(), want)
+	}
+	var alive strings.Builder
+	q := &report.Fping{W: &alive, Names: []string{"h"}, Timeout: 100 * time.Millisecond, Backoff: 2}
+	q.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 2, Bytes: 64, RTT: 150 * time.Millisecond}) // waited 200 ms
+	if alive.String() != "h is alive\n" {
+		t.Errorf("the first retry's reply after 150 ms of 200: %q", alive.String())
+	}
+}

@@ -398,6 +398,7 @@ func fping(c *cli.Context) error {
 	fp := &report.Fping{W: w, Err: errw, Names: shown, Charts: charts, Count: o.count > 0, Columns: o.columns, Loop: o.loop,
 		Quiet: o.quiet, Alive: o.alive, Unreachable: o.unreach, Elapsed: o.elapsed, Squiet: o.squiet, Stats: o.stats,
 		Timestamp: o.timestamp, TimestampFormat: o.tsFormat, Outage: o.outage, Period: o.period, Netdata: o.netdata, PrintTTL: o.printTTL,
+		Timeout: max(o.timeout, time.Nanosecond), Backoff: o.backoff,
 		MinReachable: o.minReachable, Unknown: unknown}
 	if o.fastReachable {
 		fp.OnAlive = func(alive int) {

@@ -45,9 +45,11 @@ type Fping struct {
 	// PrintTTL is later fpings' --print-ttl: alive and per-probe lines end
 	// with the reply's TTL (hop limit).
 	PrintTTL bool
-	// Timeout, when set, is -t as fping keeps it: a reply later than its
-	// probe's timeout (grown by Backoff for each retry without -c and -l)
-	// is discarded, the probe timed out, whatever the engine's timers say.
+	// Timeout, when set below timerSlack, is -t as fping keeps it: a reply
+	// later than its probe's timeout (grown by Backoff for each retry
+	// without -c and -l) is discarded, the probe timed out, though the
+	// engine's timers, which cannot fire that soon, took it for a reply.
+	// Above, the engine's verdict stands.
 	Timeout time.Duration
 	Backoff float64
 	// Stats is -s: Summary ends with the global stats.
@@ -99,6 +101,18 @@ type fpingHost struct {
 	minI, maxI   int64
 	totalI       int64
 	rtts         []int64 // -C: by probe, -1 for none
+	// The probes that timed out last, which an ICMP error may still name.
+	late     [64]uint16
+	lateNext int
+}
+
+func (h *fpingHost) timedOutBefore(seq uint16) bool {
+	for i := range min(h.lateNext, len(h.late)) {
+		if h.late[i] == seq {
+			return true
+		}
+	}
+	return false
 }
 
 // modes are fping's derived flags: verbose prints "is alive" and
@@ -211,13 +225,19 @@ func (p *Fping) Event(ev *ping.Event) {
 		}
 	case ping.EventLate:
 		p.received++
-	case ping.EventICMPError, ping.EventTimeout:
-		if ev.Kind == ping.EventICMPError {
-			p.otherICMP++
-			if !p.Quiet {
-				fmt.Fprintf(p.errs(), "%s from %s for ICMP Echo sent to %s\n", fpingError(&ev.Error), ev.From, h.name)
-			}
+	case ping.EventICMPError:
+		p.otherICMP++
+		if !p.Quiet {
+			fmt.Fprintf(p.errs(), "%s from %s for ICMP Echo sent to %s\n", fpingError(&ev.Error), ev.From, h.name)
 		}
+		// The engine ends a pending probe with its error; one that timed
+		// out before the error came is already counted.
+		if !h.timedOutBefore(ev.Seq) {
+			p.timedOut(h, idx, ev)
+		}
+	case ping.EventTimeout:
+		h.late[h.lateNext%len(h.late)] = ev.Seq
+		h.lateNext++
 		p.timedOut(h, idx, ev)
 	case ping.EventSendError, ping.EventLocalError:
 		if ev.Kind == ping.EventSendError {
@@ -243,10 +263,13 @@ func (p *Fping) timedOut(h *fpingHost, idx int, ev *ping.Event) {
 	}
 }
 
+// timerSlack is how late a timer may fire on a loaded machine.
+const timerSlack = 10 * time.Millisecond
+
 // tooLate says whether fping would discard reply ev as later than its
 // probe's timeout.
 func (p *Fping) tooLate(ev *ping.Event) bool {
-	if p.Timeout <= 0 {
+	if p.Timeout <= 0 || p.Timeout >= timerSlack {
 		return false
 	}
 	limit := float64(p.Timeout)

@@ -356,21 +356,42 @@ func TestFpingPrintTTL(t *testing.T) {
 // timeout, whatever the engine made of it; retries wait Backoff longer.
 func TestFpingTooLate(t *testing.T) {
 	var out, errs strings.Builder
-	p := &report.Fping{W: &out, Err: &errs, Names: []string{"h"}, Count: true, Timeout: 100 * time.Millisecond}
-	p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 1, Bytes: 64, RTT: 150 * time.Millisecond})
-	p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 2, Bytes: 64, RTT: 50 * time.Millisecond})
+	p := &report.Fping{W: &out, Err: &errs, Names: []string{"h"}, Count: true, Timeout: time.Millisecond}
+	p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 1, Bytes: 64, RTT: 1500 * time.Microsecond})
+	p.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 2, Bytes: 64, RTT: 500 * time.Microsecond})
 	p.Summary(0)
-	want := "h : [0], timed out (NaN avg, 100% loss)\nh : [1], 64 bytes, 50.0 ms (50.0 avg, 50% loss)\n"
+	want := "h : [0], timed out (NaN avg, 100% loss)\nh : [1], 64 bytes, 0.500 ms (0.500 avg, 50% loss)\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if want := "\nh : xmt/rcv/%loss = 2/1/50%, min/avg/max = 50.0/50.0/50.0\n"; errs.String() != want {
+	if want := "\nh : xmt/rcv/%loss = 2/1/50%, min/avg/max = 0.500/0.500/0.500\n"; errs.String() != want {
 		t.Errorf("summary %q, want %q", errs.String(), want)
 	}
 	var alive strings.Builder
-	q := &report.Fping{W: &alive, Names: []string{"h"}, Timeout: 100 * time.Millisecond, Backoff: 2}
-	q.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 2, Bytes: 64, RTT: 150 * time.Millisecond}) // waited 200 ms
+	q := &report.Fping{W: &alive, Names: []string{"h"}, Timeout: time.Millisecond, Backoff: 2}
+	q.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 2, Bytes: 64, RTT: 1500 * time.Microsecond}) // waited 2 ms
 	if alive.String() != "h is alive\n" {
-		t.Errorf("the first retry's reply after 150 ms of 200: %q", alive.String())
+		t.Errorf("the first retry's reply after 1.5 ms of 2: %q", alive.String())
+	}
+	// Above a timer's slack the engine's verdict stands.
+	var trusted strings.Builder
+	r := &report.Fping{W: &trusted, Names: []string{"h"}, Timeout: 100 * time.Millisecond}
+	r.Event(&ping.Event{Kind: ping.EventReply, Target: 0, Seq: 1, Bytes: 64, RTT: 150 * time.Millisecond})
+	if trusted.String() != "h is alive\n" {
+		t.Errorf("a reply the engine took after 150 ms of 100: %q", trusted.String())
+	}
+}
+
+// TestFpingLateICMPError: an ICMP error for a probe that already timed
+// out is reported, not counted again; one for a pending probe ends it.
+func TestFpingLateICMPError(t *testing.T) {
+	var out, errs strings.Builder
+	p := &report.Fping{W: &out, Err: &errs, Names: []string{"198.18.9.10"}, Count: true, Quiet: true}
+	p.Event(&ping.Event{Kind: ping.EventTimeout, Target: 0, Seq: 1})
+	p.Event(&ping.Event{Kind: ping.EventICMPError, Target: 0, Seq: 1, From: router, Error: unreachHost})
+	p.Event(&ping.Event{Kind: ping.EventICMPError, Target: 0, Seq: 2, From: router, Error: unreachHost})
+	p.Summary(0)
+	if want := "198.18.9.10 : xmt/rcv/%loss = 2/0/100%\n"; errs.String() != want {
+		t.Errorf("summary %q, want %q", errs.String(), want)
 	}
 }

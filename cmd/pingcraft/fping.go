@@ -289,11 +289,11 @@ func fping(c *cli.Context) error {
 	}
 	if o.source.IsValid() {
 		// As fping binds its socket to -S: an address not ours is refused.
-		c, err := net.ListenPacket("udp", netip.AddrPortFrom(o.source, 0).String())
+		bound, err := net.ListenPacket("udp", netip.AddrPortFrom(o.source, 0).String())
 		if err != nil {
 			return worded{fmt.Sprintf("%s: cannot bind source address : %s", pr, strerror(err)), fpingSysError}
 		}
-		c.Close()
+		bound.Close()
 	}
 	path := resolve.Options{Interface: o.iface, Family: o.family, Source: o.source}
 	targets := make([]string, len(hosts))

@@ -239,10 +239,6 @@ type fpingHost struct {
 }
 
 func fping(c *cli.Context) error {
-	// -Q's intervals count from the process's start, as fping's nearly
-	// do: its setup takes a few milliseconds, ours (the Go runtime, routes,
-	// rings) tens, which a summary due "every SECS" should not lag by.
-	began := processStarted()
 	pr := prog(c)
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
 	opts, _ := c.App.Metadata["opts"].([]string)
@@ -460,6 +456,15 @@ func fping(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		// fping's -Q intervals count from just before its first probe, a
+		// few milliseconds into the process; so do ours, less the
+		// milliseconds our own start takes beyond fping's (never before
+		// the process began), so that a summary due on the second of the
+		// process's life comes when fping's would.
+		began := time.Now().Add(-fpingStartLag)
+		if ps := processStarted(); ps.After(began) {
+			began = ps
+		}
 		stopSplits := fpingSplits(o, fp, began)
 		runErr = eng.Run(ctx)
 		stopSplits()
@@ -503,6 +508,11 @@ func fping(c *cli.Context) error {
 	}
 	return nil
 }
+
+// fpingStartLag bounds how much longer than fping's our start takes (the
+// Go runtime, netlink, sockets: 20 to 40 ms), when nothing (a ring, a
+// slow resolver) holds it up further.
+const fpingStartLag = 50 * time.Millisecond
 
 // fpingProbed is a target the engine probes and the Fleet member it is.
 type fpingProbed struct {

@@ -48,7 +48,9 @@ var fpingRefused = []struct {
 	{[]string{"fping", "-g", "nonsense", "198.18.1.2"}, 1, "", "fping: can't parse address nonsense: Name or service not known\n", true},
 	{[]string{"fping", "-g", "nonsense/24"}, 1, "", "fping, can't parse address nonsense: Name or service not known\n", true},
 	{[]string{"fping", "-g", "198.18.1.9", "198.18.1.1"}, 1, "", "", true},
-	// fping 5.1 pings all 16 million; later fpings stop at 100,000.
+	{[]string{"fping", "-g", "198.18.0.1", "198.19.255.254"}, 1, "", "fping: -g parameter generates too many addresses\n", true},
+	// Given a prefix, fping 5.1 pings all 16 million; later fpings stop
+	// at 100,000 as for a range.
 	{[]string{"fping", "-g", "198.18.1.2/8"}, 1, "", "fping: -g parameter generates too many addresses\n", false},
 	{[]string{"fping", "-4", "-g", "::1", "::1"}, 1, "", "fping: -g works only with IPv4 addresses\n", true},
 	{[]string{"fping", "-4", "-g", "::1/128"}, 1, "", "fping: -g works only with IPv4 addresses\n", true},

@@ -1,44 +1,136 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"net/netip"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/ping"
 )
 
-// Fping writes what fping 5 writes for a run over many targets: per-probe
-// lines with -c or -C, "is alive" / "is unreachable" otherwise, ICMP
-// errors, duplicates and the summary on Err. A nil W writes nowhere, a nil
-// Err means W.
+// Fping writes what fping 5.1 writes for a run over many hosts: "is alive"
+// and "is unreachable" (or -a/-u's bare names), per-probe lines with -c,
+// -C and -l, ICMP errors, duplicates, the per-host summary and -s's global
+// stats on Err, -Q's interval summaries, -N's netdata charts and -x's
+// verdict. A nil W writes nowhere, a nil Err means W.
+//
+// Hosts are indexed as the events' Target. Counts follow fping's: a probe
+// counts as sent once it is answered, timed out or failed to leave, so an
+// interrupted run does not count the probes still in flight as lost.
+// Event, Split and Summary may be called from different goroutines.
 type Fping struct {
 	W, Err io.Writer
-	// Names are the targets as given, indexed like the engine's targets; a
-	// target without one goes by its address.
+	// Names are the hosts as fping shows them (the target as given, its
+	// address with -A, its reverse name with -n or -d); a host without one
+	// goes by its address.
 	Names []string
-	// Count: -c or -C was given (per-probe lines and a summary);
-	// Columns: -C (the summary lists every probe's time).
-	Count, Columns bool
-	// Quiet (-q) drops the per-probe lines; Alive (-a) and Unreachable
-	// (-u) print only those targets' names; Elapsed (-e) adds the time.
+	// Charts names each host's netdata charts (-N); empty means Names.
+	Charts []string
+	// Count: -c or -C (per-probe lines and a summary); Columns: -C (the
+	// summary lists every probe's time); Loop: -l.
+	Count, Columns, Loop bool
+	// Quiet is -q or -Q: no per-probe lines, no warnings. Alive (-a) and
+	// Unreachable (-u) print only those hosts' names; Elapsed (-e) adds
+	// the round trip to them.
 	Quiet, Alive, Unreachable, Elapsed bool
+	// Squiet is -Q's interval: with -l or -c, Split's summaries replace
+	// the per-probe lines.
+	Squiet time.Duration
+	// PrintTTL is later fpings' --print-ttl: alive and per-probe lines end
+	// with the reply's TTL (hop limit).
+	PrintTTL bool
+	// Timeout, when set below timerSlack, is -t as fping keeps it: a reply
+	// later than its probe's timeout (grown by Backoff for each retry
+	// without -c and -l) is discarded, the probe timed out, though the
+	// engine's timers, which cannot fire that soon, took it for a reply.
+	// Above, the engine's verdict stands.
+	Timeout time.Duration
+	Backoff float64
+	// Stats is -s: Summary ends with the global stats.
+	Stats bool
+	// Timestamp is -D: per-probe lines start with the time, in
+	// TimestampFormat ("" for fping's seconds since the epoch, "ctime",
+	// "iso" or "rfc3339" as fping 5.3's --timestamp-format).
+	Timestamp       bool
+	TimestampFormat string
+	// Outage is -o: summaries add the lost probes times Period.
+	Outage bool
+	Period time.Duration
+	// Netdata is -N: Split writes netdata charts on W instead.
+	Netdata bool
+	// MinReachable is -x: Summary ends with whether that many hosts
+	// answered; it also turns off the alive and unreachable lines.
+	MinReachable int
+	// Unknown counts the names that did not resolve, for -s.
+	Unknown int
+	// OnAlive, when set, is called with the number of hosts alive each
+	// time one more answers (-X stops the run there).
+	OnAlive func(alive int)
+	// Now is the clock of Split's header; nil means time.Now.
+	Now func() time.Time
 
-	t     []fpingTarget
-	width int // of the longest name: fping aligns the colons
+	mu         sync.Mutex
+	h          []fpingHost
+	width      int // of the longest name: fping aligns the colons
+	alive      int
+	timeouts   int
+	echoesSent int
+	received   int // replies, duplicates and late ones, as fping counts them
+	otherICMP  int
+	minNS      int64
+	maxNS      int64
+	sumNS      int64
+	replies    int64
+	charted    bool
 }
 
-// fpingTarget is what the per-probe lines need of a target so far.
-type fpingTarget struct {
-	addr                netip.Addr // a name for a target missing from Names
-	sent, recv          int
-	sumMS, minMS, maxMS float64
-	alive               bool
-	rtts                []float64 // -C: each probe's time in ms, NaN when lost
+// fpingHost is one host's counts: of the whole run, and of the current
+// -Q interval (the _i fields).
+type fpingHost struct {
+	name         string
+	sent, recv   int
+	minNS, maxNS int64
+	totalNS      int64
+	sentI, recvI int
+	minI, maxI   int64
+	totalI       int64
+	rtts         []int64 // -C: by probe, -1 for none
+	// The probes that timed out last, which an ICMP error may still name.
+	late     [64]uint16
+	lateNext int
+}
+
+func (h *fpingHost) timedOutBefore(seq uint16) bool {
+	for i := range min(h.lateNext, len(h.late)) {
+		if h.late[i] == seq {
+			return true
+		}
+	}
+	return false
+}
+
+// modes are fping's derived flags: verbose prints "is alive" and
+// warnings, perRecv the per-probe lines.
+func (p *Fping) verbose() bool {
+	return !p.Quiet && !p.Alive && !p.Unreachable && p.MinReachable == 0 && !p.Count && !p.Loop
+}
+
+func (p *Fping) perRecv() bool {
+	if p.Loop {
+		return p.Squiet == 0
+	}
+	return p.Count && !p.Quiet && !p.Alive && !p.Unreachable && p.MinReachable == 0
+}
+
+func (p *Fping) listAlive() bool { return p.Alive && !p.Count && !p.Loop }
+func (p *Fping) listUnreach() bool {
+	return p.Unreachable && !p.Count && !p.Loop
 }
 
 func (p *Fping) out() io.Writer {
@@ -55,30 +147,26 @@ func (p *Fping) errs() io.Writer {
 	return p.Err
 }
 
-// grow makes the state of the first n targets (at least those in Names),
-// on first use.
-func (p *Fping) grow(n int) {
-	if p.t == nil {
-		p.t = make([]fpingTarget, len(p.Names))
-		for _, name := range p.Names {
-			p.width = max(p.width, len(name))
+// grow makes the state of every host in Names.
+func (p *Fping) grow() {
+	if len(p.Names) > 0 {
+		p.host(len(p.Names) - 1)
+	}
+}
+
+// host returns host i's state, made on first use.
+func (p *Fping) host(i int) *fpingHost {
+	if p.h == nil {
+		p.h = make([]fpingHost, len(p.Names))
+		for j, n := range p.Names {
+			p.h[j].name = n
+			p.width = max(p.width, len(n))
 		}
 	}
-	for len(p.t) < n {
-		p.t = append(p.t, fpingTarget{})
+	for len(p.h) <= i {
+		p.h = append(p.h, fpingHost{})
 	}
-}
-
-func (p *Fping) target(i int) *fpingTarget {
-	p.grow(i + 1)
-	return &p.t[i]
-}
-
-func (p *Fping) name(i int) string {
-	if i < len(p.Names) {
-		return p.Names[i]
-	}
-	return p.target(i).addr.String()
+	return &p.h[i]
 }
 
 // Event reports one engine event. It is an onEvent for ping.New.
@@ -86,133 +174,399 @@ func (p *Fping) Event(ev *ping.Event) {
 	if ev.Target < 0 {
 		return
 	}
-	t := p.target(ev.Target)
-	if !t.addr.IsValid() {
-		t.addr = ev.Addr
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := p.host(ev.Target)
+	if h.name == "" {
+		h.name = ev.Addr.String()
+		p.width = max(p.width, len(h.name))
 	}
-	name := p.name(ev.Target)
+	idx := int(ev.Seq) - 1 // fping numbers probes from 0
 	switch ev.Kind {
 	case ping.EventSent:
-		t.sent++
+		p.echoesSent++
 	case ping.EventReply:
-		ms := msOf(ev.RTT)
-		if t.recv == 0 || ms < t.minMS {
-			t.minMS = ms
-		}
-		t.maxMS = max(t.maxMS, ms)
-		t.recv++
-		t.sumMS += ms
-		p.record(t, ev.Seq, ms)
-		if p.Count {
-			if !p.Quiet {
-				fmt.Fprintf(p.out(), "%-*s : [%d], %d bytes, %s ms (%s avg, %d%% loss)\n", p.width, name, ev.Seq-1, ev.Bytes,
-					fpingMS(ms), fpingMS(t.sumMS/float64(t.recv)), (t.sent-t.recv)*100/max(t.sent, 1))
-			}
+		p.received++
+		if p.tooLate(ev) {
+			p.timedOut(h, idx, ev)
 			return
 		}
-		if !t.alive {
-			t.alive = true
-			if !p.Unreachable {
+		ns := ev.RTT.Nanoseconds()
+		p.add(h, idx, ns)
+		p.minNS, p.maxNS = minSet(p.minNS, ns, p.replies == 0), max(p.maxNS, ns)
+		p.sumNS += ns
+		p.replies++
+		if h.recv == 1 {
+			p.alive++
+			if p.verbose() || p.listAlive() {
 				w := p.out()
-				io.WriteString(w, name)
-				if !p.Alive {
+				io.WriteString(w, h.name)
+				if p.verbose() {
 					io.WriteString(w, " is alive")
 				}
 				if p.Elapsed {
-					fmt.Fprintf(w, " (%s ms)", fpingMS(ms))
+					fmt.Fprintf(w, " (%s ms)", fpingTime(ns))
 				}
-				io.WriteString(w, "\n")
+				io.WriteString(w, p.ttl(ev)+"\n")
+			}
+			if p.OnAlive != nil {
+				p.OnAlive(p.alive)
 			}
 		}
-	case ping.EventTimeout, ping.EventICMPError:
-		if ev.Kind == ping.EventICMPError {
-			fmt.Fprintf(p.errs(), "%s from %s for ICMP Echo sent to %s\n", fpingError(&ev.Error), ev.From, ev.Addr)
-		}
-		p.record(t, ev.Seq, math.NaN())
-		if p.Count && !p.Quiet {
-			avg := "NaN"
-			if t.recv > 0 {
-				avg = fpingMS(t.sumMS / float64(t.recv))
-			}
-			fmt.Fprintf(p.out(), "%-*s : [%d], timed out (%s avg, %d%% loss)\n", p.width, name, ev.Seq-1, avg, (t.sent-t.recv)*100/max(t.sent, 1))
+		if p.perRecv() {
+			fmt.Fprintf(p.out(), "%s%-*s : [%d], %d bytes, %s ms (%s avg, %s)%s\n", p.stamp(ev.At), p.width, h.name, idx, ev.Bytes,
+				fpingTime(ns), fpingTime(h.totalNS/int64(h.recv)), lossOf(h.sent, h.recv), p.ttl(ev))
 		}
 	case ping.EventDuplicate:
-		if p.Count && !p.Quiet {
-			fmt.Fprintf(p.errs(), "%-*s : duplicate for [%d], %d bytes, %s ms\n", p.width, name, ev.Seq-1, ev.Bytes, fpingMS(msOf(ev.RTT)))
+		p.received++
+		// fping reports duplicates only where it prints no per-probe line.
+		if !p.Loop && !p.perRecv() {
+			fmt.Fprintf(p.errs(), "%s : duplicate for [%d], %d bytes, %s ms\n", h.name, idx, ev.Bytes, fpingTime(ev.RTT.Nanoseconds()))
 		}
-	case ping.EventSendError:
-		fmt.Fprintf(p.errs(), "%s: error while sending ping: %v\n", name, ev.Err)
-	case ping.EventLocalError:
-		// fping's sendto fails with EMSGSIZE for DF beyond the MTU.
-		fmt.Fprintf(p.errs(), "%s: error while sending ping: message too long\n", name)
-		p.record(t, ev.Seq, math.NaN())
+	case ping.EventLate:
+		p.received++
+	case ping.EventICMPError:
+		p.otherICMP++
+		if !p.Quiet {
+			fmt.Fprintf(p.errs(), "%s from %s for ICMP Echo sent to %s\n", fpingError(&ev.Error), ev.From, h.name)
+		}
+		// The engine ends a pending probe with its error; one that timed
+		// out before the error came is already counted.
+		if !h.timedOutBefore(ev.Seq) {
+			p.timedOut(h, idx, ev)
+		}
+	case ping.EventTimeout:
+		h.late[h.lateNext%len(h.late)] = ev.Seq
+		h.lateNext++
+		p.timedOut(h, idx, ev)
+	case ping.EventSendError, ping.EventLocalError:
+		if ev.Kind == ping.EventSendError {
+			p.echoesSent++
+		}
+		if p.verbose() {
+			fmt.Fprintf(p.errs(), "%s: error while sending ping: %s\n", h.name, sendErrorText(ev))
+		}
+		p.lose(h, idx)
 	}
 }
 
-// record keeps a probe's time for -C's columns; fping numbers them from 0.
-func (p *Fping) record(t *fpingTarget, seq uint16, ms float64) {
-	if !p.Columns || seq == 0 {
+// timedOut counts probe idx of h as timed out (fping's timeout event).
+func (p *Fping) timedOut(h *fpingHost, idx int, ev *ping.Event) {
+	p.lose(h, idx)
+	p.timeouts++
+	if p.perRecv() {
+		avg := "NaN"
+		if h.recv > 0 {
+			avg = fpingTime(h.totalNS / int64(h.recv))
+		}
+		fmt.Fprintf(p.out(), "%s%-*s : [%d], timed out (%s avg, %s)\n", p.stamp(ev.At), p.width, h.name, idx, avg, lossOf(h.sent, h.recv))
+	}
+}
+
+// timerSlack is how late a timer may fire on a loaded machine.
+const timerSlack = 10 * time.Millisecond
+
+// tooLate says whether fping would discard reply ev as later than its
+// probe's timeout.
+func (p *Fping) tooLate(ev *ping.Event) bool {
+	if p.Timeout <= 0 || p.Timeout >= timerSlack {
+		return false
+	}
+	limit := float64(p.Timeout)
+	if !p.Count && !p.Loop && p.Backoff > 1 && ev.Seq > 1 {
+		limit *= math.Pow(p.Backoff, float64(ev.Seq-1))
+	}
+	return float64(ev.RTT) > limit
+}
+
+// ttl is --print-ttl's end of a reply's line.
+func (p *Fping) ttl(ev *ping.Event) string {
+	switch {
+	case !p.PrintTTL:
+		return ""
+	case ev.HasTTL:
+		return fmt.Sprintf(" (TTL %d)", ev.TTL)
+	}
+	return " (TTL unknown)"
+}
+
+// add counts a reply to probe idx of h (fping's stats_add).
+func (p *Fping) add(h *fpingHost, idx int, ns int64) {
+	h.sent++
+	h.sentI++
+	h.recv++
+	h.recvI++
+	h.minNS, h.maxNS = minSet(h.minNS, ns, h.recv == 1), max(h.maxNS, ns)
+	h.minI, h.maxI = minSet(h.minI, ns, h.recvI == 1), max(h.maxI, ns)
+	h.totalNS += ns
+	h.totalI += ns
+	p.record(h, idx, ns)
+}
+
+// lose counts probe idx of h as sent and lost.
+func (p *Fping) lose(h *fpingHost, idx int) {
+	h.sent++
+	h.sentI++
+	p.record(h, idx, -1)
+}
+
+func minSet(cur, v int64, first bool) int64 {
+	if first || v < cur {
+		return v
+	}
+	return cur
+}
+
+// record keeps a probe's time for -C's columns.
+func (p *Fping) record(h *fpingHost, idx int, ns int64) {
+	if !p.Columns || idx < 0 {
 		return
 	}
-	i := int(seq) - 1
-	for len(t.rtts) <= i {
-		t.rtts = append(t.rtts, math.NaN())
+	for len(h.rtts) <= idx {
+		h.rtts = append(h.rtts, -1)
 	}
-	t.rtts[i] = ms
+	h.rtts[idx] = ns
 }
 
-// Summary writes the end of the run: with -c the per-target counts and
-// times on Err, with -C every probe's time; otherwise the targets that
-// never answered, as unreachable. stats are the engine's, by target.
-func (p *Fping) Summary(stats []ping.Stats) {
-	p.grow(len(stats))
-	out, errs := p.out(), p.errs()
-	switch {
-	case p.Columns:
+// lossOf is the end of a per-probe line: the loss so far.
+func lossOf(sent, recv int) string {
+	if recv <= sent {
+		return fmt.Sprintf("%d%% loss", (sent-recv)*100/max(sent, 1))
+	}
+	return fmt.Sprintf("%d%% return", recv*100/sent)
+}
+
+// sendErrorText is fping's strerror of a probe that never left.
+func sendErrorText(ev *ping.Event) string {
+	if ev.Kind == ping.EventLocalError {
+		return "Message too long"
+	}
+	var errno syscall.Errno
+	if errors.As(ev.Err, &errno) {
+		// glibc's words start with a capital; Go's do not.
+		s := errno.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	if ev.Err == nil {
+		return "unknown error"
+	}
+	return ev.Err.Error()
+}
+
+// stamp is -D's prefix of a per-probe line at t.
+func (p *Fping) stamp(t time.Time) string {
+	if !p.Timestamp {
+		return ""
+	}
+	if t.IsZero() {
+		t = p.now()
+	}
+	switch p.TimestampFormat {
+	case "ctime":
+		return t.Format("[Mon Jan _2 15:04:05 2006] ")
+	case "iso":
+		return t.Format("[2006-01-02T15:04:05-0700] ")
+	case "rfc3339":
+		return t.Format("[2006-01-02 15:04:05] ")
+	}
+	return fmt.Sprintf("[%.5f] ", float64(t.UnixNano())/1e9)
+}
+
+func (p *Fping) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// AliveCount returns how many hosts answered so far.
+func (p *Fping) AliveCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.alive
+}
+
+// Interval writes one -Q interval: Split, or with Netdata the netdata
+// charts, then starts the next interval.
+func (p *Fping) Interval() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.grow()
+	if p.Netdata {
+		p.netdata()
+		return
+	}
+	p.split()
+}
+
+// Split writes each host's counts since the last interval under the time
+// of day, as fping on SIGQUIT, then starts the next interval.
+func (p *Fping) Split() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.grow()
+	p.split()
+}
+
+func (p *Fping) split() {
+	errs := p.errs()
+	if p.verbose() || p.perRecv() {
 		io.WriteString(errs, "\n")
-		for i := range stats {
-			cols := make([]string, 0, stats[i].Transmitted)
-			for j := range stats[i].Transmitted {
-				ms := math.NaN()
-				if j < len(p.t[i].rtts) {
-					ms = p.t[i].rtts[j]
-				}
-				if math.IsNaN(ms) {
-					cols = append(cols, "-")
-				} else {
-					cols = append(cols, fpingMS(ms))
-				}
-			}
-			fmt.Fprintf(errs, "%-*s : %s\n", p.width, p.name(i), strings.Join(cols, " "))
+	}
+	fmt.Fprintf(errs, "[%s]\n", p.now().Format("15:04:05"))
+	for i := range p.h {
+		h := &p.h[i]
+		fmt.Fprintf(errs, "%-*s :", p.width, h.name)
+		p.counts(errs, h.sentI, h.recvI)
+		if h.recvI > 0 {
+			fmt.Fprintf(errs, ", min/avg/max = %s/%s/%s", fpingTime(h.minI), fpingTime(h.totalI/int64(h.recvI)), fpingTime(h.maxI))
 		}
-	case p.Count:
-		if !p.Quiet {
-			io.WriteString(errs, "\n")
+		io.WriteString(errs, "\n")
+		h.reset()
+	}
+}
+
+func (h *fpingHost) reset() { h.sentI, h.recvI, h.minI, h.maxI, h.totalI = 0, 0, 0, 0, 0 }
+
+// counts writes " xmt/rcv/%loss = ..." with -o's outage.
+func (p *Fping) counts(w io.Writer, sent, recv int) {
+	if recv > sent {
+		fmt.Fprintf(w, " xmt/rcv/%%return = %d/%d/%d%%", sent, recv, recv*100/max(sent, 1))
+		return
+	}
+	loss := 0
+	if sent > 0 {
+		loss = (sent - recv) * 100 / sent
+	}
+	fmt.Fprintf(w, " xmt/rcv/%%loss = %d/%d/%d%%", sent, recv, loss)
+	if p.Outage {
+		fmt.Fprintf(w, ", outage(ms) = %d", int(float64(sent-recv)*float64(p.Period)/1e6))
+	}
+}
+
+// netdata writes an interval as netdata's external plugin protocol wants
+// it, the charts defined on the first.
+func (p *Fping) netdata() {
+	w := p.out()
+	secs := p.Squiet.Seconds()
+	for i := range p.h {
+		h := &p.h[i]
+		chart := h.name
+		if i < len(p.Charts) && p.Charts[i] != "" {
+			chart = p.Charts[i]
 		}
-		for i := range stats {
-			s := &stats[i]
-			loss := 0
-			if s.Transmitted > 0 {
-				loss = (s.Transmitted - s.Received) * 100 / s.Transmitted
-			}
-			fmt.Fprintf(errs, "%-*s : xmt/rcv/%%loss = %d/%d/%d%%", p.width, p.name(i), s.Transmitted, s.Received, loss)
-			// fping's times are of replies only, duplicates left out.
-			if t := &p.t[i]; t.recv > 0 {
-				fmt.Fprintf(errs, ", min/avg/max = %s/%s/%s", fpingMS(t.minMS), fpingMS(t.sumMS/float64(t.recv)), fpingMS(t.maxMS))
-			}
-			io.WriteString(errs, "\n")
+		chart = netdataName(chart)
+		if !p.charted {
+			fmt.Fprintf(w, "CHART fping.%s_packets '' 'FPing Packets for host %s' packets '%s' fping.packets line 110020 %.0f\n", chart, h.name, h.name, secs)
+			io.WriteString(w, "DIMENSION xmt sent absolute 1 1\nDIMENSION rcv received absolute 1 1\n")
 		}
-	default:
-		for i := range stats {
-			if stats[i].Received == 0 && !p.Alive {
-				if p.Unreachable {
-					fmt.Fprintln(out, p.name(i))
-				} else {
-					fmt.Fprintf(out, "%s is unreachable\n", p.name(i))
-				}
-			}
+		fmt.Fprintf(w, "BEGIN fping.%s_packets\nSET xmt = %d\nSET rcv = %d\nEND\n", chart, h.sentI, h.recvI)
+		if !p.charted {
+			fmt.Fprintf(w, "CHART fping.%s_quality '' 'FPing Quality for host %s' percentage '%s' fping.quality area 110010 %.0f\n", chart, h.name, h.name, secs)
+			io.WriteString(w, "DIMENSION returned '' absolute 1 1\n")
+		}
+		returned := 0
+		if h.sentI > 0 {
+			returned = h.recvI * 100 / h.sentI
+		}
+		fmt.Fprintf(w, "BEGIN fping.%s_quality\nSET returned = %d\nEND\n", chart, returned)
+		if !p.charted {
+			fmt.Fprintf(w, "CHART fping.%s_latency '' 'FPing Latency for host %s' ms '%s' fping.latency area 110000 %.0f\n", chart, h.name, h.name, secs)
+			io.WriteString(w, "DIMENSION min minimum absolute 1 1000000\nDIMENSION max maximum absolute 1 1000000\nDIMENSION avg average absolute 1 1000000\n")
+		}
+		fmt.Fprintf(w, "BEGIN fping.%s_latency\n", chart)
+		if h.recvI > 0 {
+			fmt.Fprintf(w, "SET min = %d\nSET avg = %d\nSET max = %d\n", h.minI, h.totalI/int64(h.recvI), h.maxI)
+		}
+		io.WriteString(w, "END\n")
+		h.reset()
+	}
+	p.charted = true
+}
+
+// netdataName is a chart id as fping makes it: every byte that is not a
+// letter or digit becomes '_'.
+func netdataName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			b[i] = '_'
 		}
 	}
+	return string(b)
+}
+
+// Summary writes the end of the run, as fping's finish: the hosts that
+// never answered, with -c, -C or -l each host's counts and times on Err,
+// with -s the global stats, with -x the verdict. elapsed is the run's.
+func (p *Fping) Summary(elapsed time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.grow()
+	out, errs := p.out(), p.errs()
+	unreachable := 0
+	for i := range p.h {
+		h := &p.h[i]
+		if h.recv > 0 {
+			continue
+		}
+		unreachable++
+		switch {
+		case p.verbose():
+			fmt.Fprintf(out, "%s is unreachable\n", h.name)
+		case p.listUnreach():
+			fmt.Fprintln(out, h.name)
+		}
+	}
+	if p.Count || p.Loop {
+		if p.verbose() || p.perRecv() {
+			io.WriteString(errs, "\n")
+		}
+		for i := range p.h {
+			h := &p.h[i]
+			fmt.Fprintf(errs, "%-*s :", p.width, h.name)
+			if p.Columns {
+				for j := range h.sent {
+					if j < len(h.rtts) && h.rtts[j] >= 0 {
+						fmt.Fprintf(errs, " %s", fpingTime(h.rtts[j]))
+					} else {
+						io.WriteString(errs, " -")
+					}
+				}
+				io.WriteString(errs, "\n")
+				continue
+			}
+			p.counts(errs, h.sent, h.recv)
+			if h.recv > 0 {
+				fmt.Fprintf(errs, ", min/avg/max = %s/%s/%s", fpingTime(h.minNS), fpingTime(h.totalNS/int64(h.recv)), fpingTime(h.maxNS))
+			}
+			io.WriteString(errs, "\n")
+		}
+	}
+	if p.Stats {
+		p.global(errs, len(p.h), unreachable, elapsed)
+	}
+	if p.MinReachable != 0 {
+		reachable := len(p.h) - unreachable
+		word := "Enough"
+		if uint(reachable) < uint(p.MinReachable) { // fping's unsigned -x
+			word = "Not enough"
+		}
+		fmt.Fprintf(out, "%s hosts reachable (required: %d, reachable: %d)\n", word, p.MinReachable, reachable)
+	}
+}
+
+// global writes -s's block.
+func (p *Fping) global(w io.Writer, hosts, unreachable int, elapsed time.Duration) {
+	fmt.Fprintf(w, "\n %7d targets\n %7d alive\n %7d unreachable\n %7d unknown addresses\n\n", hosts, p.alive, unreachable, p.Unknown)
+	fmt.Fprintf(w, " %7d timeouts (waiting for response)\n %7d ICMP Echos sent\n %7d ICMP Echo Replies received\n %7d other ICMP received\n\n",
+		p.timeouts, p.echoesSent, p.received, p.otherICMP)
+	lo, avg, hi := int64(0), int64(0), int64(0)
+	if p.replies > 0 {
+		lo, avg, hi = p.minNS, p.sumNS/p.replies, p.maxNS
+	}
+	fmt.Fprintf(w, " %s ms (min round trip time)\n %s ms (avg round trip time)\n %s ms (max round trip time)\n", fpingTime(lo), fpingTime(avg), fpingTime(hi))
+	fmt.Fprintf(w, " %12.3f sec (elapsed real time)\n\n", elapsed.Seconds())
 }
 
 func msOf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
@@ -221,15 +575,22 @@ func msOf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 // below 1 ms, fewer as it grows, none from 100 ms.
 func fpingMS(ms float64) string {
 	switch {
-	case ms >= 100:
-		return fmt.Sprintf("%.0f", ms)
-	case ms >= 10:
-		return fmt.Sprintf("%.1f", ms)
-	case ms >= 1:
+	case ms < 0:
+		return strings.TrimSpace(fmt.Sprintf("%.2g", ms))
+	case ms < 1:
+		return fmt.Sprintf("%.3f", ms)
+	case ms < 10:
 		return fmt.Sprintf("%.2f", ms)
+	case ms < 100:
+		return fmt.Sprintf("%.1f", ms)
+	case ms < 1e6:
+		return fmt.Sprintf("%.0f", ms)
 	}
-	return fmt.Sprintf("%.3f", ms)
+	return fmt.Sprintf("%.3e", ms)
 }
+
+// fpingTime is fpingMS of nanoseconds.
+func fpingTime(ns int64) string { return fpingMS(float64(ns) / 1e6) }
 
 // fpingUnreach4 are fping's names of ICMPv4 unreachable codes.
 var fpingUnreach4 = [...]string{

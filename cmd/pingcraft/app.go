@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -105,14 +106,21 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	linked := len(args) > 0 && links[filepath.Base(args[0])] != nil
 	args, prog := personality(args)
-	app.Metadata = map[string]any{"prog": prog}
+	app.Metadata = map[string]any{"prog": prog, "subcommand": !linked}
 	if len(args) > 1 && !completing(args) {
 		if cmd := app.Command(args[1]); cmd != nil {
 			rest, err := getopt(cmd, args[2:])
 			if err != nil {
 				return badOptions(cmd, prog, err, stderr)
 			}
+			// The options as given, in order, for commands whose tool
+			// reads them in order (fping).
+			if cmd.Name == "fping" {
+				rest = fpingOwnHelp(rest)
+			}
+			app.Metadata["opts"] = rest
 			args = append(args[:2:2], rest...)
 		}
 	}

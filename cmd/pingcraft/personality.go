@@ -78,7 +78,7 @@ func badOptions(cmd *cli.Command, prog string, err error, w io.Writer) int {
 		fmt.Fprintf(w, "%s: %v\n%s", prog, err, pingUsage)
 		return exitError
 	case "fping":
-		fmt.Fprintf(w, "%s: %v\nsee 'fping -h' for usage information\n", prog, err)
+		fmt.Fprintf(w, "%s: %s\nsee 'fping -h' for usage information\n", prog, fpingOptError(err))
 		return fpingUsageExit
 	}
 	fmt.Fprintf(w, "pingcraft: %s: %v: see 'pingcraft %s --help'\n", cmd.Name, err, cmd.Name)
@@ -135,4 +135,21 @@ func runInstallLinks(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "%s: %s -> %s\n", dir, strings.Join(linkNames(), " "), self)
 	return nil
+}
+
+// fpingOptError is a refused option in the words of fping's optparse,
+// which names long options as it does letters.
+func fpingOptError(err error) string {
+	var oe *optError
+	if !errors.As(err, &oe) {
+		if name, ok := strings.CutPrefix(err.Error(), "option '--"); ok {
+			name, _, _ = strings.Cut(name, "'")
+			return fmt.Sprintf("option takes no arguments -- '%s'", name)
+		}
+		return err.Error()
+	}
+	if oe.missing {
+		return fmt.Sprintf("option requires an argument -- '%s'", oe.opt)
+	}
+	return fmt.Sprintf("invalid option -- '%s'", oe.opt)
 }

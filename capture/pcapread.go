@@ -145,6 +145,16 @@ func OpenFileContext(ctx context.Context, path string) (*FileReader, error) {
 	return r, nil
 }
 
+// NewFileReader reads a capture file from r, named name in errors. Its
+// Close does not close r, and Stat fails.
+func NewFileReader(r io.Reader, name string) (*FileReader, error) {
+	fr := &FileReader{path: name, r: bufio.NewReaderSize(r, 64<<10)}
+	if err := fr.readHeader(); err != nil {
+		return nil, err
+	}
+	return fr, nil
+}
+
 // openInput opens path, or standard input for "-". A FIFO blocks open(2)
 // until a writer comes; the open runs aside and, if ctx ends first, is
 // released by opening the FIFO for writing ourselves.
@@ -224,6 +234,28 @@ func (r *FileReader) readFull(b []byte, opening bool) (int, error) {
 		return n, nil
 	}
 	return n, r.ioError(err, opening)
+}
+
+// readGrow reads n bytes into r.buf, growing it a chunk at a time so that a
+// record that claims megabytes costs memory only as its bytes come; m is how
+// many came before EOF.
+func (r *FileReader) readGrow(n int, opening bool) ([]byte, int, error) {
+	const chunk = 1 << 20
+	b := r.buf[:0]
+	for len(b) < n {
+		step := min(n-len(b), chunk)
+		if cap(b)-len(b) < step {
+			b = append(b[:cap(b)], make([]byte, step-(cap(b)-len(b)))...)[:len(b)]
+		}
+		m, err := r.readFull(b[len(b):len(b)+step], opening)
+		b = b[:len(b)+m]
+		if err != nil || m < step {
+			r.buf = b
+			return b, len(b), err
+		}
+	}
+	r.buf = b
+	return b, n, nil
 }
 
 // ioError is a failed read in libpcap's words.
@@ -401,12 +433,12 @@ func (r *FileReader) ngBlock(opening bool) (uint32, []byte, error) {
 		}
 		r.bufSize = total
 	}
-	if cap(r.buf) < int(total-8) {
-		r.buf = make([]byte, total-8)
-	}
-	b := r.buf[:total-8]
-	if err := r.ngRead(b, opening); err != nil {
+	b, n2, err := r.readGrow(int(total-8), opening)
+	if err != nil {
 		return 0, nil, err
+	}
+	if n2 < int(total-8) {
+		return 0, nil, r.fail(opening, "truncated pcapng dump file; tried to read %d bytes, only got %d", total-8, n2)
 	}
 	if trailer := r.order.Uint32(b[len(b)-4:]); trailer != total {
 		return 0, nil, r.fail(opening, "block total length in header %d and trailer %d don't match", total, trailer)
@@ -503,7 +535,12 @@ func (r *FileReader) Snaplen() int { return int(r.snaplen) }
 
 // Stat describes the file read, for telling whether another name is the
 // same file.
-func (r *FileReader) Stat() (os.FileInfo, error) { return r.f.Stat() }
+func (r *FileReader) Stat() (os.FileInfo, error) {
+	if r.f == nil {
+		return nil, fmt.Errorf("capture: %s: not a file", r.path)
+	}
+	return r.f.Stat()
+}
 
 // ReadPacket returns the next frame, valid until the next call, and io.EOF
 // at the end of the file. A frame a pcap record holds beyond the file's
@@ -550,13 +587,11 @@ func (r *FileReader) pcapPacket() ([]byte, gopacket.CaptureInfo, error) {
 		return nil, ci, r.fail(false, "invalid packet capture length %d, bigger than maximum of %d", caplen, limit)
 	}
 	keep := min(caplen, r.snaplen)
-	if cap(r.buf) < int(keep) {
-		r.buf = make([]byte, keep)
-	}
-	data := r.buf[:keep]
-	if n, err := r.readFull(data, false); err != nil {
+	data, n, err := r.readGrow(int(keep), false)
+	if err != nil {
 		return nil, ci, err
-	} else if n < len(data) {
+	}
+	if n < int(keep) {
 		return nil, ci, r.fail(false, "truncated dump file; tried to read %d captured bytes, only got %d", keep, n)
 	}
 	if caplen > keep {

@@ -284,6 +284,10 @@ func (w *FileWriter) cut(err error) error {
 			}
 		}
 	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is said once
+	}
 	if errors.Is(err, syscall.ENOSPC) {
 		return fmt.Errorf("capture: write %s: %w: %s: free space, or write elsewhere", w.name, err, holds)
 	}

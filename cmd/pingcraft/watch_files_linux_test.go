@@ -95,11 +95,15 @@ func (f *capFile) block(typ uint32, body []byte) *capFile {
 	return f
 }
 
-// ngOf starts a pcapng file with one interface.
-func ngOf(link uint16, snaplen uint32) *capFile {
-	f := &capFile{}
-	f.block(0x0a0d0d0a, le32(nil, 0x1a2b3c4d, 1, 0xffffffff, 0xffffffff))
-	return f.block(1, le32(nil, uint32(link), snaplen))
+// ngOf starts a pcapng file with one interface, with options opts.
+func ngOf(link uint16, snaplen uint32, opts ...byte) *capFile {
+	return (&capFile{}).shb(0x1a2b3c4d, 1).block(1, append(le32(nil, uint32(link), snaplen), opts...))
+}
+
+// shb appends a section header of byte-order magic bom, major version
+// major.
+func (f *capFile) shb(bom, major uint32) *capFile {
+	return f.block(0x0a0d0d0a, le32(nil, bom, major, 0xffffffff, 0xffffffff))
 }
 
 func (f *capFile) epb(usec uint32, frame []byte, caplen, length uint32) *capFile {
@@ -123,31 +127,40 @@ func watchCorpus() map[string][]byte {
 		}
 	}
 	return map[string][]byte{
-		"caplen-over-snaplen.pcap": many.b,
-		"snaplen-0.pcap":           pcapOf(0, 1).rec(0, e98, 98, 98).rec(1, e98, 98, 98).b,
-		"snaplen-huge.pcap":        pcapOf(0xffffffff, 1).rec(0, e98, 98, 98).b,
-		"caplen-over-max.pcap":     pcapOf(400000, 1).rec(0, e98, 98, 98).rec(1, e98, 300000, 300000).rec(2, e98, 98, 98).b,
-		"caplen-invalid.pcap":      pcapOf(65535, 1).rec(0, e98, 98, 98).rec(1, e98, 300000, 300000).b,
-		"cut-in-header.pcap":       pcapOf(65535, 1).rec(0, e98, 98, 98).rec(1, e98, 98, 98).cut(98 + 13).b,
-		"cut-in-data.pcap":         pcapOf(65535, 1).rec(0, e98, 98, 98).rec(1, e98, 98, 98).cut(58).b,
-		"cut-over-snaplen.pcap":    pcapOf(64, 1).rec(0, e98, 98, 98).cut(10).b,
-		"cut-file-header.pcap":     pcapOf(65535, 1).cut(14).b,
-		"cut-magic.pcap":           {0xd4, 0xc3, 0xb2},
-		"empty.pcap":               {},
-		"no-capture.pcap":          []byte("this is no capture file at all"),
-		"link-369.pcap":            pcapOf(65535, 369).rec(0, e98, 98, 98).b,
-		"link-65537.pcap":          pcapOf(65535, 65537).rec(0, e98, 98, 98).b,
-		"link-fcs-bits.pcap":       pcapOf(65535, 0x04000001).rec(0, e98, 98, 98).b,
-		"ok.pcapng":                ngOf(1, 65535).epb(0, e98, 98, 98).epb(1, e98, 60, 98).b,
-		"ng-snaplen-0.pcapng":      ngOf(1, 0).epb(0, e98, 98, 98).b,
-		"ng-over-snaplen.pcapng":   ngOf(1, 64).epb(0, e98, 98, 98).b,
-		"ng-small-block.pcapng":    ngOf(1, 65535).epb(0, e98, 98, 98).raw(6, 8, 8).epb(1, e98, 98, 98).b,
-		"ng-odd-block.pcapng":      ngOf(1, 65535).epb(0, e98, 98, 98).raw(6, 13, 0, 0, 0).b,
-		"ng-short-epb.pcapng":      ngOf(1, 65535).epb(0, e98, 98, 98).block(6, make([]byte, 8)).b,
-		"ng-cut.pcapng":            ngOf(1, 65535).epb(0, e98, 98, 98).epb(1, e98, 98, 98).cut(20).b,
-		"ng-no-interface.pcapng":   (&capFile{}).block(0x0a0d0d0a, le32(nil, 0x1a2b3c4d, 1, 0xffffffff, 0xffffffff)).b,
-		"ng-unknown-iface.pcapng":  ngOf(1, 65535).block(6, append(le32(nil, 1, 0, 0, 98, 98), e98...)).b,
-		"ng-link-369.pcapng":       ngOf(369, 65535).epb(0, e98, 98, 98).b,
+		"caplen-over-snaplen.pcap":  many.b,
+		"snaplen-0.pcap":            pcapOf(0, 1).rec(0, e98, 98, 98).rec(1, e98, 98, 98).b,
+		"snaplen-huge.pcap":         pcapOf(0xffffffff, 1).rec(0, e98, 98, 98).b,
+		"caplen-over-max.pcap":      pcapOf(400000, 1).rec(0, e98, 98, 98).rec(1, e98, 300000, 300000).rec(2, e98, 98, 98).b,
+		"caplen-invalid.pcap":       pcapOf(65535, 1).rec(0, e98, 98, 98).rec(1, e98, 300000, 300000).b,
+		"cut-in-header.pcap":        pcapOf(65535, 1).rec(0, e98, 98, 98).rec(1, e98, 98, 98).cut(98 + 13).b,
+		"cut-in-data.pcap":          pcapOf(65535, 1).rec(0, e98, 98, 98).rec(1, e98, 98, 98).cut(58).b,
+		"cut-over-snaplen.pcap":     pcapOf(64, 1).rec(0, e98, 98, 98).cut(10).b,
+		"cut-file-header.pcap":      pcapOf(65535, 1).cut(14).b,
+		"cut-magic.pcap":            {0xd4, 0xc3, 0xb2},
+		"empty.pcap":                {},
+		"no-capture.pcap":           []byte("this is no capture file at all"),
+		"link-369.pcap":             pcapOf(65535, 369).rec(0, e98, 98, 98).b,
+		"link-65537.pcap":           pcapOf(65535, 65537).rec(0, e98, 98, 98).b,
+		"link-fcs-bits.pcap":        pcapOf(65535, 0x04000001).rec(0, e98, 98, 98).b,
+		"ok.pcapng":                 ngOf(1, 65535).epb(0, e98, 98, 98).epb(1, e98, 60, 98).b,
+		"ng-snaplen-0.pcapng":       ngOf(1, 0).epb(0, e98, 98, 98).b,
+		"ng-over-snaplen.pcapng":    ngOf(1, 64).epb(0, e98, 98, 98).b,
+		"ng-small-block.pcapng":     ngOf(1, 65535).epb(0, e98, 98, 98).raw(6, 8, 8).epb(1, e98, 98, 98).b,
+		"ng-odd-block.pcapng":       ngOf(1, 65535).epb(0, e98, 98, 98).raw(6, 13, 0, 0, 0).b,
+		"ng-short-epb.pcapng":       ngOf(1, 65535).epb(0, e98, 98, 98).block(6, make([]byte, 8)).b,
+		"ng-cut.pcapng":             ngOf(1, 65535).epb(0, e98, 98, 98).epb(1, e98, 98, 98).cut(20).b,
+		"ng-no-interface.pcapng":    (&capFile{}).block(0x0a0d0d0a, le32(nil, 0x1a2b3c4d, 1, 0xffffffff, 0xffffffff)).b,
+		"ng-unknown-iface.pcapng":   ngOf(1, 65535).block(6, append(le32(nil, 1, 0, 0, 98, 98), e98...)).b,
+		"ng-link-369.pcapng":        ngOf(369, 65535).epb(0, e98, 98, 98).b,
+		"ng-simple-packet.pcapng":   ngOf(1, 64).block(3, append(le32(nil, 98), e98...)).b,
+		"ng-packet-block.pcapng":    ngOf(1, 65535).block(2, append(le32(nil, 0, 0x5b8, 0xd5a38000, 98, 98), e98...)).b,
+		"ng-nanoseconds.pcapng":     ngOf(1, 65535, 9, 0, 1, 0, 9, 0, 0, 0).epb(0, e98, 98, 98).b,
+		"ng-bad-endofopt.pcapng":    ngOf(1, 65535, 0, 0, 1, 0, 'x', 0, 0, 0).epb(0, e98, 98, 98).b,
+		"ng-two-sections.pcapng":    ngOf(1, 65535).epb(0, e98, 98, 98).shb(0x1a2b3c4d, 1).block(1, le32(nil, 1, 65535)).epb(1, e98, 98, 98).b,
+		"ng-section-swapped.pcapng": ngOf(1, 65535).epb(0, e98, 98, 98).shb(0x4d3c2b1a, 1).epb(1, e98, 98, 98).b,
+		"ng-section-v2.pcapng":      ngOf(1, 65535).epb(0, e98, 98, 98).shb(0x1a2b3c4d, 2).epb(1, e98, 98, 98).b,
+		"kuznetzov.pcap":            {0x34, 0xcd, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0},
+		"v2.3-swapped.pcap":         append((&capFile{le32(le32(nil, 0xa1b2c3d4), 0x00030002, 0, 0, 65535, 1)}).b, append(le32(nil, 1767225600, 0, 200, 98), e98...)...),
 	}
 }
 

@@ -159,7 +159,7 @@ func watchCorpus() map[string][]byte {
 		"ng-two-sections.pcapng":    ngOf(1, 65535).epb(0, e98, 98, 98).shb(0x1a2b3c4d, 1).block(1, le32(nil, 1, 65535)).epb(1, e98, 98, 98).b,
 		"ng-section-swapped.pcapng": ngOf(1, 65535).epb(0, e98, 98, 98).shb(0x4d3c2b1a, 1).epb(1, e98, 98, 98).b,
 		"ng-section-v2.pcapng":      ngOf(1, 65535).epb(0, e98, 98, 98).shb(0x1a2b3c4d, 2).epb(1, e98, 98, 98).b,
-		"kuznetzov.pcap":            {0x34, 0xcd, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0},
+		"kuznetzov.pcap":            append(le32(le32(nil, 0xa1b2cd34), 0x00040002, 0, 0, 65535, 1, 1767225600, 5, 98, 98, 0, 0), e98...),
 		"v2.3-swapped.pcap":         append((&capFile{le32(le32(nil, 0xa1b2c3d4), 0x00030002, 0, 0, 65535, 1)}).b, append(le32(nil, 1767225600, 0, 200, 98), e98...)...),
 	}
 }

@@ -160,14 +160,7 @@ func NewFileReader(r io.Reader, name string) (*FileReader, error) {
 // released by opening the FIFO for writing ourselves.
 func openInput(ctx context.Context, path string) (*os.File, error) {
 	if path == "-" {
-		var st syscall.Stat_t
-		if syscall.Fstat(0, &st) == nil && (st.Mode&syscall.S_IFMT == syscall.S_IFIFO || st.Mode&syscall.S_IFMT == syscall.S_IFSOCK) {
-			// A pipe on the poller is a read that ctx can end.
-			if syscall.SetNonblock(0, true) == nil {
-				return os.NewFile(0, "-"), nil
-			}
-		}
-		return os.Stdin, nil
+		return stdin(), nil
 	}
 	st, err := os.Stat(path)
 	if err != nil || st.Mode()&os.ModeNamedPipe == 0 {

@@ -103,10 +103,29 @@ type FileReader struct {
 	lenSwapped int // 0 no, 1 yes, 2 when caplen > len (version 2.3)
 
 	// pcapng
+	rec  [1]any // CaptureInfo.AncillaryData: &rec0
+	rec0 Record
+
 	ng       bool
 	ifaces   []ngIface
 	maxBlock uint32
 	bufSize  uint32 // libpcap's buffer size, which decides when maxBlock applies
+}
+
+// Record is a frame's record header as libpcap hands it to tcpdump: the
+// time stamp's fields as they are (a pcap file's sub-second field may be
+// out of range, and tcpdump prints it so) and the lengths. FileReader puts
+// one in every frame's CaptureInfo.AncillaryData, valid until the next
+// ReadPacket; the tcpdump printer takes the time and lengths from it.
+type Record struct {
+	Sec, Frac   uint32
+	Nano        bool // Frac counts nanoseconds, not microseconds
+	CapLen, Len uint32
+}
+
+// PcapRecord returns the fields (the tcpdump printer's RecordHeader).
+func (r *Record) PcapRecord() (sec, frac uint32, nano bool, caplen, length uint32) {
+	return r.Sec, r.Frac, r.Nano, r.CapLen, r.Len
 }
 
 type ngIface struct {
@@ -603,6 +622,9 @@ func (r *FileReader) pcapPacket() ([]byte, gopacket.CaptureInfo, error) {
 	}
 	ci.Timestamp = time.Unix(int64(sec), ns)
 	ci.CaptureLength, ci.Length = int(keep), int(length)
+	r.rec0 = Record{Sec: uint32(sec), Frac: uint32(frac), Nano: r.nano, CapLen: keep, Len: length}
+	r.rec[0] = &r.rec0
+	ci.AncillaryData = r.rec[:]
 	return data, ci, nil
 }
 
@@ -709,6 +731,13 @@ func (r *FileReader) ngPacket() ([]byte, gopacket.CaptureInfo, error) {
 		ci.Timestamp = time.Unix(sec, int64(ns))
 		ci.CaptureLength, ci.Length = int(caplen), int(length)
 		ci.InterfaceIndex = int(ifid)
+		if sec >= math.MinInt32 && sec <= math.MaxInt32 {
+			// libpcap's time_t is wider; a record header is for times
+			// that fit one.
+			r.rec0 = Record{Sec: uint32(sec), Frac: uint32(ns / 1000), CapLen: caplen, Len: length}
+			r.rec[0] = &r.rec0
+			ci.AncillaryData = r.rec[:]
+		}
 		return data, ci, nil
 	}
 }

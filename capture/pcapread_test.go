@@ -401,3 +401,41 @@ func FuzzFileReader(f *testing.F) {
 		}
 	})
 }
+
+// TestFileReaderRecord: every frame carries its record header as libpcap
+// hands it on, fields tcpdump prints as they are (a sub-second field out of
+// range, negative seconds) included.
+func TestFileReaderRecord(t *testing.T) {
+	nano := &pcapFile{order: binary.LittleEndian, magic: pcapMagicNano, major: 2, minor: 4, snaplen: 64, link: 1}
+	tests := []struct {
+		name string
+		b    []byte
+		want Record
+	}{
+		{"pcap, cut to the snaplen", newPcap(64, 1).rec(0xfffffffb, 1234567, 100, 1500).b, Record{Sec: 0xfffffffb, Frac: 1234567, CapLen: 64, Len: 1500}},
+		{"pcap, nanoseconds", nano.header().rec(7, 999999999, 10, 10).b, Record{Sec: 7, Frac: 999999999, Nano: true, CapLen: 10, Len: 10}},
+		{"pcapng, in microseconds", newNg(1, 65535, 9, 0, 1, 0, 9, 0, 0, 0).epb(0, 3_000_004_999, 10, 60).b, Record{Sec: 3, Frac: 4, CapLen: 10, Len: 60}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewFileReader(bytes.NewReader(tt.b), "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, ci, err := r.ReadPacket()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ci.AncillaryData) != 1 {
+				t.Fatalf("AncillaryData %v, want one Record", ci.AncillaryData)
+			}
+			got, ok := ci.AncillaryData[0].(*Record)
+			if !ok {
+				t.Fatalf("AncillaryData[0] is %T, want *Record", ci.AncillaryData[0])
+			}
+			if diff := cmp.Diff(tt.want, *got); diff != "" {
+				t.Errorf("record (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -28,12 +28,26 @@ groups:
     interface: h0
     targets:
       - fd00:198:18:1::2
+modules:
+  quick:
+    count: 5
+    interval: 50ms
+    timeout: 500ms
+    mode: dgram
+    size: 1000
+    tos: 8
+    source: 198.18.0.2
+    interface: h0
 `
 	want := &Config{Buckets: []float64{0.001, 0.01, 0.1}, Groups: []Group{
 		{Name: "lab", Interval: 500 * time.Millisecond, Timeout: 500 * time.Millisecond, Mode: ping.ModeAuto, Size: 56,
 			Targets: []string{"198.18.1.2", "198.18.9.1"}},
 		{Name: "core", Interval: time.Second, Timeout: 2 * time.Second, Mode: ping.ModeRaw, Size: 100, TOS: 16,
 			Source: netip.MustParseAddr("198.18.0.2"), Interface: "h0", Targets: []string{"fd00:198:18:1::2"}},
+	}, Modules: map[string]Module{
+		"icmp": DefaultModule,
+		"quick": {Count: 5, Interval: 50 * time.Millisecond, Timeout: 500 * time.Millisecond, Mode: ping.ModeDgram, Size: 1000, TOS: 8,
+			Source: netip.MustParseAddr("198.18.0.2"), Interface: "h0"},
 	}}
 	got, err := Parse("pingcraft.yaml", []byte(good))
 	if err != nil {
@@ -47,7 +61,7 @@ groups:
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"empty", "", "pingcraft.yaml: empty"},
-		{"no groups", "buckets: [1]\n", "no groups"},
+		{"no groups", "buckets: [1]\n", "no groups: give at least one group with targets, or modules for /probe"},
 		{"unknown field", "groups:\n  - name: a\n    intervall: 1s\n    targets: [198.18.1.2]\n", `pingcraft.yaml:3: unknown field "intervall" in a group`},
 		{"bad interval", "groups:\n  - name: a\n    interval: 1x\n    targets: [198.18.1.2]\n", `pingcraft.yaml:2: group "a": interval "1x"`},
 		{"tiny interval", "groups:\n  - name: a\n    interval: 1ms\n    targets: [198.18.1.2]\n", "10ms or more"},
@@ -61,6 +75,14 @@ func TestParseErrors(t *testing.T) {
 		{"bad size", "groups:\n  - name: a\n    size: -1\n    targets: [198.18.1.2]\n", "size -1"},
 		{"buckets", "buckets: [1, 0.5]\ngroups:\n  - name: a\n    targets: [198.18.1.2]\n", "buckets must ascend"},
 		{"not yaml", "groups: [\n", "pingcraft.yaml: "},
+		{"module field", "modules:\n  m:\n    cont: 3\n", `pingcraft.yaml:3: unknown field "cont" in module "m"`},
+		{"module count", "modules:\n  m:\n    count: 0\n", `pingcraft.yaml:3: module "m": count 0: give 1 to 100`},
+		{"module interval", "modules:\n  m:\n    interval: 1ms\n", `module "m": interval "1ms"`},
+		{"module timeout", "modules:\n  m:\n    timeout: never\n", `module "m": timeout "never"`},
+		{"module mode", "modules:\n  m:\n    mode: fast\n", `module "m": mode "fast"`},
+		{"module name", "modules:\n  a b:\n    count: 1\n", `module "a b": name it`},
+		{"module not a map", "modules:\n  m: 3\n", `pingcraft.yaml:2: module "m": give its fields`},
+		{"group not a map", "groups: [3]\n", `pingcraft.yaml:1: a group is a mapping`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("pingcraft.yaml", []byte(tc.yaml))
@@ -68,6 +90,17 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("Parse: %v, want one line containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestParseModulesOnly: a file for /probe alone needs no groups.
+func TestParseModulesOnly(t *testing.T) {
+	c, err := Parse("pingcraft.yaml", []byte("modules:\n  icmp:\n    count: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Groups) != 0 || c.Modules["icmp"].Count != 1 || c.Modules["icmp"].Timeout != DefaultModule.Timeout {
+		t.Errorf("parsed %+v, want no groups and icmp counting 1, the rest defaults", c)
 	}
 }
 

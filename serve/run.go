@@ -4,14 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
 )
+
+// DefaultListen is serve's address when none is given. Its port is not
+// smokeping_prober's 9374, blackbox_exporter's 9115 nor ping_exporter's
+// 9427, so that pingcraft runs beside any of them (see the README).
+const DefaultListen = ":10374"
 
 // Options are how Run serves.
 type Options struct {
@@ -19,26 +26,39 @@ type Options struct {
 	ConfigFile string
 	// Listen is the HTTP address, as net.Listen takes it.
 	Listen string
+	// WebConfigFile, if set, is an exporter-toolkit web configuration:
+	// TLS, basic auth, HTTP headers. It is reread on every connection.
+	WebConfigFile string
 	// Log gets one line per start, reload and problem; nil discards them.
-	Log io.Writer
+	Log *slog.Logger
 	// Reload, when it delivers, rereads ConfigFile: the caller's SIGHUP.
 	Reload <-chan os.Signal
 }
 
-// Run loads the configuration, starts probing, and serves /metrics,
+// Run loads the configuration, starts probing, and serves /, /metrics,
 // /healthz and POST /-/reload until ctx ends. A configuration that does not
 // load or start is refused at start (the error) and on reload (a log line
 // and a 400), the running one carrying on.
 func Run(ctx context.Context, o *Options) error {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.WebConfigFile != "" {
+		if err := web.Validate(o.WebConfigFile); err != nil {
+			return fmt.Errorf("serve: web configuration %s: %s: fix it or leave --web.config.file out", o.WebConfigFile, oneLine(err.Error()))
+		}
+	}
 	cfg, err := Load(o.ConfigFile)
 	if err != nil {
 		return err
 	}
 	s := New()
-	s.Log = o.Log
+	s.Log = log
 	if err := s.Apply(ctx, cfg); err != nil {
 		return fmt.Errorf("serve: %s: %w", o.ConfigFile, err)
 	}
+	s.Reloaded(true, time.Now())
 	defer s.Close()
 
 	var mu sync.Mutex // one reload at a time, whether by signal or by HTTP
@@ -49,23 +69,30 @@ func Run(ctx context.Context, o *Options) error {
 		if err == nil {
 			err = s.Apply(ctx, cfg)
 		}
+		s.Reloaded(err == nil, time.Now())
 		if err != nil {
 			err = fmt.Errorf("reload refused, the running configuration stays: %s", oneLine(err.Error()))
-			s.logf("pingcraft: %v", err)
+			log.Error(err.Error(), "file", o.ConfigFile)
 			return err
 		}
-		s.logf("pingcraft: reloaded %s: %d targets", o.ConfigFile, s.Targets())
+		log.Info("reloaded", "file", o.ConfigFile, "targets", s.Targets())
 		return nil
 	}
 
+	handler, err := s.Handler(reload)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", o.Listen, err)
 	}
-	srv := &http.Server{Handler: s.Handler(reload), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	s.logf("pingcraft: serving %d targets, metrics on http://%s/metrics", s.Targets(), ln.Addr())
+	noSystemd := false
+	flags := &web.FlagConfig{WebListenAddresses: &[]string{o.Listen}, WebSystemdSocket: &noSystemd, WebConfigFile: &o.WebConfigFile}
+	go func() { served <- web.Serve(ln, srv, flags, log) }()
+	log.Info("serving", "targets", s.Targets(), "address", ln.Addr().String(), "file", o.ConfigFile)
 	for {
 		select {
 		case <-o.Reload:

@@ -4,92 +4,79 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/pingcraft/pingcraft/ping"
 	"github.com/pingcraft/pingcraft/resolve"
 )
 
-// labels of every per-target series, as smokeping_prober's users expect.
-var labels = []string{"ip", "host", "source", "group"}
-
 // Server probes a Config's groups and serves their metrics. Apply starts
 // a configuration; a later Apply replaces it only if it can start.
 type Server struct {
 	// Log gets one line per reload and per problem; nil discards them.
-	Log io.Writer
+	Log *slog.Logger
 
-	reg *prometheus.Registry
-	m   metrics
+	reg     *prometheus.Registry
+	targets targets
+	modules atomic.Pointer[map[string]Module] // /probe's, swapped by Apply
+	// The outcome of the last configuration load, as Prometheus' own
+	// prometheus_config_last_reload_* say theirs.
+	reloadOK, reloadAt prometheus.Gauge
 
 	mu      sync.Mutex // serialises Apply, Close and the drops collector
 	buckets []float64
 	run     *running
 }
 
-type metrics struct {
-	requests, dups, sendErrors, corrupted *prometheus.CounterVec
-	icmpErrors                            *prometheus.CounterVec
-	duration                              *prometheus.HistogramVec
-	ttl                                   *prometheus.GaugeVec
-}
-
 // running is one applied configuration: its engines and sockets.
 type running struct {
-	cfg     *Config
-	cancel  context.CancelFunc
-	done    sync.WaitGroup
-	fleets  map[string]*ping.Fleet // by group: it owns the group's sockets
-	targets map[string][]string    // group -> label values of each target, in order
+	cfg    *Config
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+	fleets map[string]*ping.Fleet // by group: it owns the group's sockets
 }
 
-// New returns a Server with its metrics registered, Go and process
-// metrics included.
+// New returns a Server with its metrics registered: pingcraft's, its
+// build's (pingcraft_build_info, from prometheus/common/version), Go's and
+// the process's.
 func New() *Server {
 	s := &Server{reg: prometheus.NewRegistry()}
-	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	counter := func(name, help string, extra ...string) *prometheus.CounterVec {
-		v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, append(slices.Clone(labels), extra...))
-		s.reg.MustRegister(v)
-		return v
-	}
-	s.m.requests = counter("pingcraft_requests_total", "Echo requests sent.")
-	s.m.dups = counter("pingcraft_response_duplicates_total", "Duplicate echo replies.")
-	s.m.sendErrors = counter("pingcraft_send_errors_total", "Echo requests that never left (ENOBUFS, EPERM, no neighbour): not loss.")
-	s.m.corrupted = counter("pingcraft_response_corrupted_total", "Echo replies whose data differed from what was sent; never counted as responses.")
-	s.m.icmpErrors = counter("pingcraft_icmp_errors_total", "ICMP errors answering echo requests, by kind.", "type")
-	s.m.ttl = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pingcraft_response_ttl", Help: "TTL (hop limit) of the last echo reply."}, labels)
-	s.reg.MustRegister(s.m.ttl, dropsCollector{s})
-	s.setBuckets(DefaultBuckets)
+	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "pingcraft_config_last_reload_successful",
+		Help: "Whether the last configuration load (start, SIGHUP or POST /-/reload) succeeded: 1 or 0."})
+	s.reloadAt = prometheus.NewGauge(prometheus.GaugeOpts{Name: "pingcraft_config_last_reload_success_timestamp_seconds",
+		Help: "When the running configuration was loaded, in seconds since the epoch."})
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("pingcraft"), s.reloadOK, s.reloadAt, &s.targets, dropsCollector{s})
 	return s
 }
 
-// setBuckets (re)creates the response histogram; its history starts over
-// when the buckets change. s.mu is held or s is new.
-func (s *Server) setBuckets(b []float64) {
-	if s.m.duration != nil && slices.Equal(s.buckets, b) {
+// Reloaded records the outcome of a configuration load at now.
+func (s *Server) Reloaded(ok bool, now time.Time) {
+	if !ok {
+		s.reloadOK.Set(0)
 		return
 	}
-	if s.m.duration != nil {
-		s.reg.Unregister(s.m.duration)
-	}
-	s.buckets = slices.Clone(b)
-	s.m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "pingcraft_response_duration_seconds",
-		Help: "Round-trip time of echo replies (duplicates included), in seconds.", Buckets: s.buckets}, labels)
-	s.reg.MustRegister(s.m.duration)
+	s.reloadOK.Set(1)
+	s.reloadAt.Set(float64(now.UnixNano()) / 1e9)
 }
 
 // Apply resolves and opens everything cfg needs, then stops what was
 // running and starts cfg. If anything fails, nothing changes and the
 // error says what. A target that does not resolve, or whose next hop does
 // not answer, is logged and left out; it does not refuse the configuration.
+// Kept targets count on; a change of buckets starts their histograms over.
 func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,7 +84,7 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 		g       Group
 		fleet   *ping.Fleet
 		engine  *ping.Engine
-		handles []handles // filled once the histogram is settled, before the engine runs
+		targets []*target // filled before the engine runs
 	}
 	var groups []*prepared
 	fail := func(err error) error {
@@ -124,38 +111,60 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 		groups = append(groups, p)
 		for _, m := range fl.Members() {
 			if m.Err != nil {
-				s.logf("serve: group %q: target %s is not probed: %v", g.Name, m.Name, m.Err)
+				s.log().Warn("target is not probed", "group", g.Name, "target", m.Name, "err", m.Err)
 			}
 		}
 		if len(fl.Targets()) == 0 {
 			continue
 		}
-		if p.engine, err = fl.Engine(func(ev *ping.Event) { p.handles[ev.Target].record(ev) }); err != nil {
+		if p.engine, err = fl.Engine(func(ev *ping.Event) { p.targets[ev.Target].record(ev) }); err != nil {
 			return fail(fmt.Errorf("group %q: %w", g.Name, err))
 		}
 	}
 
 	s.stop()
-	s.setBuckets(cfg.Buckets)
-	s.forget(cfg)
+	// Kept targets (same group, name, address and source) keep their
+	// counts; the others' series go with the old set.
+	old := map[string]*target{}
+	for _, t := range s.targets.load().probed {
+		old[t.key()] = t
+	}
+	set := &targetSet{}
+	s.buckets = slices.Clone(cfg.Buckets)
 	rctx, cancel := context.WithCancel(context.Background())
-	r := &running{cfg: cfg, cancel: cancel, fleets: map[string]*ping.Fleet{}, targets: map[string][]string{}}
+	r := &running{cfg: cfg, cancel: cancel, fleets: map[string]*ping.Fleet{}}
 	for _, p := range groups {
 		r.fleets[p.g.Name] = p.fleet
+		for _, m := range p.fleet.Members() {
+			if m.Err != nil {
+				set.unprobed = append(set.unprobed, prometheus.MakeLabelPairs(probedDesc, []string{p.g.Name, m.Name}))
+			}
+		}
 		if p.engine == nil {
 			continue
 		}
-		for i, t := range p.fleet.Targets() {
-			lv := []string{t.Path.Target.String(), p.fleet.MemberOf(i).Name, t.Path.Source.String(), p.g.Name}
-			r.targets[p.g.Name] = append(r.targets[p.g.Name], lv...)
-			p.handles = append(p.handles, s.handlesFor(lv))
+		for i, pt := range p.fleet.Targets() {
+			t := newTarget([]string{pt.Path.Target.String(), p.fleet.MemberOf(i).Name, pt.Path.Source.String(), p.g.Name}, s.buckets)
+			if o, ok := old[t.key()]; ok {
+				o.rebucket(s.buckets)
+				t = o
+			}
+			p.targets = append(p.targets, t)
 		}
+		set.probed = append(set.probed, p.targets...)
 		r.done.Go(func() {
 			if err := p.engine.Run(rctx); err != nil {
-				s.logf("serve: group %q stopped: %v", p.g.Name, err)
+				s.log().Error("group stopped", "group", p.g.Name, "err", err)
 			}
 		})
 	}
+	// Every target's series exist from here on, at zero until it counts.
+	s.targets.p.Store(set)
+	modules := cfg.Modules
+	if modules == nil {
+		modules = map[string]Module{"icmp": DefaultModule}
+	}
+	s.modules.Store(&modules)
 	s.run = r
 	return nil
 }
@@ -172,34 +181,6 @@ func (s *Server) stop() {
 	}
 }
 
-// forget deletes the series of targets that next no longer has, so that
-// removed targets disappear from /metrics. s.mu is held.
-func (s *Server) forget(next *Config) {
-	if s.run == nil {
-		return
-	}
-	keep := map[string]bool{}
-	for _, g := range next.Groups {
-		for _, t := range g.Targets {
-			keep[g.Name+"\x00"+t] = true
-		}
-	}
-	for group, lvs := range s.run.targets {
-		for i := 0; i+len(labels) <= len(lvs); i += len(labels) {
-			lv := lvs[i : i+len(labels)]
-			if keep[group+"\x00"+lv[1]] {
-				continue
-			}
-			match := prometheus.Labels{"ip": lv[0], "host": lv[1], "source": lv[2], "group": lv[3]}
-			for _, v := range []*prometheus.CounterVec{s.m.requests, s.m.dups, s.m.sendErrors, s.m.corrupted, s.m.icmpErrors} {
-				v.DeletePartialMatch(match)
-			}
-			s.m.duration.DeletePartialMatch(match)
-			s.m.ttl.DeletePartialMatch(match)
-		}
-	}
-}
-
 // Close stops probing and closes every socket.
 func (s *Server) Close() {
 	s.mu.Lock()
@@ -208,55 +189,11 @@ func (s *Server) Close() {
 	s.run = nil
 }
 
-func (s *Server) logf(format string, a ...any) {
-	if s.Log != nil {
-		fmt.Fprintf(s.Log, format+"\n", a...)
+func (s *Server) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-}
-
-// handles are one target's series, looked up once.
-type handles struct {
-	requests, dups, sendErrors, corrupted prometheus.Counter
-	duration                              prometheus.Observer
-	ttl                                   prometheus.Gauge // from the first reply on: no TTL before
-	ttlVec                                *prometheus.GaugeVec
-	icmpErrors                            *prometheus.CounterVec
-	lv                                    []string
-}
-
-func (s *Server) handlesFor(lv []string) handles {
-	return handles{
-		requests: s.m.requests.WithLabelValues(lv...), dups: s.m.dups.WithLabelValues(lv...),
-		sendErrors: s.m.sendErrors.WithLabelValues(lv...), corrupted: s.m.corrupted.WithLabelValues(lv...),
-		duration: s.m.duration.WithLabelValues(lv...), ttlVec: s.m.ttl,
-		icmpErrors: s.m.icmpErrors, lv: lv,
-	}
-}
-
-// record turns one engine event into metrics; it runs under the engine's
-// lock, so it only touches the series.
-func (h *handles) record(ev *ping.Event) {
-	switch ev.Kind {
-	case ping.EventSent:
-		h.requests.Inc()
-	case ping.EventReply, ping.EventDuplicate:
-		h.duration.Observe(ev.RTT.Seconds())
-		if ev.HasTTL {
-			if h.ttl == nil {
-				h.ttl = h.ttlVec.WithLabelValues(h.lv...)
-			}
-			h.ttl.Set(float64(ev.TTL))
-		}
-		if ev.Kind == ping.EventDuplicate {
-			h.dups.Inc()
-		}
-	case ping.EventICMPError:
-		h.icmpErrors.WithLabelValues(append(slices.Clone(h.lv), ev.Error.Kind.String())...).Inc()
-	case ping.EventSendError:
-		h.sendErrors.Inc()
-	case ping.EventCorrupted:
-		h.corrupted.Inc()
-	}
+	return s.Log
 }
 
 // dropsCollector reads each socket's ring drops at scrape time.
@@ -288,11 +225,32 @@ func (d dropsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Handler serves /metrics, /healthz and POST /-/reload, which calls reload
-// and answers 200, or 400 with the reason the old configuration stays.
-func (s *Server) Handler(reload func() error) http.Handler {
+// Handler serves the landing page at /, /metrics, GET /probe (one burst
+// to one target, see handleProbe), /healthz and POST /-/reload, which calls reload and answers 200, or 400 with the reason
+// the old configuration stays.
+func (s *Server) Handler(reload func() error) (http.Handler, error) {
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "pingcraft",
+		Description: "ICMP loss and latency of groups of targets, for Prometheus",
+		Version:     version.Info(),
+		Profiling:   "false", // no /debug/pprof here
+		Links: []web.LandingLinks{
+			{Address: "metrics", Text: "Metrics"},
+			{Address: "healthz", Text: "Health", Description: "ok while serving"},
+		},
+		// One burst to a target, as Prometheus' multi-target pattern asks.
+		Form: web.LandingForm{Action: "probe", Inputs: []web.LandingFormInput{
+			{Label: "Target", Type: "text", Name: "target", Placeholder: "198.18.1.2"},
+			{Label: "Module", Type: "text", Name: "module", Value: "icmp"},
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("serve: landing page: %w", err)
+	}
 	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", landing)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /probe", s.handleProbe)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
 		if err := reload(); err != nil {
@@ -301,19 +259,8 @@ func (s *Server) Handler(reload func() error) http.Handler {
 		}
 		io.WriteString(w, "reloaded\n")
 	})
-	return mux
+	return mux, nil
 }
 
 // Targets returns how many targets are being probed.
-func (s *Server) Targets() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.run == nil {
-		return 0
-	}
-	n := 0
-	for _, lvs := range s.run.targets {
-		n += len(lvs) / len(labels)
-	}
-	return n
-}
+func (s *Server) Targets() int { return len(s.targets.load().probed) }

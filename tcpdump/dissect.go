@@ -32,6 +32,8 @@ type dissector struct {
 	proto string // ndo_protocol: the name in " [|proto]"
 	cut   bool
 
+	frelay bool // ARP over Frame Relay: link addresses are Q.922
+
 	// An IPv6 jumbo payload option: allowed here, seen, its length.
 	jumboOK, jumbo bool
 	jumboLen       uint32
@@ -102,6 +104,13 @@ func (d *dissector) u32(off int) uint32 {
 	}
 	b := d.data[off : off+4]
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func (d *dissector) u64(off int) uint64 {
+	if !d.need(off, 8) {
+		return 0
+	}
+	return uint64(d.u32(off))<<32 | uint64(d.u32(off+4))
 }
 
 // trunc is nd_print_trunc.

@@ -53,6 +53,10 @@ func FuzzPrinter(f *testing.F) {
 		p.ifName = noInterfaces
 		ci := gopacket.CaptureInfo{Timestamp: time.Unix(1767225600, 0), CaptureLength: len(data), Length: len(data) + int(extra)}
 		for i := 0; i < 2; i++ { // the second frame exercises the per-capture state
+			if i == 1 { // and a record header, its fields from the input
+				ci.AncillaryData = []interface{}{Record{Sec: uint32(extra) << 16, Frac: uint32(extra) * 997, Nano: extra&1 != 0,
+					CapLen: uint32(len(data)), Len: uint32(len(data)) + uint32(extra)}}
+			}
 			out.Reset()
 			if err := p.Print(data, ci); err != nil {
 				t.Fatal(err)

@@ -12,9 +12,12 @@ const (
 	protoIPv6     = 41
 	protoRouting  = 43
 	protoFragment = 44
+	protoESP      = 50
+	protoAH       = 51
 	protoICMPv6   = 58
 	protoNone     = 59
 	protoDstOpts  = 60
+	protoIPComp   = 108
 	protoSCTP     = 132
 )
 
@@ -57,6 +60,8 @@ func ipProtoName(p uint8) string {
 		return "Mobile IP"
 	case 58:
 		return "ICMPv6"
+	case 62:
+		return "Mobile IP (old)"
 	case 88:
 		return "EIGRP"
 	case 89:
@@ -478,7 +483,25 @@ done:
 // demux is ip_demux_print: the upper layer of IPv4 (ver 4) or IPv6.
 // ipOff is where the IP header starts.
 func (d *dissector) demux(off, length, ver int, fragmented bool, proto uint8, ipOff int) {
+	for proto == protoAH { // tcpdump goes on with the header after AH
+		if !d.has(off, 1) {
+			d.proto = "ah"
+			d.trunc()
+			return
+		}
+		next := d.data[off]
+		n := d.ah(off)
+		if n <= 0 {
+			return
+		}
+		// tcpdump's length is unsigned: a header longer wraps it.
+		off, length, proto = off+n, int(uint32(length-n)), next
+	}
 	switch proto {
+	case protoESP:
+		d.esp(off, length)
+	case protoIPComp:
+		d.ipcomp(off)
 	case protoTCP:
 		d.tcp(off, length, ipOff, ver, fragmented)
 	case protoUDP:
@@ -499,6 +522,12 @@ func (d *dissector) demux(off, length, ver int, fragmented bool, proto uint8, ip
 		d.ip(off, length)
 	case protoIPv6:
 		d.ip6(off, length)
+	case 143: // Ethernet, RFC 8986
+		if ver != 6 {
+			d.s("[Ethernet requires IPv6] (invalid)")
+			return
+		}
+		d.etherAt(off, length)
 	case protoNone:
 		d.s("no next header")
 	default:
@@ -551,6 +580,9 @@ var icmpUnreach = [16][2]string{
 	14: {"host ", " unreachable - host precedence violation"},
 	15: {"host ", " unreachable - precedence cutoff"},
 }
+
+// icmpBufMax is how much text icmp_print's buffer holds.
+const icmpBufMax = 64 + 100 - 1
 
 // icmp is icmp_print. ipOff is where the enclosing IPv4 header starts.
 func (d *dissector) icmp(off, plen, ipOff int, fragmented bool) {
@@ -704,11 +736,19 @@ func (d *dissector) icmp(off, plen, ipOff int, fragmented bool) {
 		d.out = d.out[:mark]
 		return
 	}
+	// tcpdump formats the text into a buffer of MAXHOSTNAMELEN+100 bytes:
+	// a long router advertisement is cut where the buffer ends.
+	if text := mark + len("ICMP "); len(d.out)-text > icmpBufMax {
+		d.out = d.out[:text+icmpBufMax]
+	}
 	d.s(", length ")
 	d.u(uint64(plen))
 	if d.o.Verbose > 0 && !fragmented && d.has(off, plen) {
 		if sum := d.cksum(0, off, plen); sum != 0 {
 			got := d.u16(off + 2)
+			if d.cut {
+				return
+			}
 			d.s(" (wrong icmp cksum ")
 			d.x(uint64(got))
 			d.s(" (->")

@@ -131,9 +131,9 @@ func (d *dissector) ip6(off, length int) {
 			}
 			foundExt = true
 			nh = d.u8(cp)
-		case 135, 62: // mobility, which pingcraft does not dissect
-			d.s("MH ")
-			d.trunc()
+		case 135, 62:
+			// tcpdump prints nothing after a mobility header.
+			d.mobility(cp)
 			return
 		default:
 			if d.jumbo {
@@ -273,18 +273,14 @@ func (d *dissector) ip6Opt(off, length int) bool {
 				return false
 			}
 			if v {
-				d.s("(homeaddr: ")
-				d.addr6(off + i + 2)
-			}
-			if d.u8(off+i+1) > 16 {
-				if v {
-					d.s(" ")
-				}
-				if !d.ip6Opt(off+i+18, int(d.u8(off+i+1))-16) {
+				if !d.need(off+i+2, 16) {
 					return false
 				}
-			}
-			if v {
+				d.s("(homeaddr: ")
+				d.addr6(off + i + 2)
+				if d.data[off+i+1] > 16 && !d.ip6SubOpt(off+i+18, optLen-18) {
+					return false
+				}
 				d.s(")")
 			}
 		default:
@@ -308,6 +304,53 @@ func (d *dissector) ip6Opt(off, length int) bool {
 	}
 	if v {
 		d.c(' ')
+	}
+	return true
+}
+
+// ip6SubOpt is ip6_sopt_print: the sub-options of a home address option;
+// false where tcpdump goes to trunc.
+func (d *dissector) ip6SubOpt(off, length int) bool {
+	n := 0
+	for i := 0; i < length; i += n {
+		t := d.u8(off + i)
+		if d.cut {
+			return false
+		}
+		if t == 0 {
+			n = 1
+		} else {
+			if i+1 >= length {
+				return false
+			}
+			n = int(d.u8(off+i+1)) + 2
+			if d.cut {
+				return false
+			}
+		}
+		if i+n > length {
+			return false
+		}
+		switch {
+		case t == 0:
+			d.s(", pad1")
+		case length-i < 2:
+			if t == 1 {
+				d.s(", padn: trunc")
+			} else {
+				d.s(", sopt_type ")
+				d.u(uint64(t))
+				d.s(": trunc)")
+			}
+			return false
+		case t == 1:
+			d.s(", padn")
+		default:
+			d.s(", sopt_type 0x")
+			d.xw(uint64(t), 2)
+			d.s(": len=")
+			d.u(uint64(d.data[off+i+1]))
+		}
 	}
 	return true
 }
@@ -364,22 +407,29 @@ func (d *dissector) frag6(off, ipOff int) int {
 	return 8
 }
 
-// rt6 is rt6_print for the routing header types ping traffic may carry;
-// others are marked invalid, as tcpdump marks types it does not know.
+// rt6 is rt6_print: routing header types 0, 2 (mobile IPv6) and 4
+// (segment routing, RFC 8754); the header's length, or -1.
 func (d *dissector) rt6(off int) int {
 	d.proto = "rt6"
+	d.s("RT6")
 	hlen := int(d.u8(off + 1))
-	typ := d.u8(off + 2)
-	left := d.u8(off + 3)
 	if d.cut {
 		return -1
 	}
-	d.s("RT6 (len=")
+	d.s(" (len=")
 	d.u(uint64(hlen))
+	typ := d.u8(off + 2)
+	if d.cut {
+		return -1
+	}
 	d.s(", type=")
 	d.u(uint64(typ))
 	if typ == 0 {
 		d.s(" [Deprecated]")
+	}
+	left := d.u8(off + 3)
+	if d.cut {
+		return -1
 	}
 	d.s(", segleft=")
 	d.u(uint64(left))
@@ -389,29 +439,56 @@ func (d *dissector) rt6(off int) int {
 		if d.cut {
 			return -1
 		}
-		d.s(", rsv=0x")
-		d.x(uint64(rsv))
-		n := hlen / 2
-		a := off + 8
-		for i := 0; i < n; i++ {
-			if !d.need(a, 16) {
-				return -1
-			}
-			d.s(", [")
-			d.u(uint64(i))
-			d.s("]")
-			d.addr6(a)
-			a += 16
+		if rsv != 0 || d.o.Verbose > 0 {
+			d.s(", rsv=0x")
+			d.x(uint64(rsv))
 		}
-		d.s(") ")
-		return (hlen + 1) << 3
+	case 4:
+		last := d.u8(off + 4)
+		if d.cut {
+			return -1
+		}
+		d.s(", last-entry=")
+		d.u(uint64(last))
+		flags := d.u8(off + 5)
+		if d.cut {
+			return -1
+		}
+		if flags != 0 || d.o.Verbose > 0 {
+			d.s(", flags=0x")
+			d.x(uint64(flags))
+		}
+		tag := d.u16(off + 6)
+		if d.cut {
+			return -1
+		}
+		d.s(", tag=")
+		d.x(uint64(tag))
+	default:
+		d.s(" (unknown type) (invalid)")
+		return -1
 	}
-	d.s(" (unknown type) (invalid)")
-	return -1
+	if hlen%2 == 1 {
+		d.s(" (invalid length ")
+		d.u(uint64(hlen))
+		d.s(") (invalid)")
+		return -1
+	}
+	for i, a := 0, off+8; i < hlen/2; i, a = i+1, a+16 {
+		if !d.need(a, 16) {
+			return -1
+		}
+		d.s(", [")
+		d.u(uint64(i))
+		d.s("]")
+		d.addr6(a)
+	}
+	d.s(") ")
+	return (hlen + 1) << 3
 }
 
 // icmp6Dst is the destination of the ICMPv6 pseudo-header: the final one
-// of a type 0 or 2 routing header, as tcpdump's ip6_finddst.
+// of a type 0, 2 or 4 routing header, as tcpdump's ip6_finddst.
 func (d *dissector) icmp6Dst(ipOff int) int {
 	nh := d.data[ipOff+6]
 	dst := ipOff + 24
@@ -432,10 +509,19 @@ func (d *dissector) icmp6Dst(ipOff int) int {
 				if !d.has(cp, 4) {
 					return dst
 				}
-				typ := d.data[cp+2]
-				n := int(d.data[cp+1]) / 2
-				if (typ == 0 || typ == 2) && n > 0 && d.has(cp+8, n*16) {
-					return cp + 8 + (n-1)*16
+				typ, hl := d.data[cp+2], int(d.data[cp+1])
+				if hl%2 == 1 {
+					return dst
+				}
+				switch typ {
+				case 0, 2: // the last captured address
+					for a := cp + 8; a < cp+8+hl*8 && d.has(a, 16); a += 16 {
+						dst = a
+					}
+				case 4: // segments are in reverse order: the final one is first
+					if d.has(cp+8, 16) {
+						dst = cp + 8
+					}
 				}
 				return dst
 			}
@@ -486,10 +572,10 @@ func icmp6Type(t uint8) string {
 		return "redirect"
 	case 138:
 		return "router renumbering"
-	case 139:
-		return "node information query"
+	case 139: // tcpdump's table names node information by its KAME name first
+		return "who-are-you request"
 	case 140:
-		return "node information reply"
+		return "who-are-you reply"
 	case 141:
 		return "inverse neighbor solicitation"
 	case 142:
@@ -666,7 +752,7 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 			d.s(", Flags [")
 			d.bits(uint32(flags), "none", raFlags)
 			d.s("], pref ")
-			d.s([4]string{"medium", "high", "rsv", "low"}[flags>>3&3])
+			d.s(rtPref(flags))
 			d.s(", router lifetime ")
 			d.u(uint64(d.u16(off + 6)))
 			d.s("s, reachable time ")
@@ -715,6 +801,53 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 		}
 	case 131, 132:
 		d.mld(off)
+	case 138:
+		d.routerRenumbering(off)
+	case 139, 140:
+		d.nodeInfo(off, length)
+	case 143:
+		d.mldReport(off, length)
+	case 145:
+		if d.o.Verbose > 0 {
+			id := d.u16(off + 4)
+			if d.cut {
+				return
+			}
+			d.s(", id 0x")
+			d.xw(uint64(id), 4)
+			for p := off + 8; p < off+length; p += 16 {
+				if !d.need(p, 16) {
+					return
+				}
+				d.s(", ")
+				d.addr6(p)
+			}
+		}
+	case 147:
+		if d.o.Verbose > 0 {
+			id := d.u16(off + 4)
+			if d.cut {
+				return
+			}
+			d.s(", id 0x")
+			d.xw(uint64(id), 4)
+			flags := d.u16(off + 6)
+			if d.cut {
+				return
+			}
+			if flags&0xc000 != 0 {
+				d.c(' ')
+			}
+			if flags&0x8000 != 0 {
+				d.c('M')
+			}
+			if flags&0x4000 != 0 {
+				d.c('O')
+			}
+			d.ndOptionsV(off+8, length-8)
+		}
+	case 155:
+		d.rpl(code, off+4, length-4)
 	case 141, 142:
 	case 144, 146:
 		id := d.u16(off + 4)
@@ -741,7 +874,7 @@ func (d *dissector) icmp6(off, length, ipOff int, fragmented bool) {
 }
 
 var (
-	raFlags = []bitName{{0x80, "managed"}, {0x40, "other stateful"}, {0x20, "home agent"}, {0x08, "router pref"}, {0x01, "proxy"}}
+	raFlags = []bitName{{0x80, "managed"}, {0x40, "other stateful"}, {0x20, "home agent"}, {0x02, "ipv6 only"}}
 	naFlags = []bitName{{0x80000000, "router"}, {0x40000000, "solicited"}, {0x20000000, "override"}}
 	piFlags = []bitName{{0x80, "onlink"}, {0x40, "auto"}, {0x20, "router"}}
 )
@@ -882,9 +1015,60 @@ func (d *dissector) ndOptions(off, resid int) bool {
 			if l != 1 {
 				d.s("bad option length")
 			}
+		case 25: // RDNSS, RFC 8106
+			d.s(" lifetime ")
+			d.u(uint64(d.u32(cp + 4)))
+			d.s("s,")
+			for i := 0; i < (l-1)/2; i++ {
+				d.s(" addr: ")
+				d.addr6(cp + 8 + 16*i)
+			}
+		case 31: // DNSSL, RFC 8106
+			d.s(" lifetime ")
+			d.u(uint64(d.u32(cp + 4)))
+			d.s("s, domain(s):")
+			// Compression pointers count from the first option, as
+			// tcpdump has it.
+			for dom := cp + 8; dom < cp+l<<3 && d.u8(dom) != 0; {
+				d.c(' ')
+				if dom = d.fqdn(dom, off); dom < 0 {
+					return false
+				}
+			}
+		case 7:
+			d.c(' ')
+			d.u(uint64(d.u32(cp + 4)))
+			d.s("ms")
+		case 8:
+			pref, life := d.u16(cp+4), d.u16(cp+6)
+			d.s(" preference ")
+			d.u(uint64(pref))
+			d.s(", lifetime ")
+			d.u(uint64(life))
+		case 24: // route information, RFC 4191
+			var prefix [16]byte
+			switch l {
+			case 1:
+			case 2:
+				copy(prefix[:], d.data[cp+8:cp+16])
+			case 3:
+				copy(prefix[:], d.data[cp+8:cp+24])
+			default:
+				return false
+			}
+			d.c(' ')
+			d.out = appendIP6(d.out, prefix[:])
+			d.c('/')
+			d.u(uint64(d.data[cp+2]))
+			d.s(", pref=")
+			d.s(rtPref(d.data[cp+3]))
+			d.s(", lifetime=")
+			d.lifetime(d.u32(cp + 4))
 		default:
 			if d.o.Verbose <= 1 {
+				// tcpdump prints no option after one it does not know.
 				d.hexDump("\n\t  ", cp+2, l<<3-2)
+				return true
 			}
 		}
 		if d.cut {
@@ -897,6 +1081,11 @@ func (d *dissector) ndOptions(off, resid int) bool {
 		resid -= l << 3
 	}
 	return true
+}
+
+// rtPref is get_rtpref: the router preference in bits 4 and 3.
+func rtPref(flags uint8) string {
+	return [4]string{"medium", "high", "rsv", "low"}[flags>>3&3]
 }
 
 func (d *dissector) lifetime(v uint32) {
@@ -946,7 +1135,7 @@ func (d *dissector) mldQuery(off, length int) {
 	d.s(" [gaddr ")
 	d.addr6(off + 8)
 	if d.o.Verbose > 0 {
-		s, q := d.u8(off+24), uint32(d.u8(off+25))
+		s := d.u8(off + 24)
 		if d.cut {
 			return
 		}
@@ -956,6 +1145,10 @@ func (d *dissector) mldQuery(off, length int) {
 		if s&0x07 != 0 {
 			d.s(" robustness=")
 			d.u(uint64(s & 7))
+		}
+		q := uint32(d.u8(off + 25)) // read after the flags are printed, as tcpdump does
+		if d.cut {
+			return
 		}
 		if q >= 128 {
 			q = (q&0x0f | 0x10) << ((q&0x70)>>4 + 3)

@@ -151,6 +151,16 @@ func (d *dissector) udp(off, length, ipOff, ver int, fragmented bool) {
 			d.sumVerdict("udp", got, d.cksum(d.pseudoSum(ipOff, ver, protoUDP, length+8), off, length+8))
 		}
 	}
+	if !d.o.Quiet {
+		switch {
+		case sport == 53 || dport == 53:
+			d.domain(off+8, length, false, false)
+			return
+		case sport == 5353 || dport == 5353:
+			d.domain(off+8, length, false, true)
+			return
+		}
+	}
 	if ulen > length && !fragmented {
 		d.s("UDP, bad length ")
 		d.u(uint64(ulen))
@@ -180,7 +190,9 @@ const maxTCPConns = 4096
 func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 	d.proto = "tcp"
 	if !d.has(off+2, 2) || length < 4 {
-		if d.l4Addrs(ipOff, ver, protoTCP, -1, -1) {
+		// tcp_print names the addresses itself, whatever header came
+		// between, and without udp_print's space.
+		if d.ipAddrs(ipOff, ver, ":") {
 			d.trunc()
 		}
 		return
@@ -190,17 +202,13 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 		return
 	}
 	if !d.has(off, 20) || length < 20 {
-		if length < 20 {
-			d.s("[|tcp]")
-			return
-		}
 		d.trunc()
 		return
 	}
 	hlen := int(d.data[off+12]>>4) * 4
 	if hlen < 20 {
 		d.s(" tcp ")
-		d.u(uint64(length))
+		d.u(uint64(uint32(length - hlen)))
 		d.s(" [bad hdr length ")
 		d.u(uint64(hlen))
 		d.s(" - too short, < 20]")
@@ -212,7 +220,7 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 	urp := d.u16(off + 18)
 	if d.o.Quiet {
 		d.s("tcp ")
-		d.u(uint64(length - hlen))
+		d.u(uint64(uint32(length - hlen)))
 		if hlen > length {
 			d.tcpTooLong(hlen, length)
 		}
@@ -228,8 +236,14 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 		d.s("none")
 	}
 	d.c(']')
+	var thseq, thack uint32
+	rev := false
 	if flags&0x10 != 0 {
-		seq, ack = d.pr.relativeSeq(d.data, ipOff, ver, sport, dport, seq, ack)
+		seq, ack, thseq, thack, rev = d.pr.relativeSeq(d.data, ipOff, ver, sport, dport, seq, ack, flags&0x02 != 0)
+	}
+	if hlen > length {
+		d.tcpTooLong(hlen, length)
+		return
 	}
 	// tcpdump prints the checksum before the sequence numbers.
 	if d.o.Verbose > 0 && !fragmented && d.has(off, length) {
@@ -246,10 +260,6 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 		}
 	}
 	payload := length - hlen
-	if hlen > length {
-		d.tcpTooLong(hlen, length)
-		return
-	}
 	if d.o.Verbose > 1 || payload > 0 || flags&0x07 != 0 {
 		d.s(", seq ")
 		d.u(uint64(seq))
@@ -269,23 +279,77 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 		d.u(uint64(urp))
 	}
 	if hlen > 20 {
-		d.s(", options [")
-		if !d.tcpOptions(off+20, hlen-20) {
-			if !d.cut {
-				d.trunc()
-			}
+		opts := tcpOpts{flags: uint8(flags), rev: rev, thseq: thseq, thack: thack, payload: payload, off: off}
+		if !d.tcpOptions(off+20, hlen-20, &opts) {
 			return
 		}
-		d.c(']')
 	}
 	d.s(", length ")
 	d.u(uint64(payload))
+	if payload == 0 {
+		return
+	}
+	if !d.has(off, hlen) {
+		d.s(" [remaining caplen(")
+		d.u(uint64(max(d.end-off, 0)))
+		d.s(") < header length(")
+		d.u(uint64(hlen))
+		d.s(")]")
+		d.cut = true
+		return
+	}
+	if flags&0x04 != 0 && d.o.Verbose > 0 {
+		d.rstData(off+hlen, payload)
+		return
+	}
+	if tcpDissected(uint16(sport), uint16(dport)) {
+		return // a printer pingcraft does not have comes first
+	}
+	if sport == 53 || dport == 53 {
+		d.domain(off+hlen, payload, true, false)
+	}
+}
+
+// tcpDissected says whether tcpdump hands a segment between these ports
+// to a printer it tries before DNS (telnet, SMTP, whois, BGP, PPTP,
+// Redis, SSH, BEEP, OpenFlow, FTP, HTTP, RTSP), which pingcraft lacks.
+// NetBIOS and SMB (139, 445) are not among them: tcpdump as distributions
+// build it (without ENABLE_SMB) goes on to DNS.
+func tcpDissected(sport, dport uint16) bool {
+	for _, p := range [...]uint16{23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21, 80, 8080, 554, 8554} {
+		if sport == p || dport == p {
+			return true
+		}
+	}
+	return false
+}
+
+// rstData is print_tcp_rst_data: the text an RST carries (RFC 1122
+// 4.2.2.12), at most 30 characters.
+func (d *dissector) rstData(off, length int) {
+	if d.has(off, length) {
+		d.s(" [RST")
+	} else {
+		d.s(" [!RST")
+	}
+	if length > 30 {
+		length = 30
+		d.c('+')
+	}
+	d.c(' ')
+	for ; length > 0 && off < d.end; off, length = off+1, length-1 {
+		d.char(d.data[off])
+	}
+	d.c(']')
 }
 
 // relativeSeq is tcpdump's relative sequence numbers: the first packet
 // with ACK of a conversation records its numbers, later ones print the
 // difference.
-func (p *Printer) relativeSeq(data []byte, ipOff, ver, sport, dport int, seq, ack uint32) (uint32, uint32) {
+//
+// It returns the numbers to print, the conversation's base numbers (for
+// SACK blocks) and whether the segment goes the other way.
+func (p *Printer) relativeSeq(data []byte, ipOff, ver, sport, dport int, seq, ack uint32, syn bool) (rseq, rack, thseq, thack uint32, rev bool) {
 	var k tcpKey
 	var src, dst []byte
 	if ver == 4 {
@@ -293,7 +357,7 @@ func (p *Printer) relativeSeq(data []byte, ipOff, ver, sport, dport int, seq, ac
 	} else {
 		src, dst = data[ipOff+8:ipOff+24], data[ipOff+24:ipOff+40]
 	}
-	rev := sport > dport || (sport == dport && string(src) > string(dst))
+	rev = sport > dport || (sport == dport && string(src) > string(dst))
 	if rev {
 		copy(k.a[:], dst)
 		copy(k.b[:], src)
@@ -304,7 +368,8 @@ func (p *Printer) relativeSeq(data []byte, ipOff, ver, sport, dport int, seq, ac
 		k.ap, k.bp = uint16(sport), uint16(dport)
 	}
 	c, ok := p.tcpConns[k]
-	if !ok {
+	if !ok || syn {
+		// A new conversation, or a SYN starting one again.
 		if rev {
 			c = tcpConn{seq: ack - 1, ack: seq}
 		} else {
@@ -313,15 +378,15 @@ func (p *Printer) relativeSeq(data []byte, ipOff, ver, sport, dport int, seq, ac
 		if p.tcpConns == nil {
 			p.tcpConns = make(map[tcpKey]tcpConn)
 		}
-		if len(p.tcpConns) < maxTCPConns {
+		if ok || len(p.tcpConns) < maxTCPConns {
 			p.tcpConns[k] = c
 		}
-		return seq, ack
+		return seq, ack, c.seq, c.ack, rev
 	}
 	if rev {
-		return seq - c.ack, ack - c.seq
+		return seq - c.ack, ack - c.seq, c.seq, c.ack, rev
 	}
-	return seq - c.seq, ack - c.ack
+	return seq - c.seq, ack - c.ack, c.seq, c.ack, rev
 }
 
 // tcpTooLong says that the TCP header length hlen exceeds the segment's.
@@ -333,104 +398,328 @@ func (d *dissector) tcpTooLong(hlen, length int) {
 	d.c(']')
 }
 
-// tcpOptNumber prints a TCP option that holds one number (1 or 2 bytes),
-// or " [bad opt]" when its length l is not want.
-func (d *dissector) tcpOptNumber(name string, body, l, want int) {
-	d.s(name)
-	if l != want {
-		d.s(" [bad opt]")
-		return
-	}
-	v := uint64(d.u8(body))
-	if want == 4 {
-		v = uint64(d.u16(body))
-	}
-	d.c(' ')
-	d.u(v)
+// tcpOpts is what tcp_print's option loop needs from the segment.
+type tcpOpts struct {
+	flags        uint8
+	rev          bool
+	thseq, thack uint32
+	payload, off int // payload length; where the TCP header starts
 }
 
-// tcpOptions prints the options tcpdump names; false if cut short.
-func (d *dissector) tcpOptions(off, n int) bool {
-	end := off + n
-	first := true
-	for off < end {
-		if !first {
-			d.c(',')
+// tcpOptName is tcp_option_values.
+func tcpOptName(k uint8) (string, bool) {
+	switch k {
+	case 0:
+		return "eol", true
+	case 1:
+		return "nop", true
+	case 2:
+		return "mss", true
+	case 3:
+		return "wscale", true
+	case 4:
+		return "sackOK", true
+	case 5:
+		return "sack", true
+	case 6:
+		return "echo", true
+	case 7:
+		return "echoreply", true
+	case 8:
+		return "TS", true
+	case 11:
+		return "cc", true
+	case 12:
+		return "ccnew", true
+	case 13:
+		return "", true
+	case 19:
+		return "md5", true
+	case 20:
+		return "scps", true
+	case 28:
+		return "uto", true
+	case 29:
+		return "tcp-ao", true
+	case 30:
+		return "mptcp", true
+	case 34:
+		return "tfo", true
+	case 254:
+		return "exp", true
+	}
+	return "", false
+}
+
+// tcpOptDataLen is the fixed data length of the options that have one.
+func tcpOptDataLen(k uint8) int {
+	switch k {
+	case 2, 20, 28:
+		return 2
+	case 3:
+		return 1
+	case 8:
+		return 8
+	case 19:
+		return 16
+	}
+	return 4 // cc, ccnew, ccecho, echo, echoreply
+}
+
+// tcpOptions is tcp_print's option loop. It returns false where tcp_print
+// returns from inside it ([bad opt] and truncation), true when the
+// segment's length is to follow.
+func (d *dissector) tcpOptions(cp, hlen int, o *tcpOpts) bool {
+	d.s(", options [")
+	var ch byte
+	bad := func() bool {
+		d.s("[bad opt]")
+		if ch != 0 {
+			d.c(']')
 		}
-		first = false
-		opt := d.u8(off)
+		return false
+	}
+	trunc := func() bool {
+		d.trunc()
+		if ch != 0 {
+			d.c('>')
+		}
+		return false
+	}
+	for hlen > 0 {
+		if ch != 0 {
+			d.c(ch)
+		}
+		opt := d.u8(cp)
 		if d.cut {
 			return false
 		}
+		cp++
 		l := 1
-		if opt != 0 && opt != 1 {
-			l = int(d.u8(off + 1))
+		if opt > 1 {
+			l = int(d.u8(cp))
 			if d.cut {
 				return false
 			}
-			if l < 2 || off+l > end {
-				d.s("bad opt")
-				return true
+			cp++
+			if l < 2 || l > hlen {
+				return bad()
 			}
-			if !d.has(off, l) {
-				return false
-			}
+			hlen--
 		}
-		body := off + 2
+		hlen--
+		datalen := 0
+		// check is LENCHECK: n bytes of data left in the header and
+		// captured; 1 ok, 0 bad, -1 truncated.
+		check := func(n int) int {
+			if n > hlen {
+				return 0
+			}
+			if !d.has(cp, n) {
+				return -1
+			}
+			return 1
+		}
+		fail := func(r int) bool {
+			if r == 0 {
+				return bad()
+			}
+			return trunc()
+		}
+		if name, ok := tcpOptName(opt); ok {
+			d.s(name)
+		} else {
+			d.s("unknown-")
+			d.u(uint64(opt))
+		}
 		switch opt {
-		case 0:
-			d.s("eol")
-		case 1:
-			d.s("nop")
-		case 2:
-			d.tcpOptNumber("mss", body, l, 4)
-		case 3:
-			d.tcpOptNumber("wscale", body, l, 3)
-		case 4:
-			d.s("sackOK")
-			if l != 2 {
-				d.s(" [bad opt]")
+		case 2, 3, 6, 7, 8, 11, 12, 13, 19, 20, 28:
+			datalen = tcpOptDataLen(opt)
+			if r := check(datalen); r != 1 {
+				return fail(r)
+			}
+			switch opt {
+			case 2:
+				d.c(' ')
+				d.u(uint64(d.u16(cp)))
+			case 3:
+				d.c(' ')
+				d.u(uint64(d.data[cp]))
+			case 8:
+				d.s(" val ")
+				d.u(uint64(d.u32(cp)))
+				d.s(" ecr ")
+				d.u(uint64(d.u32(cp + 4)))
+			case 19:
+				d.c(' ')
+				// Without a secret (-M) tcpdump cannot check the signature.
+				if o.off+int(d.data[o.off+12]>>4)*4+o.payload > d.end {
+					d.s("snaplen too short, ")
+				} else {
+					d.s("shared secret not supplied with -M, ")
+				}
+				d.s("can't check - ")
+				for i := 0; i < 16; i++ {
+					d.xw(uint64(d.data[cp+i]), 2)
+				}
+			case 20:
+				d.s(" cap ")
+				d.xw(uint64(d.data[cp]), 2)
+				d.s(" id ")
+				d.u(uint64(d.data[cp+1]))
+			case 28:
+				v := uint32(d.u16(cp))
+				d.s(" 0x")
+				d.x(uint64(v))
+				if v&1 != 0 {
+					v = v >> 1 * 60
+				} else {
+					v >>= 1
+				}
+				d.c(' ')
+				d.u(uint64(v))
+			default:
+				d.c(' ')
+				d.u(uint64(d.u32(cp)))
 			}
 		case 5:
-			d.s("sack")
-			if (l-2)%8 != 0 {
-				d.s(" [bad opt]")
+			datalen = l - 2
+			if datalen%8 != 0 {
+				d.s(" invalid sack")
 				break
 			}
 			d.c(' ')
-			d.u(uint64((l - 2) / 8))
+			d.u(uint64(datalen / 8))
 			d.c(' ')
-			for i := body; i < off+l; i += 8 {
+			for i := 0; i < datalen; i += 8 {
+				if r := check(i + 4); r != 1 {
+					return fail(r)
+				}
+				s := d.u32(cp + i)
+				if r := check(i + 8); r != 1 {
+					return fail(r)
+				}
+				e := d.u32(cp + i + 4)
+				if o.rev {
+					s, e = s-o.thseq, e-o.thseq
+				} else {
+					s, e = s-o.thack, e-o.thack
+				}
 				d.c('{')
-				d.u(uint64(d.u32(i)))
+				d.u(uint64(s))
 				d.c(':')
-				d.u(uint64(d.u32(i + 4)))
+				d.u(uint64(e))
 				d.c('}')
 			}
-		case 8:
-			d.s("TS")
-			if l == 10 {
-				d.s(" val ")
-				d.u(uint64(d.u32(body)))
-				d.s(" ecr ")
-				d.u(uint64(d.u32(body + 4)))
-			} else {
-				d.s(" [bad opt]")
+		case 29: // TCP-AO, RFC 5925
+			datalen = l - 2
+			if datalen < 2 {
+				d.s(" (invalid)")
+				break
 			}
-		default:
-			d.s("unknown-")
-			d.u(uint64(opt))
-			for i := body; i < off+l; i++ {
-				if i == body {
-					d.c(' ')
+			if r := check(1); r != 1 {
+				return fail(r)
+			}
+			d.s(" keyid ")
+			d.u(uint64(d.data[cp]))
+			if r := check(2); r != 1 {
+				return fail(r)
+			}
+			d.s(" rnextkeyid ")
+			d.u(uint64(d.data[cp+1]))
+			if datalen > 2 {
+				d.s(" mac 0x")
+				for i := 2; i < datalen; i++ {
+					if r := check(i + 1); r != 1 {
+						return fail(r)
+					}
+					d.xw(uint64(d.data[cp+i]), 2)
 				}
-				d.xw(uint64(d.u8(i)), 2)
+			}
+		case 30:
+			datalen = l - 2
+			if r := check(datalen); r != 1 {
+				return fail(r)
+			}
+			saved := d.end
+			d.end = min(cp-2+l, d.end)
+			ok := d.mptcp(cp-2, l, o.flags)
+			d.end = saved
+			if d.cut {
+				return false
+			}
+			if !ok {
+				return bad()
+			}
+		case 34:
+			datalen = l - 2
+			if r := check(datalen); r != 1 {
+				return fail(r)
+			}
+			d.c(' ')
+			d.fastOpen(cp, datalen, false)
+		case 254:
+			datalen = l - 2
+			if r := check(datalen); r != 1 {
+				return fail(r)
+			}
+			if datalen < 2 {
+				return bad()
+			}
+			magic := d.u16(cp)
+			d.c('-')
+			if magic == 0xf989 { // TCP Fast Open, RFC 7413
+				d.fastOpen(cp+2, datalen-2, true)
+			} else {
+				d.xw(uint64(magic), 4)
+			}
+		case 0, 1, 4:
+		default:
+			datalen = l - 2
+			if datalen > 0 {
+				d.s(" 0x")
+			}
+			for i := 0; i < datalen; i++ {
+				if r := check(i + 1); r != 1 {
+					return fail(r)
+				}
+				d.xw(uint64(d.data[cp+i]), 2)
 			}
 		}
-		if opt == 0 {
-			return true
+		cp += datalen
+		hlen -= datalen
+		datalen++
+		if opt > 1 {
+			datalen++
 		}
-		off += l
+		if datalen != l {
+			d.s("[len ")
+			d.u(uint64(l))
+			d.c(']')
+		}
+		ch = ','
+		if opt == 0 {
+			break
+		}
 	}
+	d.c(']')
 	return true
+}
+
+// fastOpen is print_tcp_fastopen_option (RFC 7413).
+func (d *dissector) fastOpen(cp, n int, exp bool) {
+	if exp {
+		d.s("tfo")
+	}
+	switch {
+	case n == 0:
+		d.s(" cookiereq")
+	case n%2 != 0 || n < 4 || n > 16:
+		d.s(" (invalid)")
+	default:
+		d.s(" cookie ")
+		for i := 0; i < n; i++ {
+			d.xw(uint64(d.data[cp+i]), 2)
+		}
+	}
 }

@@ -147,18 +147,23 @@ func (d *dissector) etherType(t uint16) {
 }
 
 // etherIf is ether_if_print / ether_common_print.
-func (d *dissector) etherIf(length int) int {
+func (d *dissector) etherIf(length int) int { return d.etherAt(0, length) }
+
+// etherAt is ether_print: the Ethernet frame at base, as a link header
+// or inside IPv6 (next header 143, RFC 8986's End.DX2). It returns where
+// the frame's payload starts.
+func (d *dissector) etherAt(base, length int) int {
 	d.proto = "ether"
-	caplen := d.end
+	caplen := d.end - base
 	if caplen < 14 {
 		d.trunc()
-		return caplen
+		return base + caplen
 	}
 	orig := length
 	if d.o.Ether {
-		d.etherAddrs(6, 0)
+		d.etherAddrs(base+6, base)
 	}
-	off := 12
+	off := base + 12
 	length -= 12
 	caplen -= 12
 	lt := d.u16(off)
@@ -209,7 +214,7 @@ func (d *dissector) etherIf(length int) int {
 				d.s(": ")
 			}
 		} else {
-			d.etherAddrs(6, 0)
+			d.etherAddrs(base+6, base)
 			d.s("802.3, length ")
 			d.u(uint64(lt))
 			d.s(": ")
@@ -232,7 +237,7 @@ func (d *dissector) etherIf(length int) int {
 			return off
 		}
 		if !d.o.Ether {
-			d.etherAddrs(6, 0)
+			d.etherAddrs(base+6, base)
 			d.etherType(lt)
 			d.s(", length ")
 			d.u(uint64(orig))
@@ -245,7 +250,7 @@ func (d *dissector) etherIf(length int) int {
 
 // etherAddrs is ether_addresses_print: "src > dst, ".
 func (d *dissector) etherAddrs(src, dst int) {
-	if !d.need(0, 12) {
+	if !d.need(dst, 12) {
 		return
 	}
 	d.mac(src)
@@ -485,17 +490,17 @@ func arpHardware(t uint16) string {
 	case 6:
 		return "TokenRing"
 	case 7:
-		return "Arcnet"
+		return "ArcNet"
 	case 15:
 		return "FrameRelay"
-	case 16:
-		return "ATM"
 	case 19:
 		return "ATM"
-	case 20:
+	case 23:
 		return "Strip"
 	case 24:
-		return "IEEE1394"
+		return "IEEE 1394"
+	case 32:
+		return "InfiniBand"
 	}
 	return ""
 }
@@ -515,11 +520,12 @@ func (d *dissector) arp(off, length int) {
 	spa := sha + hln
 	tha := spa + pln
 	tpa := tha + hln
-	if hrd == 19 { // ATM ARP has another layout
-		d.s("atmarp")
-		d.trunc()
+	if hrd == 19 { // ATM ARP (RFC 2225) has another layout
+		d.atmarp(off, length)
 		return
 	}
+	d.frelay = hrd == 15 // Frame Relay hardware addresses are Q.922 DLCIs
+	defer func() { d.frelay = false }()
 	if !d.need(tpa, pln) {
 		return
 	}
@@ -598,6 +604,160 @@ func (d *dissector) arp(off, length int) {
 	d.arpLength(length)
 }
 
+// q922 is q922_string: the DLCI of a Q.922 address (RFC 2427).
+func (d *dissector) q922(p []byte) {
+	bad, short := "<Invalid DLCI>", "<Truncated>"
+	if len(p) < 1 {
+		d.s(short)
+		return
+	}
+	if p[0]&1 != 0 {
+		d.s(bad)
+		return
+	}
+	if len(p) < 2 {
+		d.s(short)
+		return
+	}
+	dlci := uint64(p[0]&0xfc)<<2 | uint64(p[1]&0xf0)>>4
+	if p[1]&1 == 0 {
+		p = p[2:]
+		if len(p) < 1 {
+			d.s(short)
+			return
+		}
+		if p[0]&1 == 0 { // a 4-byte address
+			dlci = dlci<<7 | uint64(p[0]>>1)
+			p = p[1:]
+		}
+		if len(p) < 1 {
+			d.s(short)
+			return
+		}
+		if p[0]&1 == 0 {
+			d.s(bad)
+			return
+		}
+		dlci = dlci<<6 | uint64(p[0]>>2)
+	}
+	d.s("DLCI ")
+	d.u(dlci)
+}
+
+// arpOps is arpop_values.
+var arpOps = map[uint16]string{1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply",
+	8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply"}
+
+// atmarp is atmarp_print.
+func (d *dissector) atmarp(off, length int) {
+	if !d.need(off, 12) {
+		return
+	}
+	b := d.data[off : off+12]
+	hrd, pro, op := uint16(b[0])<<8|uint16(b[1]), uint16(b[2])<<8|uint16(b[3]), uint16(b[6])<<8|uint16(b[7])
+	shtl, sstl, spln := int(b[4]&0x3f), int(b[5]&0x3f), int(b[8])
+	thtl, tstl, tpln := int(b[9]&0x3f), int(b[10]&0x3f), int(b[11])
+	sha := off + 12
+	ssa := sha + shtl
+	spa := ssa + sstl
+	tha := spa + spln
+	tsa := tha + thtl
+	tpa := tsa + tstl
+	if !d.need(tpa, tpln) {
+		return
+	}
+	if !d.o.Ether {
+		d.s("ARP, ")
+	}
+	isIP := pro == etherTypeIPv4 || pro == 0x1000
+	if !isIP || spln != 4 || tpln != 4 || d.o.Verbose > 0 {
+		d.nameOr(arpHardware(hrd), "Unknown Hardware (", uint64(hrd), ")")
+		d.s(", ")
+		if name := etherTypeName(pro); name != "" {
+			d.s(name)
+		} else {
+			d.s("Unknown Protocol (0x")
+			d.xw(uint64(pro), 4)
+			d.c(')')
+		}
+		d.s(" (len ")
+		d.u(uint64(spln))
+		d.c('/')
+		d.u(uint64(tpln))
+		d.c(')')
+		if d.o.Verbose == 0 {
+			d.arpLength(length)
+			return
+		}
+		d.s(", ")
+	}
+	if name, ok := arpOps[op]; ok {
+		d.s(name)
+	} else {
+		d.s("Unknown (")
+		d.u(uint64(op))
+		d.c(')')
+	}
+	d.c(' ')
+	// addr is atmarp_addr_print: an ATM number and its subaddress.
+	addr := func(ha, hl, sa, sl int) {
+		if hl == 0 {
+			d.s("<No address>")
+			return
+		}
+		d.linkAddr(ha, hl)
+		if sl != 0 && !d.cut && d.need(sa, sl) {
+			d.c(',')
+			d.linkAddr(sa, sl)
+		}
+	}
+	ip := func(at, n int, wrong string) {
+		switch {
+		case !isIP:
+			d.s("<wrong proto type>")
+		case n != 4:
+			d.s(wrong)
+		default:
+			d.addr4(at)
+		}
+	}
+	switch op {
+	case 1:
+		d.s("who-has ")
+		ip(tpa, tpln, "<wrong tplen>")
+		if thtl != 0 {
+			d.s(" (")
+			addr(tha, thtl, tsa, tstl)
+			d.c(')')
+		}
+		d.s(" tell ")
+		ip(spa, spln, "<wrong splen>")
+	case 2:
+		ip(spa, spln, "<wrong splen>")
+		d.s(" is-at ")
+		addr(sha, shtl, ssa, sstl)
+	case 8:
+		d.s("who-is ")
+		addr(tha, thtl, tsa, tstl)
+		d.s(" tell ")
+		addr(sha, shtl, ssa, sstl)
+	case 9:
+		addr(sha, shtl, ssa, sstl)
+		d.s("at ")
+		ip(spa, spln, "<wrong splen>")
+	case 10:
+		d.s("for ")
+		ip(spa, spln, "<wrong splen>")
+	default:
+		d.defaultPrint(off, d.end-off)
+		return
+	}
+	if d.cut {
+		return
+	}
+	d.arpLength(length)
+}
+
 func (d *dissector) arpLength(length int) {
 	d.s(", length ")
 	d.u(uint64(length))
@@ -633,6 +793,10 @@ func (d *dissector) linkAddr(off, n int) {
 	}
 	if n == 0 {
 		d.s("<empty>")
+		return
+	}
+	if d.frelay {
+		d.q922(d.data[off : off+n])
 		return
 	}
 	d.out = appendMAC(d.out, d.data[off:off+n])

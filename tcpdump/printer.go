@@ -65,8 +65,7 @@ type Printer struct {
 	link craft.LinkType
 	o    PrintOptions
 
-	first, prev time.Time // for StampDelta and StampSinceFirst
-	seen        bool
+	ref timeval // tcpdump's tv_ref: the first or previous time stamp
 
 	d dissector
 
@@ -141,23 +140,72 @@ func (p *Printer) interfaceName(index uint32) string {
 	return name
 }
 
+// RecordHeader is implemented by what a capture file reader may put in
+// CaptureInfo.AncillaryData: the record header as the file holds it. A
+// time.Time cannot hold what tcpdump prints for a sub-second field out of
+// range (it prints the field as it is, "12:00:00.1234567"), nor can
+// CaptureInfo tell a zero length from an unknown one; with a
+// RecordHeader, Print takes the time and lengths from it, as tcpdump
+// does. Capture files only: live captures have neither corner case.
+type RecordHeader interface {
+	// PcapRecord returns the seconds and sub-second fields, whether the
+	// latter counts nanoseconds, and the captured and original lengths.
+	PcapRecord() (sec, frac uint32, nano bool, caplen, length uint32)
+}
+
+// Record is a RecordHeader with its fields.
+type Record struct {
+	Sec, Frac   uint32
+	Nano        bool
+	CapLen, Len uint32
+}
+
+// PcapRecord implements RecordHeader.
+func (r Record) PcapRecord() (sec, frac uint32, nano bool, caplen, length uint32) {
+	return r.Sec, r.Frac, r.Nano, r.CapLen, r.Len
+}
+
+// maxSnaplen is tcpdump's MAXIMUM_SNAPLEN.
+const maxSnaplen = 262144
+
 // Print prints one frame: data as captured, ci.Length its length on the
-// wire (0 means len(data)). It does not keep data. The only errors are the
+// wire (0 means len(data)), or the header of a RecordHeader among
+// ci.AncillaryData. It does not keep data. The only errors are the
 // writer's.
 func (p *Printer) Print(data []byte, ci gopacket.CaptureInfo) error {
 	d := &p.d
 	d.out = d.out[:0]
-	if len(data) == 0 {
+	wire := ci.Length
+	if wire < len(data) {
+		wire = len(data)
+	}
+	ts := ci.Timestamp.Truncate(time.Microsecond) // tcpdump reads with microsecond precision
+	tv := timeval{ts.Unix(), int64(ts.Nanosecond() / 1000)}
+	var rec RecordHeader
+	for _, a := range ci.AncillaryData {
+		if r, ok := a.(RecordHeader); ok {
+			rec = r
+		}
+	}
+	if rec != nil {
+		sec, frac, nano, caplen, length := rec.PcapRecord()
+		if nano {
+			frac /= 1000 // libpcap scales to microseconds, as it reads
+		}
+		// libpcap reads both fields as signed 32-bit numbers.
+		tv = timeval{int64(int32(sec)), int64(int32(frac))}
+		if d.invalidHeader(caplen, length) {
+			_, err := p.w.Write(d.out)
+			return err
+		}
+		wire = int(length)
+	} else if len(data) == 0 {
 		// tcpdump checks the record header before it prints the time.
 		d.out = append(d.out, "[Invalid header: caplen==0]\n"...)
 		_, err := p.w.Write(d.out)
 		return err
 	}
-	d.out = p.appendStamp(d.out, ci.Timestamp)
-	wire := ci.Length
-	if wire < len(data) {
-		wire = len(data)
-	}
+	d.out = p.appendStamp(d.out, tv)
 	hdrlen := d.frame(p.link, data, wire)
 	d.out = d.appendHex(d.out, data, hdrlen)
 	d.out = append(d.out, '\n')
@@ -168,53 +216,116 @@ func (p *Printer) Print(data []byte, ci gopacket.CaptureInfo) error {
 	return err
 }
 
-func (p *Printer) appendStamp(b []byte, ts time.Time) []byte {
-	// tcpdump reads captures with microsecond precision; libpcap truncates.
-	ts = ts.Truncate(time.Microsecond)
+// invalidHeader is pretty_print_packet's checks of a record header: true,
+// and the line printed, if tcpdump prints nothing else for it.
+func (d *dissector) invalidHeader(caplen, length uint32) bool {
+	bad := false
+	say := func(s string) {
+		if bad {
+			d.c(',')
+		} else {
+			d.s("[Invalid header:")
+		}
+		bad = true
+		d.s(s)
+	}
+	if caplen == 0 {
+		d.s("[Invalid header: caplen==0")
+		bad = true
+	}
+	switch {
+	case length == 0:
+		say(" len==0")
+	case length < caplen:
+		say(" len(" + strconv.FormatUint(uint64(length), 10) + ") < caplen(" + strconv.FormatUint(uint64(caplen), 10) + ")")
+	}
+	if caplen > maxSnaplen {
+		say(" caplen(" + strconv.FormatUint(uint64(caplen), 10) + ") > 262144")
+	}
+	if length > maxSnaplen {
+		say(" len(" + strconv.FormatUint(uint64(length), 10) + ") > 262144")
+	}
+	if bad {
+		d.s("]\n")
+	}
+	return bad
+}
+
+// timeval is a struct timeval as tcpdump handles it: the microseconds
+// may be out of range, and arithmetic on them is tcpdump's.
+type timeval struct{ sec, usec int64 }
+
+func (t timeval) isSet() bool { return t.sec != 0 || t.usec != 0 }
+
+func (t timeval) less(u timeval) bool {
+	if t.sec != u.sec {
+		return t.sec < u.sec
+	}
+	return t.usec < u.usec
+}
+
+// sub is netdissect_timevalsub: t - u, borrowing one second at most.
+func (t timeval) sub(u timeval) timeval {
+	r := timeval{t.sec - u.sec, t.usec - u.usec}
+	if r.usec < 0 {
+		r.sec--
+		r.usec += 1000000
+	}
+	return r
+}
+
+// appendStamp is ts_print.
+func (p *Printer) appendStamp(b []byte, tv timeval) []byte {
 	switch p.o.Stamp {
 	case StampNone:
 		return b
 	case StampUnix:
-		sec := ts.Unix()
-		usec := ts.Nanosecond() / 1000
-		b = strconv.AppendUint(b, uint64(uint32(sec)), 10)
-		b = append(b, '.')
-		b = appendPad(b, uint64(usec), 10, 6)
-		return append(b, ' ')
+		if uint32(tv.sec)&0x80000000 != 0 {
+			return append(b, "[Error converting time] "...)
+		}
+		b = strconv.AppendUint(b, uint64(uint32(tv.sec)), 10)
+		return append(appendFrac(b, tv.usec), ' ')
 	case StampDelta, StampSinceFirst:
-		if !p.seen {
-			p.first, p.prev, p.seen = ts, ts, true
+		if !p.ref.isSet() {
+			p.ref = tv
 		}
-		ref := p.prev
-		if p.o.Stamp == StampSinceFirst {
-			ref = p.first
-		}
-		delta := ts.Sub(ref)
-		if delta < 0 {
+		var delta timeval
+		if tv.less(p.ref) {
 			b = append(b, '-')
-			delta = -delta
+			delta = p.ref.sub(tv)
 		} else {
 			b = append(b, ' ')
+			delta = tv.sub(p.ref)
 		}
-		usec := uint64(delta / time.Microsecond)
-		sec := usec / 1e6
-		b = appendPad(b, sec/3600, 10, 2)
-		b = append(b, ':')
-		b = appendPad(b, sec%3600/60, 10, 2)
-		b = append(b, ':')
-		b = appendPad(b, sec%60, 10, 2)
-		b = append(b, '.')
-		b = appendPad(b, usec%1e6, 10, 6)
+		b = appendClock(b, delta, time.UTC, false)
 		if p.o.Stamp == StampDelta {
-			p.prev = ts
+			p.ref = tv
 		}
 		return append(b, ' ')
 	case StampDate:
-		b = ts.In(p.o.Location).AppendFormat(b, "2006-01-02 15:04:05.000000")
-		return append(b, ' ')
+		return append(appendClock(b, tv, p.o.Location, true), ' ')
 	}
-	b = ts.In(p.o.Location).AppendFormat(b, "15:04:05.000000")
-	return append(b, ' ')
+	return append(appendClock(b, tv, p.o.Location, false), ' ')
+}
+
+// appendClock is ts_date_hmsfrac_print: [date] time of day in loc, and
+// the microseconds as they are.
+func appendClock(b []byte, tv timeval, loc *time.Location, date bool) []byte {
+	if uint32(tv.sec)&0x80000000 != 0 {
+		return append(b, "[Error converting time]"...)
+	}
+	t := time.Unix(tv.sec, 0).In(loc)
+	if date {
+		b = t.AppendFormat(b, "2006-01-02 15:04:05")
+	} else {
+		b = t.AppendFormat(b, "15:04:05")
+	}
+	return appendFrac(b, tv.usec)
+}
+
+// appendFrac is ts_frac_print: ".%06u".
+func appendFrac(b []byte, usec int64) []byte {
+	return appendPad(append(b, '.'), uint64(uint32(usec)), 10, 6)
 }
 
 // appendPad appends v in base (10 or 16, lower case), zero-padded to

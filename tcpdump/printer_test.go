@@ -2,6 +2,10 @@ package tcpdump
 
 import (
 	"bytes"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +148,123 @@ func TestLinkTypeText(t *testing.T) {
 				t.Errorf("LinkTypeText(%d) = %q, want %q", tt.link, got, tt.want)
 			}
 		})
+	}
+}
+
+// recordCases are pcap records whose headers hold what a CaptureInfo
+// cannot: sub-second fields out of range, zero and inconsistent lengths,
+// seconds past 2038 (negative to libpcap). want is what tcpdump 4.99.3
+// prints for them, per time stamp flag.
+var recordCases = []Record{
+	{Sec: 1767225600, Frac: 500000, CapLen: 20, Len: 20},
+	{Sec: 1767225600, Frac: 1234567, CapLen: 20, Len: 20},
+	{Sec: 1767225601, Frac: 999999, CapLen: 20, Len: 20},
+	{Sec: 1767225600, Frac: 4294967295, CapLen: 20, Len: 20},
+	{Sec: 0x80000000, Frac: 5, CapLen: 20, Len: 20},
+	{Sec: 1767225700, CapLen: 0, Len: 60},
+	{Sec: 1767225700, CapLen: 20, Len: 0},
+	{Sec: 1767225700, CapLen: 20, Len: 10},
+	{Sec: 1767225700, CapLen: 20, Len: 300000},
+	{Sec: 1767312000 + 3600, Frac: 7, CapLen: 20, Len: 20},
+}
+
+func TestPrinterRecordHeaders(t *testing.T) {
+	frame := []byte{0x45, 0, 0, 20, 0, 1, 0, 0, 64, 59, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}
+	invalid := []string{"[Invalid header: caplen==0]", "[Invalid header: len==0]", "[Invalid header: len(10) < caplen(20)]", "[Invalid header: len(300000) > 262144]"}
+	stamps := func(before []string, after string) []string {
+		return append(append(before, invalid...), after)
+	}
+	const errTime = "[Error converting time]"
+	tests := []struct {
+		flag string
+		opts PrintOptions
+		want []string // the time stamp of each line, or the whole line
+	}{
+		{"", PrintOptions{}, stamps([]string{"00:00:00.500000", "00:00:00.1234567", "00:00:01.999999", "00:00:00.4294967295", errTime}, "01:00:00.000007")},
+		{"-tt", PrintOptions{Stamp: StampUnix}, stamps([]string{"1767225600.500000", "1767225600.1234567", "1767225601.999999", "1767225600.4294967295", errTime}, "1767315600.000007")},
+		{"-ttt", PrintOptions{Stamp: StampDelta}, stamps([]string{" 00:00:00.000000", " 00:00:00.734567", " 00:00:00.765432", "-00:00:01.1000000", "-" + errTime}, " "+errTime)},
+		{"-tttt", PrintOptions{Stamp: StampDate}, stamps([]string{"2026-01-01 00:00:00.500000", "2026-01-01 00:00:00.1234567", "2026-01-01 00:00:01.999999", "2026-01-01 00:00:00.4294967295", errTime}, "2026-01-02 01:00:00.000007")},
+		{"-ttttt", PrintOptions{Stamp: StampSinceFirst}, stamps([]string{" 00:00:00.000000", " 00:00:00.734567", " 00:00:01.499999", "-00:00:00.500001", "-" + errTime}, " 00:59:59.500007")},
+	}
+	var file bytes.Buffer // the same records as a pcap file, for tcpdump
+	hdr := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0}
+	file.Write(hdr)
+	for _, r := range recordCases {
+		file.Write(binary.LittleEndian.AppendUint32(nil, r.Sec))
+		file.Write(binary.LittleEndian.AppendUint32(nil, r.Frac))
+		file.Write(binary.LittleEndian.AppendUint32(nil, r.CapLen))
+		file.Write(binary.LittleEndian.AppendUint32(nil, r.Len))
+		file.Write(frame[:r.CapLen])
+	}
+	path := filepath.Join(t.TempDir(), "records.pcap")
+	if err := os.WriteFile(path, file.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tcpdump, _ := exec.LookPath("tcpdump")
+	for _, tt := range tests {
+		t.Run("tcpdump "+tt.flag, func(t *testing.T) {
+			var want strings.Builder
+			for _, s := range tt.want {
+				if strings.HasPrefix(s, "[Invalid") {
+					want.WriteString(s + "\n")
+				} else {
+					want.WriteString(s + " IP 1.2.3.4 > 5.6.7.8: no next header\n")
+				}
+			}
+			var out bytes.Buffer
+			tt.opts.Location = time.UTC
+			p, err := NewPrinter(&out, layers.LinkTypeRaw, &tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recordCases {
+				// The CaptureInfo says otherwise: the record header wins.
+				ci := gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: 20, Length: 20, AncillaryData: []interface{}{r}}
+				if err := p.Print(frame[:r.CapLen], ci); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(want.String(), out.String()); diff != "" {
+				t.Errorf("-want +got:\n%s", diff)
+			}
+			if tcpdump == "" {
+				return
+			}
+			args := []string{"-n", "-r", path}
+			if tt.flag != "" {
+				args = append(args, tt.flag)
+			}
+			cmd := exec.Command(tcpdump, args...)
+			cmd.Env = append(os.Environ(), "TZ=UTC")
+			real, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("tcpdump %v: %v", args, err)
+			}
+			if diff := cmp.Diff(string(real), out.String()); diff != "" {
+				t.Errorf("installed tcpdump differs (-tcpdump +pingcraft):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPrinterRecordNano: a nanosecond file's sub-second field is scaled
+// to microseconds before it is printed, out of range or not, as libpcap
+// reads it for tcpdump.
+func TestPrinterRecordNano(t *testing.T) {
+	frame := []byte{0x45, 0, 0, 20, 0, 1, 0, 0, 64, 59, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}
+	var out bytes.Buffer
+	p, err := NewPrinter(&out, layers.LinkTypeRaw, &PrintOptions{Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frac := range []uint32{1999999999, 999} {
+		r := Record{Sec: 1767225600, Frac: frac, Nano: true, CapLen: 20, Len: 20}
+		if err := p.Print(frame, gopacket.CaptureInfo{AncillaryData: []interface{}{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "00:00:00.1999999 IP 1.2.3.4 > 5.6.7.8: no next header\n00:00:00.000000 IP 1.2.3.4 > 5.6.7.8: no next header\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("-want +got:\n%s", diff)
 	}
 }

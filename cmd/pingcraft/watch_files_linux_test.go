@@ -160,6 +160,9 @@ func watchCorpus() map[string][]byte {
 		"ng-section-swapped.pcapng": ngOf(1, 65535).epb(0, e98, 98, 98).shb(0x4d3c2b1a, 1).epb(1, e98, 98, 98).b,
 		"ng-section-v2.pcapng":      ngOf(1, 65535).epb(0, e98, 98, 98).shb(0x1a2b3c4d, 2).epb(1, e98, 98, 98).b,
 		"kuznetzov.pcap":            append(le32(le32(nil, 0xa1b2cd34), 0x00040002, 0, 0, 65535, 1, 1767225600, 5, 98, 98, 0, 0), e98...),
+		"time-before-1970.pcap":     append(pcapOf(65535, 1).b, append(le32(nil, 0xfffffffb, 999999, 98, 98), e98...)...),
+		"usec-out-of-range.pcap":    append(pcapOf(65535, 1).b, append(le32(nil, 1767225600, 1234567, 98, 98), e98...)...),
+		"len-under-caplen.pcap":     append(pcapOf(65535, 1).b, append(le32(nil, 1767225600, 0, 98, 60), e98...)...),
 		"v2.3-swapped.pcap":         append((&capFile{le32(le32(nil, 0xa1b2c3d4), 0x00030002, 0, 0, 65535, 1)}).b, append(le32(nil, 1767225600, 0, 200, 98), e98...)...),
 	}
 }

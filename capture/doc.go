@@ -25,6 +25,12 @@
 // Frames are whole Ethernet frames, or on links without Ethernet framing
 // (Config.Link) IP packets from a SOCK_DGRAM ring.
 //
+// Capture files are read as libpcap reads them (its sf-pcap.c and
+// sf-pcapng.c): the same frames, cut where libpcap cuts them, and the same
+// errors, in libpcap's words (FormatError), where it stops; link types are
+// kept whole. The writer knows where every record ends, so that the file it
+// leaves always ends on one, even when the disk fills.
+//
 // The ring needs Linux and cgo (gopacket/afpacket); elsewhere OpenRing
 // returns an error wrapping errors.ErrUnsupported. Files, filters and Loop
 // work on any GOOS.

@@ -90,6 +90,10 @@ read:
 			continue
 		case errors.Is(rerr, io.EOF):
 			break read
+		case live == nil && ctx.Err() != nil && errors.Is(rerr, context.Canceled):
+			// A file read waiting for a writer (a pipe, a FIFO),
+			// ended by ctx: the end, as for a live source.
+			break read
 		case rerr != nil:
 			err = rerr
 			continue

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
+	"github.com/pingcraft/pingcraft/craft"
 )
 
 // fakeFile hands out frames "1", "2", ... then io.EOF, or err if set.
@@ -155,7 +155,7 @@ func TestLoopStops(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := &LoopOptions{Frame: tt.frame}
 			if tt.writeErr {
-				w, err := CreateFile(filepath.Join(t.TempDir(), "out"), FileOptions{Link: layers.LinkTypeEthernet, PacketBuffered: true})
+				w, err := CreateFile(filepath.Join(t.TempDir(), "out"), FileOptions{Link: craft.LinkTypeEthernet, PacketBuffered: true})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -176,7 +176,7 @@ func TestLoopStops(t *testing.T) {
 // TestLoopFile: every frame reaches the file, then Frame.
 func TestLoopFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out.pcap")
-	w, err := CreateFile(path, FileOptions{Link: layers.LinkTypeEthernet})
+	w, err := CreateFile(path, FileOptions{Link: craft.LinkTypeEthernet})
 	if err != nil {
 		t.Fatal(err)
 	}

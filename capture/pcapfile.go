@@ -1,183 +1,308 @@
 package capture
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"syscall"
 
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
+
+	"github.com/pingcraft/pingcraft/craft"
 )
+
+// ErrSameFile is returned by CreateFile for a path that names the file
+// FileOptions.Keep describes: writing it would destroy what is read.
+var ErrSameFile = errors.New("the file being read")
 
 // FileWriter writes frames to a pcap or pcapng file that tcpdump, tshark and
 // Wireshark read. Frames are buffered and reach the file on Flush and Close,
-// or each as it comes when the file is packet-buffered.
+// or each as it comes when the file is packet-buffered. The file always
+// ends on a whole record: when a write fails (a full disk), the part of a
+// record that went out is cut off again.
 type FileWriter struct {
-	f              *os.File
-	bw             *bufio.Writer
-	pcap           *pcapgo.Writer
-	ng             *pcapgo.NgWriter
-	packetBuffered bool
+	w              io.Writer
+	f              *os.File // nil for a stream that is not ours (standard output)
+	created        bool     // f did not exist before CreateFile
 	name           string
+	ng             bool
+	packetBuffered bool
+
+	buf     []byte
+	pending []pendingRec // what buf holds, in order
+	whole   int64        // bytes of whole records in the file, header included
+	frames  int          // frames in the file
+	err     error        // the first write error; the file takes no more
+}
+
+type pendingRec struct {
+	size  int
+	frame bool
 }
 
 // FileOptions describe the file CreateFile writes.
 type FileOptions struct {
-	// Link is how the frames start, as the source reports it; it is
-	// required (0 is LINKTYPE_NULL).
-	Link layers.LinkType
+	// Link is how the frames start: a LINKTYPE_ value, all of it.
+	Link craft.LinkType
+	// LinkExt goes in the upper 6 bits of a pcap file's link type field,
+	// as libpcap keeps it from the file it reads (FileReader.LinkExt).
+	LinkExt uint32
 	// Snaplen is the snapshot length the file declares; 0 means
 	// DefaultSnaplen.
 	Snaplen int
-	// PcapNG writes pcapng instead of pcap with microsecond stamps.
+	// PcapNG writes pcapng (nanosecond stamps) instead of pcap with
+	// microsecond stamps.
 	PcapNG bool
 	// PacketBuffered writes each frame to the file as it comes, as
 	// tcpdump -U does, instead of when the buffer fills.
 	PacketBuffered bool
+	// Keep, if not nil, is a file that must not be written: the one being
+	// read. A path naming it however spelled (another relative path, a
+	// symbolic or a hard link: the same device and inode) is refused with
+	// ErrSameFile, and the file is left as it is.
+	Keep os.FileInfo
 }
 
-// CreateFile creates (or truncates) path and writes the file header.
+// fileBuffer is how much CreateFile's writer holds before it writes.
+const fileBuffer = 64 << 10
+
+// CreateFile creates (or truncates) path and writes the file header; "-"
+// writes to standard output.
 func CreateFile(path string, o FileOptions) (*FileWriter, error) {
-	o.Snaplen = cmp.Or(o.Snaplen, DefaultSnaplen)
-	if o.Snaplen < 0 || o.Snaplen > MaxSnaplen {
-		return nil, fmt.Errorf("capture: write %s: snaplen %d out of range: use 1 to %d", path, o.Snaplen, MaxSnaplen)
+	if err := o.check(path); err != nil {
+		return nil, err
 	}
-	f, err := os.Create(path)
+	if path == "-" {
+		return NewFileWriter(os.Stdout, "standard output", o)
+	}
+	f, created, err := createNew(path, o.Keep)
 	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
+		return nil, err
 	}
-	w := &FileWriter{f: f, bw: bufio.NewWriterSize(f, 64<<10), packetBuffered: o.PacketBuffered, name: path}
-	if o.PcapNG {
-		intf := pcapgo.DefaultNgInterface
-		intf.LinkType, intf.SnapLength = o.Link, uint32(o.Snaplen)
-		w.ng, err = pcapgo.NewNgWriterInterface(w.bw, intf, pcapgo.DefaultNgWriterOptions)
-	} else {
-		w.pcap = pcapgo.NewWriter(w.bw)
-		err = w.pcap.WriteFileHeader(uint32(o.Snaplen), o.Link)
-	}
-	if err == nil {
-		err = w.Flush()
-	}
-	if err != nil {
+	w := newFileWriter(f, path, o)
+	w.f, w.created = f, created
+	if err := w.start(o); err != nil {
 		f.Close()
-		os.Remove(path) // nothing of it is usable
-		return nil, fmt.Errorf("capture: write %s: %w", path, err)
+		return nil, err
 	}
 	return w, nil
 }
 
-// WritePacket appends one frame.
-func (w *FileWriter) WritePacket(ci gopacket.CaptureInfo, data []byte) error {
-	var err error
-	if w.ng != nil {
-		ci.InterfaceIndex = 0 // the file's one interface, not the capture's ifindex
-		err = w.ng.WritePacket(ci, data)
-	} else {
-		err = w.pcap.WritePacket(ci, data)
+// createNew opens path for writing without truncating it until it is known
+// not to be o.Keep.
+func createNew(path string, keep os.FileInfo) (*os.File, bool, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err == nil {
+		return f, true, nil
 	}
-	if err == nil && w.packetBuffered {
-		err = w.Flush()
+	if !errors.Is(err, os.ErrExist) {
+		return nil, false, fmt.Errorf("capture: %w", err)
+	}
+	if f, err = os.OpenFile(path, os.O_WRONLY, 0); err != nil {
+		return nil, false, fmt.Errorf("capture: %w", err)
+	}
+	st, err := f.Stat()
+	if err == nil && keep != nil && os.SameFile(st, keep) {
+		f.Close()
+		return nil, false, fmt.Errorf("capture: write %s: %w", path, ErrSameFile)
+	}
+	if err == nil && st.Mode().IsRegular() {
+		err = f.Truncate(0)
 	}
 	if err != nil {
-		return fmt.Errorf("capture: write %s: %w", w.name, err)
+		f.Close()
+		return nil, false, fmt.Errorf("capture: write %s: %w", path, err)
+	}
+	return f, false, nil
+}
+
+// NewFileWriter writes the file to w, named name in errors, and writes the
+// header. Its Close does not close w.
+func NewFileWriter(w io.Writer, name string, o FileOptions) (*FileWriter, error) {
+	if err := o.check(name); err != nil {
+		return nil, err
+	}
+	fw := newFileWriter(w, name, o)
+	if err := fw.start(o); err != nil {
+		return nil, err
+	}
+	return fw, nil
+}
+
+func (o *FileOptions) check(name string) error {
+	o.Snaplen = cmp.Or(o.Snaplen, DefaultSnaplen)
+	switch {
+	case o.Snaplen < 0 || o.Snaplen > math.MaxInt32:
+		return fmt.Errorf("capture: write %s: snaplen %d out of range: use 1 to %d", name, o.Snaplen, math.MaxInt32)
+	case o.PcapNG && o.Link > math.MaxUint16:
+		return fmt.Errorf("capture: write %s: link type %d does not fit pcapng's 16 bits: write pcap", name, o.Link)
+	case o.Link > 0x03ffffff || o.LinkExt&0x03ffffff != 0:
+		return fmt.Errorf("capture: write %s: link type %d (extension %#x) does not fit pcap's 26 bits", name, o.Link, o.LinkExt)
 	}
 	return nil
 }
+
+func newFileWriter(w io.Writer, name string, o FileOptions) *FileWriter {
+	return &FileWriter{w: w, name: name, ng: o.PcapNG, packetBuffered: o.PacketBuffered, buf: make([]byte, 0, fileBuffer)}
+}
+
+// start writes the header, straight to the file: a file without a whole
+// one is removed, as nothing of it is usable.
+func (w *FileWriter) start(o FileOptions) error {
+	le := binary.LittleEndian
+	if w.ng {
+		// Section header: byte-order magic, version 1.0, length unknown.
+		shb := le.AppendUint32(nil, ngByteOrderMagic)
+		shb = le.AppendUint16(shb, 1)
+		shb = le.AppendUint16(shb, 0)
+		shb = le.AppendUint64(shb, math.MaxUint64)
+		w.appendBlock(ngBlockSHB, shb)
+		// Interface: link type, snaplen, if_tsresol 9 (nanoseconds).
+		idb := le.AppendUint16(nil, uint16(o.Link))
+		idb = le.AppendUint16(idb, 0)
+		idb = le.AppendUint32(idb, uint32(o.Snaplen))
+		idb = append(idb, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0)
+		w.appendBlock(ngBlockIDB, idb)
+	} else {
+		h := le.AppendUint32(nil, pcapMagic)
+		h = le.AppendUint16(h, 2)
+		h = le.AppendUint16(h, 4)
+		h = le.AppendUint32(h, 0) // thiszone
+		h = le.AppendUint32(h, 0) // sigfigs
+		h = le.AppendUint32(h, uint32(o.Snaplen))
+		h = le.AppendUint32(h, uint32(o.Link)|o.LinkExt)
+		w.buf = append(w.buf, h...)
+	}
+	w.pending = append(w.pending, pendingRec{size: len(w.buf)})
+	if err := w.Flush(); err != nil {
+		if w.f != nil {
+			w.f.Close()
+		}
+		return err
+	}
+	return nil
+}
+
+// appendBlock appends a pcapng block of type typ around body.
+func (w *FileWriter) appendBlock(typ uint32, body []byte) {
+	le := binary.LittleEndian
+	pad := (4 - len(body)%4) % 4
+	total := uint32(12 + len(body) + pad)
+	w.buf = le.AppendUint32(w.buf, typ)
+	w.buf = le.AppendUint32(w.buf, total)
+	w.buf = append(w.buf, body...)
+	w.buf = append(w.buf, make([]byte, pad)...)
+	w.buf = le.AppendUint32(w.buf, total)
+}
+
+// WritePacket appends one frame.
+func (w *FileWriter) WritePacket(ci gopacket.CaptureInfo, data []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(data) > math.MaxInt32 || ci.Length > math.MaxUint32 {
+		return fmt.Errorf("capture: write %s: a frame of %d bytes: too long for a capture file", w.name, len(data))
+	}
+	length := uint32(max(ci.Length, len(data)))
+	start := len(w.buf)
+	le := binary.LittleEndian
+	if w.ng {
+		ns := uint64(ci.Timestamp.UnixNano())
+		body := make([]byte, 0, 20+len(data))
+		body = le.AppendUint32(body, 0) // the file's one interface
+		body = le.AppendUint32(body, uint32(ns>>32))
+		body = le.AppendUint32(body, uint32(ns))
+		body = le.AppendUint32(body, uint32(len(data)))
+		body = le.AppendUint32(body, length)
+		w.appendBlock(ngBlockEPB, append(body, data...))
+	} else {
+		w.buf = le.AppendUint32(w.buf, uint32(ci.Timestamp.Unix()))
+		w.buf = le.AppendUint32(w.buf, uint32(ci.Timestamp.Nanosecond()/1000))
+		w.buf = le.AppendUint32(w.buf, uint32(len(data)))
+		w.buf = le.AppendUint32(w.buf, length)
+		w.buf = append(w.buf, data...)
+	}
+	w.pending = append(w.pending, pendingRec{size: len(w.buf) - start, frame: true})
+	if w.packetBuffered || len(w.buf) >= fileBuffer {
+		return w.Flush()
+	}
+	return nil
+}
+
+// Frames is how many frames the file holds so far, whole: those written
+// out, not those still buffered.
+func (w *FileWriter) Frames() int { return w.frames }
 
 // Flush writes the buffered frames to the file.
 func (w *FileWriter) Flush() error {
-	if w.ng != nil {
-		if err := w.ng.Flush(); err != nil {
-			return err
-		}
+	if w.err != nil {
+		return w.err
 	}
-	return w.bw.Flush()
+	if len(w.buf) == 0 {
+		return nil
+	}
+	n, err := w.w.Write(w.buf)
+	if err == nil && n < len(w.buf) {
+		err = io.ErrShortWrite
+	}
+	// Count the whole records that went out.
+	done := 0
+	for len(w.pending) > 0 && done+w.pending[0].size <= n {
+		done += w.pending[0].size
+		w.whole += int64(w.pending[0].size)
+		if w.pending[0].frame {
+			w.frames++
+		}
+		w.pending = w.pending[1:]
+	}
+	if err == nil {
+		w.buf, w.pending = w.buf[:0], w.pending[:0]
+		return nil
+	}
+	w.err = w.cut(err)
+	return w.err
 }
 
-// Close flushes and closes the file; the file is whole afterwards.
+// cut leaves the file ending on its last whole record after a failed
+// write, or removes it if even the header did not fit, and says what the
+// file holds.
+func (w *FileWriter) cut(err error) error {
+	holds := fmt.Sprintf("%s holds %d frames", w.name, w.frames)
+	if w.f != nil {
+		if st, serr := w.f.Stat(); serr == nil && st.Mode().IsRegular() {
+			if w.whole == 0 {
+				w.f.Close()
+				w.f = nil
+				os.Remove(w.name)
+				holds = w.name + " removed: not even its header fit"
+			} else if terr := w.f.Truncate(w.whole); terr != nil {
+				holds = fmt.Sprintf("%s may end in a partial record (%v); its first %d frames are whole", w.name, terr, w.frames)
+			}
+		}
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is said once
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("capture: write %s: %w: %s: free space, or write elsewhere", w.name, err, holds)
+	}
+	return fmt.Errorf("capture: write %s: %w: %s", w.name, err, holds)
+}
+
+// Close flushes and closes the file; the file is whole afterwards. A
+// stream given to NewFileWriter is not closed.
 func (w *FileWriter) Close() error {
 	err := w.Flush()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("capture: write %s: %w", w.name, err)
-	}
-	return nil
-}
-
-// FileReader reads a pcap or pcapng file, whichever it is.
-type FileReader struct {
-	f   *os.File
-	src interface {
-		ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-		LinkType() layers.LinkType
-	}
-	snaplen int
-}
-
-// pcapngMagic starts every pcapng file: a section header block.
-var pcapngMagic = []byte{0x0a, 0x0d, 0x0d, 0x0a}
-
-// OpenFile opens a pcap or pcapng file for reading.
-func OpenFile(path string) (*FileReader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
-	}
-	br := bufio.NewReaderSize(f, 64<<10)
-	magic, err := br.Peek(4)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("capture: read %s: not a pcap or pcapng file (%d bytes)", path, len(magic))
-	}
-	r := &FileReader{f: f, snaplen: DefaultSnaplen}
-	if bytes.Equal(magic, pcapngMagic) {
-		ng, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("capture: read %s as pcapng: %w", path, err)
+	if w.f != nil {
+		if cerr := w.f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("capture: write %s: %w", w.name, cerr)
 		}
-		r.src = ng
-		if intf, err := ng.Interface(0); err == nil && intf.SnapLength > 0 {
-			r.snaplen = int(intf.SnapLength)
-		}
-	} else {
-		pr, err := pcapgo.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("capture: read %s as pcap: %w", path, err)
-		}
-		r.src = pr
-		if s := pr.Snaplen(); s > 0 {
-			r.snaplen = int(s)
-		}
+		w.f = nil
 	}
-	return r, nil
+	return err
 }
-
-// LinkType is the link type the file declares, as pcapgo reports it (it
-// keeps the low 8 bits: LINUX_SLL2, 276, reads as 20).
-func (r *FileReader) LinkType() layers.LinkType { return r.src.LinkType() }
-
-// Snaplen is the file's snapshot length.
-func (r *FileReader) Snaplen() int { return r.snaplen }
-
-// ReadPacket returns the next frame, valid until the next call, and io.EOF
-// at the end of the file.
-func (r *FileReader) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
-	data, ci, err := r.src.ZeroCopyReadPacketData()
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		// tcpdump says the same of a file cut short mid-frame.
-		return nil, ci, fmt.Errorf("capture: truncated dump file: %w", err)
-	}
-	return data, ci, err
-}
-
-// Close closes the file.
-func (r *FileReader) Close() error { return r.f.Close() }

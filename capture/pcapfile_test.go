@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
+	"github.com/pingcraft/pingcraft/craft"
 )
 
 type frameRec struct {
@@ -52,10 +52,10 @@ func TestFileRoundTrip(t *testing.T) {
 		name string
 		o    FileOptions
 	}{
-		{"pcap", FileOptions{Link: layers.LinkTypeEthernet, Snaplen: 262144}},
-		{"pcap packet-buffered", FileOptions{Link: layers.LinkTypeEthernet, Snaplen: 262144, PacketBuffered: true}},
-		{"pcapng", FileOptions{Link: layers.LinkTypeEthernet, Snaplen: 262144, PcapNG: true}},
-		{"pcapng packet-buffered", FileOptions{Link: layers.LinkTypeEthernet, Snaplen: 262144, PcapNG: true, PacketBuffered: true}},
+		{"pcap", FileOptions{Link: craft.LinkTypeEthernet, Snaplen: 262144}},
+		{"pcap packet-buffered", FileOptions{Link: craft.LinkTypeEthernet, Snaplen: 262144, PacketBuffered: true}},
+		{"pcapng", FileOptions{Link: craft.LinkTypeEthernet, Snaplen: 262144, PcapNG: true}},
+		{"pcapng packet-buffered", FileOptions{Link: craft.LinkTypeEthernet, Snaplen: 262144, PcapNG: true, PacketBuffered: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,8 +83,8 @@ func TestFileRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(frames, got); diff != "" {
 				t.Errorf("frames (-written +read):\n%s", diff)
 			}
-			if r.LinkType() != layers.LinkTypeEthernet || r.Snaplen() != 262144 {
-				t.Errorf("link %v snaplen %d, want Ethernet 262144", r.LinkType(), r.Snaplen())
+			if r.Link() != craft.LinkTypeEthernet || r.Snaplen() != 262144 {
+				t.Errorf("link %v snaplen %d, want Ethernet 262144", r.Link(), r.Snaplen())
 			}
 		})
 	}
@@ -97,9 +97,9 @@ func TestOpenFileErrors(t *testing.T) {
 	os.WriteFile(empty, nil, 0o644)
 	os.WriteFile(junk, []byte("this is not a capture file at all"), 0o644)
 	for _, tc := range []struct{ name, path, want string }{
-		{"missing", filepath.Join(dir, "missing"), "no such file"},
-		{"empty", empty, "not a pcap or pcapng file"},
-		{"junk", junk, "as pcap"},
+		{"missing", filepath.Join(dir, "missing"), "missing: No such file or directory"},
+		{"empty", empty, "truncated dump file; tried to read 4 file header bytes, only got 0"},
+		{"junk", junk, "unknown file format"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := OpenFile(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -112,8 +112,9 @@ func TestOpenFileErrors(t *testing.T) {
 		o          FileOptions
 		want       string
 	}{
-		{"missing directory", filepath.Join(dir, "no", "such", "dir"), FileOptions{Link: layers.LinkTypeEthernet}, "no such file"},
-		{"snaplen out of range", filepath.Join(dir, "big"), FileOptions{Snaplen: MaxSnaplen + 1}, "snaplen 262145 out of range"},
+		{"missing directory", filepath.Join(dir, "no", "such", "dir"), FileOptions{Link: craft.LinkTypeEthernet}, "no such file"},
+		{"snaplen out of range", filepath.Join(dir, "big"), FileOptions{Snaplen: -1}, "snaplen -1 out of range"},
+		{"link type beyond pcapng's 16 bits", filepath.Join(dir, "wide"), FileOptions{Link: 0x10000, PcapNG: true}, "does not fit pcapng's 16 bits"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := CreateFile(tc.path, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {

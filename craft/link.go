@@ -8,9 +8,10 @@ import (
 	"github.com/google/gopacket/layers"
 )
 
-// LinkType is a libpcap LINKTYPE_ value. gopacket v1.1.19 keeps link types in
+// LinkType is a libpcap LINKTYPE_ value (26 bits in a pcap file header, 16 in a
+// pcapng interface block). gopacket v1.1.19 keeps link types in
 // a uint8, which cannot hold LINKTYPE_LINUX_SLL2 (276), so craft has its own.
-type LinkType uint16
+type LinkType uint32
 
 // Link types the decoder accepts.
 const (
@@ -31,7 +32,7 @@ func (t LinkType) String() string {
 	if name, ok := linkTypeNames[t]; ok {
 		return name
 	}
-	return fmt.Sprintf("LinkType(%d)", uint16(t))
+	return fmt.Sprintf("LinkType(%d)", uint32(t))
 }
 
 // LinkTypeOf converts gopacket's link type. pcapgo truncates the file

@@ -2,11 +2,14 @@ package libpcap
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 
 	"github.com/google/gopacket/layers"
+	"golang.org/x/net/bpf"
 
 	"github.com/pingcraft/pingcraft/capture"
 	"github.com/pingcraft/pingcraft/craft"
@@ -28,18 +31,37 @@ type Options struct {
 	// Snaplen is the most bytes a live capture keeps of each frame; 0
 	// means capture.MaxSnaplen, as tcpdump. A file keeps its own.
 	Snaplen int
+	// FileOpened, if not nil, is called once File is open, before Filter
+	// is compiled: where tcpdump prints "reading from file", so that a
+	// filter libpcap refuses is reported after that line, as there.
+	FileOpened func(Header)
 }
 
 // Header is what tcpdump's first line says of an open source, and what a
 // pcap file of its frames declares.
 type Header struct {
-	// Link is how the frames start, as gopacket reports it: LINUX_SLL2
-	// as 20, which craft.LinkTypeOf restores.
-	Link layers.LinkType
+	// Link is how the frames start: a LINKTYPE_ value, all of it (a
+	// file's 257 is 257, not gopacket's 1).
+	Link craft.LinkType
+	// LinkExt is the upper bits of a pcap file's link type field, which
+	// a copy keeps (capture.FileReader.LinkExt); 0 for live captures.
+	LinkExt uint32
 	// Snaplen is the source's snapshot length: the file's, or the one
 	// the live capture was opened with.
 	Snaplen int
+	// File describes the file read, nil for a live capture: what -w must
+	// not overwrite (capture.FileOptions.Keep).
+	File os.FileInfo
 }
+
+// CompileError is a filter expression libpcap refuses; Msg is libpcap's
+// message (pcap_geterr), which tcpdump prints as it is.
+type CompileError struct {
+	Expr string
+	Msg  string
+}
+
+func (e *CompileError) Error() string { return fmt.Sprintf("libpcap: filter %q: %s", e.Expr, e.Msg) }
 
 // Open opens what o names: a TPACKET_V3 ring on the interface with the
 // filter compiled for the ring's link type, libpcap's cooked capture for
@@ -50,6 +72,12 @@ type Header struct {
 // hardware address that are not loopback (tun, NOARP, IP tunnels): there it
 // captures IP packets (Raw).
 func Open(o Options) (capture.Source, Header, error) {
+	return OpenContext(context.Background(), o)
+}
+
+// OpenContext is Open, ended by ctx: a FIFO with no writer is waited for and
+// a filter compiled only until ctx ends, and a file's reads end with it.
+func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error) {
 	o.Snaplen = cmp.Or(o.Snaplen, capture.MaxSnaplen)
 	switch {
 	case o.Interface == "" && o.File == "":
@@ -57,20 +85,20 @@ func Open(o Options) (capture.Source, Header, error) {
 	case o.Interface != "" && o.File != "":
 		return nil, Header{}, fmt.Errorf("libpcap: interface %s and file %s: give one, not both", o.Interface, o.File)
 	case o.File != "":
-		return openFile(o)
+		return openFile(ctx, o)
 	case o.Interface == "any":
 		c, err := OpenCooked(&CookedConfig{Snaplen: o.Snaplen, Filter: o.Filter})
 		if err != nil {
 			return nil, Header{}, err
 		}
-		return c, Header{Link: c.LinkType(), Snaplen: o.Snaplen}, nil
+		return c, Header{Link: craft.LinkTypeOf(c.LinkType()), Snaplen: o.Snaplen}, nil
 	}
 	ifi, err := net.InterfaceByName(o.Interface)
 	if err != nil {
 		return nil, Header{}, fmt.Errorf("libpcap: interface %s: %w: see 'ip link' for the names", o.Interface, err)
 	}
 	link := ringLink(ifi)
-	prog, err := Compile(link, o.Snaplen, o.Filter)
+	prog, err := compileContext(ctx, craft.LinkTypeOf(link), o.Snaplen, o.Filter)
 	if err != nil {
 		return nil, Header{}, err
 	}
@@ -78,7 +106,28 @@ func Open(o Options) (capture.Source, Header, error) {
 	if err != nil {
 		return nil, Header{}, err
 	}
-	return r, Header{Link: link, Snaplen: o.Snaplen}, nil
+	return r, Header{Link: craft.LinkTypeOf(link), Snaplen: o.Snaplen}, nil
+}
+
+// compileContext compiles aside so that ctx ends the wait: pcap_compile
+// cannot be stopped, and an expression can take libpcap long. If ctx ends
+// first, the compile finishes unwatched and its result is dropped.
+func compileContext(ctx context.Context, link craft.LinkType, snaplen int, expr string) ([]bpf.RawInstruction, error) {
+	type result struct {
+		prog []bpf.RawInstruction
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		prog, err := CompileLink(link, snaplen, expr)
+		done <- result{prog, err}
+	}()
+	select {
+	case res := <-done:
+		return res.prog, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // ringLink is the link type a ring on ifi captures.
@@ -89,16 +138,22 @@ func ringLink(ifi *net.Interface) layers.LinkType {
 	return layers.LinkTypeEthernet
 }
 
-func openFile(o Options) (capture.Source, Header, error) {
-	r, err := capture.OpenFile(o.File)
+func openFile(ctx context.Context, o Options) (capture.Source, Header, error) {
+	r, err := capture.OpenFileContext(ctx, o.File)
 	if err != nil {
 		return nil, Header{}, err
 	}
-	h := Header{Link: r.LinkType(), Snaplen: r.Snaplen()}
-	if o.Filter == "" {
-		return r, h, nil
+	h := Header{Link: r.Link(), LinkExt: r.LinkExt(), Snaplen: r.Snaplen()}
+	if h.File, err = r.Stat(); err != nil {
+		r.Close()
+		return nil, Header{}, fmt.Errorf("libpcap: %s: %w", o.File, err)
 	}
-	f, err := fileFilter(craft.LinkTypeOf(h.Link), h.Snaplen, o.Filter)
+	if o.FileOpened != nil {
+		o.FileOpened(h)
+	}
+	// tcpdump compiles even an empty expression, so a link type libpcap
+	// does not know fails here as it does there.
+	f, err := fileFilter(ctx, h.Link, h.Snaplen, o.Filter)
 	if err != nil {
 		r.Close()
 		return nil, Header{}, err
@@ -108,19 +163,18 @@ func openFile(o Options) (capture.Source, Header, error) {
 
 // fileFilter compiles expr for frames of link, to run in user space;
 // LINUX_SLL2 frames get a program for LINUX_SLL, as capture.NewFilter
-// expects.
-func fileFilter(link craft.LinkType, snaplen int, expr string) (*capture.Filter, error) {
-	var dlt layers.LinkType
-	switch link {
-	case craft.LinkTypeEthernet, craft.LinkTypeRaw, craft.LinkTypeLinuxSLL, craft.LinkTypeIPv4, craft.LinkTypeIPv6:
-		dlt = layers.LinkType(link)
-	case craft.LinkTypeLinuxSLL2:
-		dlt = layers.LinkTypeLinuxSLL
-	default:
-		return nil, fmt.Errorf("libpcap: filter %q: link type %s is not one pingcraft filters: read the file without a filter", expr, link)
+// expects. An empty expression gives a nil filter, once libpcap has
+// accepted the link type.
+func fileFilter(ctx context.Context, link craft.LinkType, snaplen int, expr string) (*capture.Filter, error) {
+	dlt := link
+	if link == craft.LinkTypeLinuxSLL2 {
+		dlt = craft.LinkTypeLinuxSLL
 	}
-	prog, err := Compile(dlt, snaplen, expr)
-	if err != nil {
+	prog, err := compileContext(ctx, dlt, snaplen, expr)
+	if expr == "" && errors.Is(err, errors.ErrUnsupported) {
+		return nil, nil // no libpcap to ask; nothing to filter
+	}
+	if err != nil || expr == "" {
 		return nil, err
 	}
 	return capture.NewFilter(link, prog)

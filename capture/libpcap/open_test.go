@@ -17,6 +17,7 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"github.com/pingcraft/pingcraft/capture"
+	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
@@ -80,9 +81,9 @@ func TestOpenHeader(t *testing.T) {
 		name, file, filter string
 		want               Header
 	}{
-		{"ethernet", "echo.pcap", "", Header{Link: layers.LinkTypeEthernet, Snaplen: 65535}},
-		{"raw, filtered", "link-raw.pcap", "icmp", Header{Link: layers.LinkTypeRaw, Snaplen: 65535}},
-		{"cooked v2 as pcapgo reports it", "link-sll2.pcap", "icmp6", Header{Link: 20, Snaplen: 65535}},
+		{"ethernet", "echo.pcap", "", Header{Link: craft.LinkTypeEthernet, Snaplen: 65535}},
+		{"raw, filtered", "link-raw.pcap", "icmp", Header{Link: craft.LinkTypeRaw, Snaplen: 65535}},
+		{"cooked v2, all 16 bits", "link-sll2.pcap", "icmp6", Header{Link: craft.LinkTypeLinuxSLL2, Snaplen: 65535}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +92,10 @@ func TestOpenHeader(t *testing.T) {
 				t.Fatal(err)
 			}
 			src.Close()
+			if h.File == nil {
+				t.Errorf("Open() header names no file")
+			}
+			h.File = nil
 			if diff := cmp.Diff(tt.want, h); diff != "" {
 				t.Errorf("Open() header (-want +got):\n%s", diff)
 			}
@@ -112,7 +117,7 @@ func TestOpenErrors(t *testing.T) {
 		{"bad filter on a live capture", Options{Interface: "lo", Filter: "icmp and nonsense"}, `libpcap: filter "icmp and nonsense": `},
 		{"snaplen too big on any", Options{Interface: "any", Snaplen: capture.MaxSnaplen + 1}, "libpcap: snaplen 262145 out of range"},
 		{"negative snaplen on any", Options{Interface: "any", Snaplen: -1}, "libpcap: snaplen -1 out of range"},
-		{"missing file", Options{File: "../../fixtures/missing.pcap"}, "no such file"},
+		{"missing file", Options{File: "../../fixtures/missing.pcap"}, "No such file"},
 		{"bad filter on a file", Options{File: "../../fixtures/echo.pcap", Filter: "icmp["}, `libpcap: filter "icmp[": `},
 	}
 	for _, tt := range tests {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/google/gopacket/layers"
 	"github.com/urfave/cli/v2"
 
 	"github.com/pingcraft/pingcraft/capture"
 	"github.com/pingcraft/pingcraft/capture/libpcap"
+	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/tcpdump"
 )
 
@@ -21,8 +25,8 @@ addresses are never resolved to names. On exit the counts go to stderr.`
 func watchFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE`"},
-		&cli.StringFlag{Name: "read", Aliases: []string{"r"}, Usage: "read frames from `FILE` (pcap or pcapng)"},
-		&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write frames to `FILE` (pcap; pcapng with --pcapng)"},
+		&cli.StringFlag{Name: "read", Aliases: []string{"r"}, Usage: "read frames from `FILE` (pcap or pcapng; - is standard input)"},
+		&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write frames to `FILE` (pcap; pcapng with --pcapng; - is standard output)"},
 		&cli.BoolFlag{Name: "pcapng", Usage: "write pcapng instead of pcap"},
 		&cli.BoolFlag{Name: "U", Usage: "with -w, write each frame to the file as it comes (otherwise on exit)"},
 		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` frames"},
@@ -50,39 +54,53 @@ func runWatch(c *cli.Context) error {
 		return usagef("-c %d: give a positive number of frames", c.Int("count"))
 	case snaplen <= 0 || snaplen > capture.MaxSnaplen:
 		return usagef("-s %d: give 1 to %d bytes", snaplen, capture.MaxSnaplen)
-	case out != "" && out == file:
-		return usagef("-w %s would overwrite the file -r reads", out)
 	}
-	src, hdr, err := libpcap.Open(libpcap.Options{Interface: iface, File: file, Filter: strings.Join(c.Args().Slice(), " "), Snaplen: snaplen})
+	name, stderr := prog(c), c.App.ErrWriter
+	src, hdr, err := libpcap.OpenContext(c.Context, libpcap.Options{Interface: iface, File: file, Filter: strings.Join(c.Args().Slice(), " "), Snaplen: snaplen,
+		FileOpened: func(h libpcap.Header) {
+			fmt.Fprintf(stderr, "reading from file %s, %s, snapshot length %d\n", file, linkTypeText(h.Link), h.Snaplen)
+		}})
 	if err != nil {
-		return err
+		return watchError(c, name, err, false)
 	}
 	defer src.Close()
-	stderr := c.App.ErrWriter
-	if file != "" {
-		fmt.Fprintf(stderr, "reading from file %s, %s, snapshot length %d\n", file, tcpdump.LinkTypeText(hdr.Link), hdr.Snaplen)
-	} else {
-		fmt.Fprintf(stderr, "pingcraft: listening on %s, %s, snapshot length %d bytes\n", iface, tcpdump.LinkTypeText(hdr.Link), hdr.Snaplen)
+	if file == "" {
+		fmt.Fprintf(stderr, "pingcraft: listening on %s, %s, snapshot length %d bytes\n", iface, linkTypeText(hdr.Link), hdr.Snaplen)
 	}
 
-	// The output file is created only once the capture is open, so bad
-	// input never leaves an empty file behind.
 	lo := &capture.LoopOptions{Count: c.Int("count")}
-	if out != "" {
-		o := capture.FileOptions{Link: hdr.Link, Snaplen: min(snaplen, hdr.Snaplen), PcapNG: c.Bool("pcapng"), PacketBuffered: c.Bool("U")}
-		if lo.File, err = capture.CreateFile(out, o); err != nil {
-			return err
-		}
-	}
-	switch {
+	switch pl, printable := printerLink(hdr.Link); {
+	case out != "":
+	case !printable:
+		// tcpdump's words before it had an UNSUPPORTED printer.
+		return worded{fmt.Sprintf("%s: packet printing is not supported for %s: use -w", name, linkTypeText(hdr.Link)), exitTcpdumpError}
 	case c.Bool("json"):
-		lo.Frame = tcpdump.NewJSONWriter(c.App.Writer, hdr.Link).Print
-	case out == "":
-		pr, err := tcpdump.NewPrinter(c.App.Writer, hdr.Link, printOptions(c))
+		lo.Frame = tcpdump.NewJSONWriter(c.App.Writer, pl).Print
+	default:
+		pr, err := tcpdump.NewPrinter(c.App.Writer, pl, printOptions(c))
 		if err != nil {
 			return err
 		}
 		lo.Frame = pr.Print
+	}
+	// The output file is created only once the capture is open, so bad
+	// input never leaves an empty file behind.
+	if out != "" {
+		o := capture.FileOptions{Link: hdr.Link, LinkExt: hdr.LinkExt, Snaplen: snaplen, PcapNG: c.Bool("pcapng"), PacketBuffered: c.Bool("U"), Keep: hdr.File}
+		if file != "" {
+			o.Snaplen = hdr.Snaplen // tcpdump copies the file's, -s or not
+		}
+		if out == "-" {
+			lo.File, err = capture.NewFileWriter(c.App.Writer, "standard output", o)
+		} else {
+			lo.File, err = capture.CreateFile(out, o)
+		}
+		if errors.Is(err, capture.ErrSameFile) {
+			return worded{fmt.Sprintf("%s: -w %s is the file -r %s reads (the same device and inode): write to another file", name, out, file), exitTcpdumpError}
+		}
+		if err != nil {
+			return watchError(c, name, err, false)
+		}
 	}
 
 	n, err := capture.Loop(c.Context, src, lo)
@@ -95,7 +113,60 @@ func runWatch(c *cli.Context) error {
 		fmt.Fprintf(stderr, "%d packets captured\n%d packets received by filter\n%d packets dropped by kernel\n",
 			n.Captured, n.Received, n.Dropped)
 	}
-	return err
+	if err != nil {
+		return watchError(c, name, err, true)
+	}
+	return nil
+}
+
+// exitTcpdumpError is tcpdump's exit code for every error.
+const exitTcpdumpError = 1
+
+// watchError words err as tcpdump does: libpcap's message after the
+// program's name (and "pcap_loop: " once frames were read), exit 1. Ctrl-C
+// before the source opened exits as a process killed by SIGINT does.
+func watchError(c *cli.Context, name string, err error, looping bool) error {
+	var fe *capture.FormatError
+	var ce *libpcap.CompileError
+	switch {
+	case errors.Is(err, context.Canceled) && c.Context.Err() != nil:
+		return worded{"", 128 + 2}
+	case errors.As(err, &fe) && looping && !fe.Opening:
+		return worded{name + ": pcap_loop: " + fe.Msg, exitTcpdumpError}
+	case errors.As(err, &fe):
+		return worded{name + ": " + fe.Msg, exitTcpdumpError}
+	case errors.As(err, &ce):
+		return worded{name + ": " + ce.Msg, exitTcpdumpError}
+	}
+	return worded{name + ": " + oneLine(err.Error()), exitTcpdumpError}
+}
+
+// linkTypeText names a link type as tcpdump's first line does: libpcap's
+// name and description, or the bare number when libpcap has no name.
+func linkTypeText(link craft.LinkType) string {
+	if name, desc, ok := libpcap.LinkTypeName(link); ok {
+		return fmt.Sprintf("link-type %s (%s)", name, desc)
+	}
+	if link <= 0xff || link == craft.LinkTypeLinuxSLL2 {
+		// No libpcap to ask (a build without cgo): craft's names.
+		if name := tcpdump.LinkTypeText(layers.LinkType(link)); link != 20 {
+			return name
+		}
+	}
+	return fmt.Sprintf("link-type %d", link)
+}
+
+// printerLink is link as the printers take it (gopacket's 8 bits, with
+// LINUX_SLL2 as 20), and whether they print it: a link type beyond 8 bits
+// must not be cut to another one's number.
+func printerLink(link craft.LinkType) (layers.LinkType, bool) {
+	switch link {
+	case craft.LinkTypeEthernet, craft.LinkTypeRaw, craft.LinkTypeIPv4, craft.LinkTypeIPv6, craft.LinkTypeLinuxSLL, 12:
+		return layers.LinkType(link), true
+	case craft.LinkTypeLinuxSLL2:
+		return layers.LinkType(link & 0xff), true
+	}
+	return 0, false
 }
 
 // printOptions reads tcpdump's printing flags; -v, -x, -X and -t count.

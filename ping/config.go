@@ -52,7 +52,8 @@ type Config struct {
 	Rate float64
 	// UntilReply ends each target's probing at its first reply, after at
 	// most 1+Retries probes, each sent when the one before timed out and
-	// waiting Backoff times longer (fping without -c).
+	// waiting Backoff times longer (fping without -c); a target whose send
+	// fails is not tried again, as fping does not.
 	UntilReply bool
 	Retries    int
 	Backoff    float64

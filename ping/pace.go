@@ -19,11 +19,18 @@ func (e *Engine) wants(t *target) bool {
 	c := &e.cfg
 	switch {
 	case c.UntilReply:
-		return t.stats.Received == 0 && t.stats.Outstanding == 0 && int(t.next) <= c.Retries
+		return t.retrying(c) && t.stats.Outstanding == 0
 	case c.Count > 0:
 		return int(t.next) < c.Count
 	}
 	return true
+}
+
+// retrying reports whether t, in an UntilReply run, may still be tried:
+// no reply yet, tries left, and no send failed (fping gives up a target
+// whose sendto fails rather than retry it).
+func (t *target) retrying(c *Config) bool {
+	return t.stats.Received == 0 && t.stats.SendErrors == 0 && int(t.next) <= c.Retries
 }
 
 // schedulePaced is the scheduler of paced runs: a heap of targets by the
@@ -49,7 +56,7 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 		for len(h) > 0 && !now.Before(e.mono(h[0].due)) && !now.Before(nextGap) && (deadline.IsZero() || now.Before(deadline)) {
 			t := h.pop()
 			if !e.wants(t) {
-				if c.UntilReply && t.stats.Received == 0 && int(t.next) <= c.Retries {
+				if c.UntilReply && t.retrying(c) {
 					// Still waiting on the last try: look again when it ends.
 					t.due = e.off(now) + int64(c.timeoutOf(t.next))
 					h.push(t)

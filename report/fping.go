@@ -207,15 +207,19 @@ func (p *Fping) Event(ev *ping.Event) {
 				if p.Elapsed {
 					fmt.Fprintf(w, " (%s ms)", fpingTime(ns))
 				}
-				io.WriteString(w, p.ttl(ev)+"\n")
+				io.WriteString(w, p.ttl(ev))
+				p.elsewhere(ev)
+				io.WriteString(w, "\n")
 			}
 			if p.OnAlive != nil {
 				p.OnAlive(p.alive)
 			}
 		}
 		if p.perRecv() {
-			fmt.Fprintf(p.out(), "%s%-*s : [%d], %d bytes, %s ms (%s avg, %s)%s\n", p.stamp(ev.At), p.width, h.name, idx, ev.Bytes,
+			fmt.Fprintf(p.out(), "%s%-*s : [%d], %d bytes, %s ms (%s avg, %s)%s", p.stamp(ev.At), p.width, h.name, idx, ev.Bytes,
 				fpingTime(ns), fpingTime(h.totalNS/int64(h.recv)), lossOf(h.sent, h.recv), p.ttl(ev))
+			p.elsewhere(ev)
+			io.WriteString(p.out(), "\n")
 		}
 	case ping.EventDuplicate:
 		p.received++
@@ -618,4 +622,13 @@ func fpingError(e *craft.ICMPError) string {
 		return "ICMP Parameter Problem"
 	}
 	return fmt.Sprintf("ICMP type %d code %d", e.Type, e.Code)
+}
+
+// elsewhere writes fping's " [<- FROM]", on stderr before the line's end,
+// for a reply from another address than the target's: a member of a
+// multicast group, a host behind a NAT.
+func (p *Fping) elsewhere(ev *ping.Event) {
+	if ev.From.IsValid() && ev.From.WithZone("") != ev.Addr.WithZone("") {
+		fmt.Fprintf(p.errs(), " [<- %s]", ev.From.WithZone(""))
+	}
 }

@@ -199,6 +199,10 @@ func TestFpingLikeFping(t *testing.T) {
 		{"-N", "-Q", "1", "-c", "2", target},
 		{"-S", "198.18.255.254", target}, // not the host's: refused
 		{"-S", l.Host4.String(), "-c", "1", target, "::1"},
+		// Broadcasts fail to send (no SO_BROADCAST), once; a group's
+		// member answers from its own address.
+		{"-r", "3", "198.18.0.255", "255.255.255.255", "224.0.0.1"},
+		{"-c", "2", "-p", "100", "198.18.0.255", "224.0.0.1"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			out, errs, code := inHost(t, l, "", bin, append([]string{"fping"}, args...)...)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -145,6 +146,16 @@ func TestSendGroupsAndNoRoute(t *testing.T) {
 		got, gotErr, gotCode := inHost(t, l, "", bin, "send", "-c", "1", target)
 		if got != want || gotErr != wantErr || gotCode != wantCode {
 			t.Errorf("%s: exit %d, %q %q; iputils exit %d, %q %q", target, gotCode, got, gotErr, wantCode, want, wantErr)
+		}
+	}
+	// fping: each such target fails to send, once, and is unreachable.
+	if _, err := exec.LookPath("fping"); err == nil {
+		for _, args := range [][]string{{"198.18.77.1", "fd00:77::1"}, {"-c", "2", "-p", "100", "198.18.77.1"}} {
+			want, wantErr, wantCode := inHost(t, l, "", "fping", args...)
+			got, gotErr, gotCode := inHost(t, l, "", bin, append([]string{"fping"}, args...)...)
+			if got != want || fpingNormal(gotErr) != fpingNormal(wantErr) || gotCode != wantCode {
+				t.Errorf("fping %v: exit %d, %q %q; fping exit %d, %q %q", args, gotCode, got, gotErr, wantCode, want, wantErr)
+			}
 		}
 	}
 }

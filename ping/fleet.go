@@ -192,7 +192,7 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 			if o.Mode == ModeAuto && m.Mode != ModeDgram {
 				open = ModeAuto // falls back from what AutoMode picked
 			}
-			conn, mode, err := o.open(p, open, &OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: inFlight, PMTUDisc: c.PMTUDisc})
+			conn, mode, err := o.open(p, open, &OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: inFlight, PMTUDisc: c.PMTUDisc, Socket: c.socketOptions()})
 			if err != nil {
 				return nil, err
 			}

@@ -146,7 +146,7 @@ func TestPing(t *testing.T) {
 			var b strings.Builder
 			p := tc.p
 			p.W = &b
-			p.Header(tc.addr, 56, tc.via)
+			p.Header(tc.addr, 56, tc.via, 0, 0)
 			for _, ev := range tc.events {
 				p.Event(&ev)
 			}
@@ -251,7 +251,7 @@ func TestPingLoss(t *testing.T) {
 // TestPingNilWriter: a Ping without W writes nowhere, and does not fail.
 func TestPingNilWriter(t *testing.T) {
 	p := &report.Ping{Report: true, Stamps: true}
-	p.Header(target, 56, "")
+	p.Header(target, 56, "", 0, 0)
 	for _, ev := range everyKind {
 		p.Event(&ev)
 	}
@@ -288,7 +288,7 @@ func TestPingNames(t *testing.T) {
 		}
 		return ""
 	}}
-	p.Header(lo, 56, "")
+	p.Header(lo, 56, "", 0, 0)
 	p.Event(&ping.Event{Kind: ping.EventReply, Addr: lo, From: lo, Seq: 1, Bytes: 64, TTL: 64, HasTTL: true, RTT: 30 * time.Microsecond})
 	p.Event(&ping.Event{Kind: ping.EventReply, Addr: lo, From: netip.MustParseAddr("fd00::1"), Seq: 2, Bytes: 64, TTL: 64, HasTTL: true, RTT: 30 * time.Microsecond})
 	want := "PING localhost(localhost (::1)) 56 data bytes\n" +

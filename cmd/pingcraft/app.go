@@ -113,6 +113,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return badOptions(cmd, prog, err, stderr)
 			}
+			if cmd.Name == "send" && pingHelp(rest) {
+				// ping -h is iputils' usage, on stderr, exit 2; --help
+				// stays pingcraft's help.
+				fmt.Fprint(stderr, pingUsage)
+				return exitError
+			}
 			args = append(args[:2:2], rest...)
 		}
 	}
@@ -148,4 +154,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// pingHelp reports whether a command line getopt rewrote asks for -h.
+func pingHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h":
+			return true
+		}
+	}
+	return false
 }

@@ -43,7 +43,8 @@ func RecordRouteOption() []byte {
 
 // TimestampOption is a timestamp option of 40 bytes (36 when addresses
 // are recorded: 4 pairs), as ping -T sends it. For TimestampPrespecified,
-// prespec are the addresses asked to stamp (at most 4; IPv4 ones only).
+// prespec are the addresses asked to stamp (at most 4; IPv4 ones only),
+// and the option is as long as they need.
 func TimestampOption(flag TimestampFlag, prespec []netip.Addr) []byte {
 	b := make([]byte, MaxIPv4Options)
 	b[0], b[2], b[3] = ipOptTimestamp, 5, byte(flag)
@@ -52,7 +53,10 @@ func TimestampOption(flag TimestampFlag, prespec []netip.Addr) []byte {
 		b[1] = 4 + 4*8
 	}
 	if flag == TimestampPrespecified {
-		for i, a := range prespec[:min(len(prespec), 4)] {
+		prespec = prespec[:min(len(prespec), 4)]
+		b[1] = byte(4 + 8*len(prespec))
+		b = b[:b[1]]
+		for i, a := range prespec {
 			a4 := a.Unmap().As4()
 			copy(b[4+8*i:], a4[:])
 		}

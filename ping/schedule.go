@@ -45,6 +45,11 @@ func (e *Engine) schedule(ctx context.Context, rc Conn) error {
 				}
 			}
 			e.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				// A tiny interval sends round after round without waiting:
+				// the end of the run must still be seen.
+				return err
+			}
 			continue
 		}
 		wake := nextSend

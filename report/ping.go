@@ -24,7 +24,8 @@ type Ping struct {
 	Stamps bool   // -D: [unix time] before each line
 	Report bool   // -O: report outstanding replies when the next probe goes
 	Flood  bool   // -f: a dot per probe, a backspace per reply
-	// Adaptive is -A: lines as a normal run, the summary as a flood's.
+	// Adaptive is -A, or -i 0: lines as a normal run, the summary as a
+	// flood's.
 	Adaptive bool
 	Bell     bool // -a: a bell after every reply
 	// Size is the echo data size: below 16 bytes iputils has no room for
@@ -303,7 +304,7 @@ func (p *Ping) options(b []byte) {
 		return
 	}
 	io.WriteString(w, "\nTS: ")
-	var prev uint32
+	stdPrev, otherPrev := int64(-1), int64(-1)
 	for i, ts := range o.Stamps {
 		if i > 0 {
 			io.WriteString(w, "\n")
@@ -312,12 +313,28 @@ func (p *Ping) options(b []byte) {
 		if i < len(o.Addrs) {
 			fmt.Fprintf(w, "%s\t", p.addr(o.Addrs[i]))
 		}
-		if i == 0 {
-			fmt.Fprintf(w, "%d absolute", ts)
-		} else {
-			fmt.Fprintf(w, "%d", int32(ts-prev))
+		// A set high bit marks a time that is not milliseconds since
+		// midnight UT; iputils keeps the two kinds apart.
+		std := ts&0x80000000 == 0
+		v := int64(ts & 0x7fffffff)
+		switch {
+		case std && stdPrev < 0:
+			fmt.Fprintf(w, "%d absolute", v)
+		case std:
+			fmt.Fprintf(w, "%d", v-stdPrev)
+		case otherPrev < 0:
+			fmt.Fprintf(w, "%d absolute not-standard", v)
+		default:
+			fmt.Fprintf(w, "%d not-standard", v-otherPrev)
 		}
-		prev = ts
+		if std {
+			stdPrev = v
+		} else {
+			otherPrev = v
+		}
 	}
 	io.WriteString(w, "\n")
+	if o.Overflow > 0 {
+		fmt.Fprintf(w, "Unrecorded hops: %d\n", o.Overflow)
+	}
 }

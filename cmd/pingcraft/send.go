@@ -126,12 +126,13 @@ func sendConfig(c *cli.Context, a *pingArgs) (*ping.Config, error) {
 		if v > math.MaxInt32/1000 {
 			return nil, a.fatal("bad timing interval: %s", c.String("interval"))
 		}
-		// iputils keeps whole milliseconds; as root 0 (or less) means as
-		// fast as replies allow.
+		// iputils keeps whole milliseconds; 0 (or less) is its flood
+		// without the dots: the next probe when the reply comes, 100 a
+		// second at least.
 		ms := int64(v * 1000)
-		cfg.Interval = time.Duration(ms) * time.Millisecond
-		if cfg.Interval <= 0 {
-			cfg.Interval = time.Microsecond
+		cfg.Interval = time.Duration(max(ms, 0)) * time.Millisecond
+		if ms <= 0 {
+			cfg.Flood = true
 		}
 	}
 	if c.IsSet("preload") {
@@ -222,7 +223,7 @@ func sendConfig(c *cli.Context, a *pingArgs) (*ping.Config, error) {
 		// The engine's flood: the next probe when the reply comes, waiting
 		// at most the interval, printed as a normal run.
 		cfg.Flood = true
-		if cfg.Interval == 0 {
+		if !c.IsSet("interval") {
 			cfg.Interval = ping.DefaultInterval
 		}
 	}
@@ -322,18 +323,22 @@ func runSend(c *cli.Context) error {
 	name := args[len(args)-1]
 	if len(args) > 1 {
 		if cfg.IPOption != ping.IPOptionTimestampPrespec || len(args) > 5 {
-			return worded{strings.TrimPrefix(pingUsage, "\n"), exitError}
+			return worded{strings.TrimSuffix(pingUsage, "\n"), exitError}
 		}
-		for _, s := range args[:len(args)-1] {
+		if len(args) == 5 {
+			// Five pairs do not fit the 40 bytes of options.
+			return a.fatal("ts option: Invalid argument")
+		}
+	}
+	if cfg.IPOption == ping.IPOptionTimestampPrespec {
+		// iputils asks each operand, the target too, for a timestamp.
+		for _, s := range args {
 			h, err := netip.ParseAddr(s)
 			if err != nil || !h.Is4() {
 				return a.fatal("%s: Name or service not known", s)
 			}
 			cfg.Prespec = append(cfg.Prespec, h)
 		}
-	}
-	if cfg.IPOption == ping.IPOptionTimestampPrespec && len(cfg.Prespec) == 0 {
-		return worded{strings.TrimPrefix(pingUsage, "\n"), exitError}
 	}
 	fl, m, err := ping.NewSingle(c.Context, name, cfg, fc)
 	if err != nil {
@@ -386,7 +391,7 @@ func runSend(c *cli.Context) error {
 		}
 		pr.Header(p.Target, cfg.Size, via, cfg.FlowLabel, options)
 	}
-	if m.Mode == ping.ModeDgram && (flood || cfg.Interval > 0 && cfg.Interval < 2*time.Millisecond) {
+	if m.Mode == ping.ModeDgram && (flood || c.IsSet("interval") && cfg.Interval < 2*time.Millisecond) {
 		// The ping socket is the transport of a user without CAP_NET_RAW:
 		// iputils refuses such a user after its header.
 		header()

@@ -28,9 +28,9 @@ type Ping struct {
 	// flood's.
 	Adaptive bool
 	Bell     bool // -a: a bell after every reply
-	// Size is the echo data size: below 16 bytes iputils has no room for
-	// its send time and prints no times. 0 means the default, 56.
-	Size int
+	// Untimed is a run with less than 16 bytes of echo data, which leave
+	// iputils no room for its send time: it prints no times.
+	Untimed bool
 	// NameOf, when set, names addresses as iputils does without -n: reply
 	// and error lines say "from localhost (::1)", an IPv6 header
 	// "PING localhost(localhost (::1))". It returns "" for an address it
@@ -43,9 +43,8 @@ type Ping struct {
 	route   []netip.Addr    // -R: the last route printed
 }
 
-// timing says whether iputils would time the replies: its send time needs
-// 16 bytes of echo data.
-func (p *Ping) timing() bool { return p.Size == 0 || p.Size >= 16 }
+// timing says whether iputils would time the replies.
+func (p *Ping) timing() bool { return !p.Untimed }
 
 func (p *Ping) w() io.Writer {
 	if p.W == nil {
@@ -289,7 +288,7 @@ func (p *Ping) options(b []byte) {
 	w := p.w()
 	if o.Type == craft.IPOptionRecordRoute {
 		if len(o.Addrs) > 0 && slices.Equal(o.Addrs, p.route) {
-			io.WriteString(w, "\t(same route)\n")
+			io.WriteString(w, "\t(same route)")
 			return
 		}
 		p.route = o.Addrs

@@ -301,7 +301,11 @@ func runSend(c *cli.Context) error {
 	a := &pingArgs{prog: prog(c)}
 	defer a.warn(c.App.ErrWriter)
 	if c.Bool("V") {
-		fmt.Fprintf(c.App.Writer, "ping from pingcraft %s\n", buildVersion())
+		// iputils' two lines, which scripts parse: the second says what
+		// the build has (libcap for capabilities, the kernel's getrandom
+		// through crypto/rand; no IDN, translations, error.h or
+		// __fpending, which are C library matters).
+		fmt.Fprintf(c.App.Writer, "ping from pingcraft %s\nlibcap: yes, IDN: no, NLS: no, error.h: no, getrandom(): yes, __fpending(): no\n", buildVersion())
 		return nil
 	}
 	cfg, err := sendConfig(c, a)
@@ -361,7 +365,7 @@ func runSend(c *cli.Context) error {
 	defer out.Close()
 	flood := c.Bool("flood")
 	pr := &report.Ping{W: out, ErrW: c.App.ErrWriter, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"),
-		Flood: flood, Adaptive: cfg.Flood && !flood, Bell: c.Bool("a"), Size: cfg.Size}
+		Flood: flood, Adaptive: cfg.Flood && !flood, Bell: c.Bool("a"), Untimed: cfg.Size < 16}
 	if !flood && !c.Bool("n") && !isAddress(name) {
 		// iputils names reply addresses for a target given as a name.
 		n := newNamer(c.Context)
@@ -424,7 +428,9 @@ func runSend(c *cli.Context) error {
 	if c.Bool("json") {
 		js.Summary(0, p.Target, &st, elapsed, drops)
 	} else {
-		pr.Summary(&st, elapsed, cfg.Preload)
+		// iputils' pipe is the most probes it saw in flight: no more
+		// than were sent.
+		pr.Summary(&st, elapsed, min(cfg.Preload, st.Transmitted))
 		if drops > 0 {
 			fmt.Fprintf(out, "%d replies dropped by the receive ring\n", drops)
 		}

@@ -113,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return badOptions(cmd, prog, err, stderr)
 			}
+			app.Metadata["options"] = optionNames(rest)
 			if cmd.Name == "send" && pingHelp(rest) {
 				// ping -h is iputils' usage, on stderr, exit 2; --help
 				// stays pingcraft's help.
@@ -167,4 +168,18 @@ func pingHelp(args []string) bool {
 		}
 	}
 	return false
+}
+
+// optionNames is the names of the options of a command line getopt
+// rewrote, in order.
+func optionNames(args []string) []string {
+	var names []string
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		names = append(names, name)
+	}
+	return names
 }

@@ -76,144 +76,143 @@ func sendFlags() []cli.Flag {
 	}
 }
 
-// sendConfig reads send's options into a run's Config, checking them in
-// the order iputils does and refusing them in its words.
+// sendConfig reads send's options into a run's Config, checking them as
+// iputils does and refusing them in its words.
 func sendConfig(c *cli.Context, a *pingArgs) (*ping.Config, error) {
 	cfg := &ping.Config{Size: ping.DefaultSize, Flood: c.Bool("flood")}
-	if c.Bool("4") && c.Bool("6") {
-		return nil, a.fatal("only one -4 or -6 option may be specified")
-	}
-	if c.Bool("R") && c.IsSet("T") {
-		return nil, a.fatal("only one of -T or -R may be used")
-	}
-	if c.IsSet("T") {
-		switch t := c.String("T"); t {
-		case "tsonly":
-			cfg.IPOption = ping.IPOptionTimestamp
-		case "tsandaddr":
-			cfg.IPOption = ping.IPOptionTimestampAddr
-		case "tsprespec":
-			cfg.IPOption = ping.IPOptionTimestampPrespec
-		default:
-			return nil, a.fatal("invalid timestamp type: %s", t)
+	family, ttlZero := 0, false
+	// In the order given, as iputils reads them: the first bad value is
+	// the one refused, after the warnings of those before it.
+	for _, name := range optionOrder(c) {
+		switch name {
+		case "4", "6":
+			f := int(name[0] - '0')
+			if family != 0 && family != f {
+				return nil, a.fatal("only one -4 or -6 option may be specified")
+			}
+			family = f
+		case "R":
+			if cfg.IPOption != ping.IPOptionNone && cfg.IPOption != ping.IPOptionRecordRoute {
+				return nil, a.fatal("only one of -T or -R may be used")
+			}
+			cfg.IPOption = ping.IPOptionRecordRoute
+		case "T":
+			if cfg.IPOption == ping.IPOptionRecordRoute {
+				return nil, a.fatal("only one of -T or -R may be used")
+			}
+			switch t := c.String("T"); t {
+			case "tsonly":
+				cfg.IPOption = ping.IPOptionTimestamp
+			case "tsandaddr":
+				cfg.IPOption = ping.IPOptionTimestampAddr
+			case "tsprespec":
+				cfg.IPOption = ping.IPOptionTimestampPrespec
+			default:
+				return nil, a.fatal("invalid timestamp type: %s", t)
+			}
+		case "flowlabel":
+			v, err := a.flow(c.String("flowlabel"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.FlowLabel = v
+		case "N":
+			return nil, a.fatal("-N %s: ICMPv6 node information queries are not supported by pingcraft", c.String("N"))
+		case "count":
+			v, err := a.integer(c.String("count"), 1, math.MaxInt64)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Count = int(v)
+		case "interval":
+			v, err := a.float(c.String("interval"), "bad timing interval")
+			if err != nil {
+				return nil, err
+			}
+			if v > math.MaxInt32/1000 {
+				return nil, a.fatal("bad timing interval: %s", c.String("interval"))
+			}
+			// iputils keeps whole milliseconds; 0 (or less) is its flood
+			// without the dots: the next probe when the reply comes, 100 a
+			// second at least.
+			ms := int64(v * 1000)
+			cfg.Interval = time.Duration(max(ms, 0)) * time.Millisecond
+			if ms <= 0 {
+				cfg.Flood = true
+			}
+		case "preload":
+			v, err := a.integer(c.String("preload"), 1, 65536)
+			if err != nil {
+				return nil, err
+			}
+			if os.Getuid() != 0 && v > 3 {
+				return nil, a.fatal("cannot set preload to value greater than 3: %d", v)
+			}
+			cfg.Preload = int(v)
+		case "mark":
+			v, err := a.integer(c.String("mark"), 0, math.MaxUint32)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Mark = uint32(v)
+		case "pmtudisc":
+			s := c.String("pmtudisc")
+			d, err := ping.ParsePMTUDisc(s)
+			if err != nil {
+				return nil, a.fatal("%v", err)
+			}
+			cfg.PMTUDisc = d
+		case "pattern":
+			p, err := a.pattern(c.String("pattern"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.Pattern = p
+		case "tos":
+			v, err := a.tos(c.String("tos"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.TOS = v
+		case "size":
+			v, err := a.integer(c.String("size"), 0, math.MaxInt32)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Size = int(v)
+		case "sndbuf":
+			v, err := a.integer(c.String("sndbuf"), 1, math.MaxInt32)
+			if err != nil {
+				return nil, err
+			}
+			cfg.SendBuffer = int(v)
+		case "ttl":
+			v, err := a.integer(c.String("ttl"), 0, 255)
+			if err != nil {
+				return nil, err
+			}
+			cfg.TTL, ttlZero = uint8(v), v == 0
+		case "deadline":
+			v, err := a.integer(c.String("deadline"), 0, math.MaxInt32)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Deadline = time.Duration(v) * time.Second
+		case "timeout":
+			v, err := a.float(c.String("timeout"), "bad linger time")
+			if err != nil {
+				return nil, err
+			}
+			if v < 0 || v > math.MaxInt32/1000 {
+				return nil, a.fatal("bad linger time: %s", c.String("timeout"))
+			}
+			cfg.Timeout = time.Duration(int64(v*1000)) * time.Millisecond // 0: the default
 		}
 	}
-	if c.Bool("R") {
-		cfg.IPOption = ping.IPOptionRecordRoute
-	}
-	if c.IsSet("flowlabel") {
-		v, err := a.flow(c.String("flowlabel"))
-		if err != nil {
-			return nil, err
-		}
-		cfg.FlowLabel = v
-	}
-	if c.IsSet("N") {
-		return nil, a.fatal("-N %s: ICMPv6 node information queries are not supported by pingcraft", c.String("N"))
-	}
-	if c.IsSet("count") {
-		v, err := a.integer(c.String("count"), 1, math.MaxInt64)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Count = int(v)
-	}
-	if c.IsSet("interval") {
-		v, err := a.float(c.String("interval"), "bad timing interval")
-		if err != nil {
-			return nil, err
-		}
-		if v > math.MaxInt32/1000 {
-			return nil, a.fatal("bad timing interval: %s", c.String("interval"))
-		}
-		// iputils keeps whole milliseconds; 0 (or less) is its flood
-		// without the dots: the next probe when the reply comes, 100 a
-		// second at least.
-		ms := int64(v * 1000)
-		cfg.Interval = time.Duration(max(ms, 0)) * time.Millisecond
-		if ms <= 0 {
-			cfg.Flood = true
-		}
-	}
-	if c.IsSet("preload") {
-		v, err := a.integer(c.String("preload"), 1, 65536)
-		if err != nil {
-			return nil, err
-		}
-		if os.Getuid() != 0 && v > 3 {
-			return nil, a.fatal("cannot set preload to value greater than 3: %d", v)
-		}
-		cfg.Preload = int(v)
-	}
-	if c.IsSet("mark") {
-		v, err := a.integer(c.String("mark"), 0, math.MaxUint32)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Mark = uint32(v)
-	}
-	if s := c.String("pmtudisc"); c.IsSet("pmtudisc") {
-		d, err := ping.ParsePMTUDisc(s)
-		if err != nil {
-			return nil, a.fatal("%v", err)
-		}
-		cfg.PMTUDisc = d
-	}
-	if c.IsSet("pattern") {
-		p, err := a.pattern(c.String("pattern"))
-		if err != nil {
-			return nil, err
-		}
-		cfg.Pattern = p
-	}
-	if c.IsSet("tos") {
-		v, err := a.tos(c.String("tos"))
-		if err != nil {
-			return nil, err
-		}
-		cfg.TOS = v
-	}
-	if c.IsSet("size") {
-		v, err := a.integer(c.String("size"), 0, math.MaxInt32)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Size = int(v)
-	}
-	if c.IsSet("sndbuf") {
-		v, err := a.integer(c.String("sndbuf"), 1, math.MaxInt32)
-		if err != nil {
-			return nil, err
-		}
-		cfg.SendBuffer = int(v)
-	}
-	if c.IsSet("ttl") {
-		v, err := a.integer(c.String("ttl"), 0, 255)
-		if err != nil {
-			return nil, err
-		}
-		if v == 0 {
-			// What the kernel answers iputils' IP_TTL of 0.
-			return nil, a.fatal("cannot set unicast time-to-live: Invalid argument")
-		}
-		cfg.TTL = uint8(v)
-	}
-	if c.IsSet("deadline") {
-		v, err := a.integer(c.String("deadline"), 0, math.MaxInt32)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Deadline = time.Duration(v) * time.Second
-	}
-	if c.IsSet("timeout") {
-		v, err := a.float(c.String("timeout"), "bad linger time")
-		if err != nil {
-			return nil, err
-		}
-		if v < 0 || v > math.MaxInt32/1000 {
-			return nil, a.fatal("bad linger time: %s", c.String("timeout"))
-		}
-		cfg.Timeout = time.Duration(int64(v*1000)) * time.Millisecond // 0: the default
+	if ttlZero {
+		// What the kernel answers iputils' IP_TTL of 0, once the options
+		// are read.
+		return nil, a.fatal("cannot set unicast time-to-live: Invalid argument")
 	}
 	if cfg.Size > craft.MaxPayloadIPv6 {
 		return nil, a.fatal("-s %d: pingcraft sends at most %d bytes of echo data (%d over IPv4)", cfg.Size, craft.MaxPayloadIPv6, craft.MaxPayloadIPv4)
@@ -476,4 +475,32 @@ func statusOnQuit(status func()) (stop func()) {
 		close(done)
 		wg.Wait()
 	}
+}
+
+// optionOrder is the names of the options set on send's command line, as
+// their flags name them, in the order given (run keeps it from getopt);
+// without it, in the order of sendFlags.
+func optionOrder(c *cli.Context) []string {
+	primary := map[string]string{}
+	var all []string
+	for _, f := range c.Command.Flags {
+		names := f.Names()
+		for _, n := range names {
+			primary[n] = names[0]
+		}
+		if c.IsSet(names[0]) {
+			all = append(all, names[0])
+		}
+	}
+	given, ok := c.App.Metadata["options"].([]string)
+	if !ok {
+		return all
+	}
+	var order []string
+	for _, n := range given {
+		if p, ok := primary[n]; ok {
+			order = append(order, p)
+		}
+	}
+	return order
 }

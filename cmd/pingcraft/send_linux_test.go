@@ -191,7 +191,7 @@ func TestSendUnprivileged(t *testing.T) {
 		t.Errorf("open range: exit %d\n%s%s", code, out, stderr)
 	}
 	_, stderr, code = inHost(t, l, nobody, bin, "send", "-c", "2", "-i", "0.001", l.Target4.String())
-	if code != 2 || !strings.Contains(stderr, "below 2ms") || strings.Count(stderr, "\n") != 1 {
+	if code != 2 || !strings.Contains(stderr, "ping: cannot flood; minimal interval allowed for user is 2ms") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("-i 0.001 unprivileged: exit %d, stderr %q", code, stderr)
 	}
 

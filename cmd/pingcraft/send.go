@@ -343,6 +343,17 @@ func runSend(c *cli.Context) error {
 			cfg.Prespec = append(cfg.Prespec, h)
 		}
 	}
+	if os.Getuid() != 0 && (c.Bool("flood") || c.IsSet("interval") && cfg.Interval < 2*time.Millisecond) {
+		// iputils refuses a user, privileged binary or not, after its
+		// header: resolve for the header, then refuse.
+		p, err := resolve.New().Resolve(c.Context, name, &fc.Path)
+		if err != nil {
+			return pingResolveError(a, name, &fc.Path, err)
+		}
+		pr := &report.Ping{W: c.App.Writer, Name: name}
+		pr.Header(p.Target, cfg.Size, "", cfg.FlowLabel, 0)
+		return a.fatal("cannot flood; minimal interval allowed for user is 2ms")
+	}
 	fl, m, err := ping.NewSingle(c.Context, name, cfg, fc)
 	if err != nil {
 		return pingResolveError(a, name, &fc.Path, err)
@@ -393,13 +404,6 @@ func runSend(c *cli.Context) error {
 			options = craft.MaxIPv4Options
 		}
 		pr.Header(p.Target, cfg.Size, via, cfg.FlowLabel, options)
-	}
-	if m.Mode == ping.ModeDgram && (flood || c.IsSet("interval") && cfg.Interval < 2*time.Millisecond) {
-		// The ping socket is the transport of a user without CAP_NET_RAW:
-		// iputils refuses such a user after its header.
-		header()
-		out.Close()
-		return a.fatal("cannot flood; minimal interval allowed for user is 2ms")
 	}
 	eng, err := fl.Engine(onEvent)
 	if err != nil {

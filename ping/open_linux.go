@@ -38,6 +38,12 @@ func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("ping: %s socket on %s: %w", m, p.Interface, err)
 	}
+	if c.six && oc.Socket.FlowLabel != 0 {
+		if err := c.setFlowLabel(oc.Socket.FlowLabel); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("ping: %s socket on %s: %w", m, p.Interface, err)
+		}
+	}
 	if oc.InFlight == 0 {
 		return c, nil
 	}

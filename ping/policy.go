@@ -47,8 +47,6 @@ func Refuse(cfg *Config, p *resolve.Path, m Mode) error {
 		return refusef("an interval of %v, below 2ms, needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary", cfg.Interval)
 	case m == ModeDgram && c.IPOption != IPOptionNone && !six:
 		return refusef("record route and timestamp options (-R, -T) need a raw socket or a ring: run as root or 'setcap cap_net_raw+ep' the binary")
-	case (m == ModeDgram || m == ModeRaw) && c.FlowLabel != 0 && six:
-		return refusef("a flow label (-F) to %s is written by mode ethernet or ip; mode %s cannot set it", p.Target, m)
 	case m == ModeDgram && c.Faults != 0:
 		return refusef("a bad checksum needs a transport where pingcraft writes the checksum; the ping socket rewrites it: use mode ethernet, ip or raw")
 	case m == ModeRaw && six && c.Faults != 0:

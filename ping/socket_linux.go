@@ -270,6 +270,9 @@ func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
 	}
 	if s.six {
 		s.to6.Addr = e.Dst.As16()
+		if s.tx.flow != nil {
+			s.tx.flow.Addr = s.to6.Addr
+		}
 	} else {
 		s.to4.Addr = e.Dst.As4()
 	}
@@ -536,4 +539,15 @@ func (s *socketConn) from() netip.Addr {
 		return netip.AddrFrom16(s.rfrom.Addr)
 	}
 	return netip.Addr{}
+}
+
+// setFlowLabel has every probe carry the IPv6 flow label label, leased
+// from the kernel for the socket's destination.
+func (s *socketConn) setFlowLabel(label uint32) error {
+	be, err := leaseFlowLabel(s.rc, s.to6.Addr, label)
+	if err != nil {
+		return err
+	}
+	s.tx.flow = &unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: s.to6.Addr, Flowinfo: be, Scope_id: s.to6.ZoneId}
+	return nil
 }

@@ -355,6 +355,11 @@ func runSend(c *cli.Context) error {
 		return a.fatal("cannot flood; minimal interval allowed for user is 2ms")
 	}
 	fl, m, err := ping.NewSingle(c.Context, name, cfg, fc)
+	var flow *ping.FlowLabelError
+	if errors.As(err, &flow) {
+		msg := flow.Errno.Error()
+		return a.fatal("can't set flowlabel: %s", strings.ToUpper(msg[:1])+msg[1:])
+	}
 	if err != nil {
 		return pingResolveError(a, name, &fc.Path, err)
 	}

@@ -211,3 +211,79 @@ func TestSendUnprivilegedFlood(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
+
+// TestSendMTULearntMidRun: with -M do, a path MTU that drops during the run
+// (here a route with a smaller MTU, as an ICMP "fragmentation needed" would
+// leave it) makes the kernel refuse the next probes with EMSGSIZE: each is a
+// local error line naming the new MTU, counted as an error, as iputils
+// prints them, and the run goes on.
+func TestSendMTULearntMidRun(t *testing.T) {
+	labtest.RequireRoot(t)
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	setPingGroups(t, l.Host, "0 2147483647")
+	route := func(verb string) {
+		args := []string{"route", verb, l.Target4.String() + "/32", "via", l.Router4.String()}
+		if verb == "add" {
+			args = append(args, "mtu", "1300")
+		}
+		if out, err := l.Host.Command(context.Background(), "ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	// run starts the command and lowers the path MTU once the first reply
+	// is printed; it returns stdout and stderr, the route put back.
+	run := func(name string, args ...string) (string, string, int) {
+		cmd := l.Host.Command(context.Background(), name, args...)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		buf := make([]byte, 4096)
+		lowered := false
+		for {
+			n, err := stdout.Read(buf)
+			out.Write(buf[:n])
+			if !lowered && strings.Contains(out.String(), "bytes from") {
+				route("add")
+				lowered = true
+			}
+			if err != nil {
+				break
+			}
+		}
+		err = cmd.Wait()
+		if lowered {
+			route("del")
+		}
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return out.String(), stderr.String(), code
+	}
+	args := []string{"-M", "do", "-s", "1400", "-c", "4", "-i", "0.3", l.Target4.String()}
+	wantOut, wantErr, wantCode := run("ping", args...)
+	if !strings.Contains(wantErr, "local error: message too long, mtu=1300") {
+		t.Fatalf("iputils ping printed no local error: %q", wantErr)
+	}
+	for _, mode := range []string{"raw", "dgram"} {
+		out, stderr, code := run(bin, append([]string{"send", "--mode", mode}, args...)...)
+		if code != wantCode {
+			t.Errorf("%s: exit %d, iputils %d", mode, code, wantCode)
+		}
+		if diff := cmp.Diff(wantErr, stderr); diff != "" {
+			t.Errorf("%s: stderr (-iputils +pingcraft):\n%s", mode, diff)
+		}
+		if diff := cmp.Diff(normalise(wantOut), normalise(out)); diff != "" {
+			t.Errorf("%s: stdout (-iputils +pingcraft):\n%s", mode, diff)
+		}
+	}
+}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -288,6 +290,9 @@ func pingResolveError(a *pingArgs, name string, o *resolve.Options, err error) e
 		return a.fatal("SO_BINDTODEVICE %s: No such device", o.Interface)
 	case errors.Is(err, resolve.ErrNoAddress) && o.Source.IsValid():
 		return a.fatal("bind: Cannot assign requested address")
+	case errors.Is(err, resolve.ErrNoName) && o.Family != 0 && resolvesAtAll(name):
+		// getaddrinfo's EAI_ADDRFAMILY: a name of the other family only.
+		return a.fatal("%s: Address family for hostname not supported", name)
 	case errors.Is(err, resolve.ErrNameTemporary):
 		return a.fatal("%s: Temporary failure in name resolution", name)
 	case errors.Is(err, resolve.ErrNoName):
@@ -428,13 +433,16 @@ func runSend(c *cli.Context) error {
 		// socket for nothing: a third of a round trip's cost on a veth.
 		runtime.GOMAXPROCS(1)
 	}
+	start := time.Now()
 	runErr := eng.Run(c.Context)
 	stopStatus()
 	st := eng.Stats(0)
-	elapsed := st.Span()
+	// iputils' time runs from the first probe to the last one sent; the
+	// JSON summary's time_ms stays the run's, as it always was.
+	elapsed, wall := st.Span(), time.Since(start)
 	drops, _ := fl.Drops(0)
 	if c.Bool("json") {
-		js.Summary(0, p.Target, &st, elapsed, drops)
+		js.Summary(0, p.Target, &st, wall, drops)
 	} else {
 		// iputils' pipe is the most probes it saw in flight: no more
 		// than were sent.
@@ -453,6 +461,15 @@ func runSend(c *cli.Context) error {
 		return cli.Exit("", 1)
 	}
 	return nil
+}
+
+// resolvesAtAll reports whether name has addresses of either family,
+// asking the system resolver for at most nameTimeout.
+func resolvesAtAll(name string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), nameTimeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+	return err == nil && len(addrs) > 0
 }
 
 // isAddress reports whether a target is given as an address, which

@@ -282,12 +282,12 @@ func (p *Ping) Transport(m *ping.Member, id uint16, flood bool) {
 // before is not printed again.
 func (p *Ping) options(b []byte) {
 	o, ok := craft.ParseIPv4Options(b)
-	if !ok {
-		return
+	if !ok || len(o.Addrs) == 0 && len(o.Stamps) == 0 {
+		return // as iputils, nothing for an option nobody wrote into
 	}
 	w := p.w()
 	if o.Type == craft.IPOptionRecordRoute {
-		if len(o.Addrs) > 0 && slices.Equal(o.Addrs, p.route) {
+		if slices.Equal(o.Addrs, p.route) {
 			io.WriteString(w, "\t(same route)")
 			return
 		}

@@ -321,12 +321,14 @@ func TestPingIPOptions(t *testing.T) {
 	p.Event(reply(1, rr))
 	p.Event(reply(2, rr))
 	p.Event(reply(3, ts))
+	p.Event(reply(5, craft.TimestampOption(craft.TimestampPrespecified, nil))) // nothing recorded: nothing printed
 	pb := &report.Ping{W: &b, Name: "127.0.0.1", Bell: true, Untimed: true}
 	pb.Event(reply(4, nil))
 	want := "PING 127.0.0.1 (127.0.0.1) 56(124) bytes of data.\n" +
 		"64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.016 ms\nRR: \t127.0.0.1\n\t127.0.0.1\n\t127.0.0.1\n\t127.0.0.1\n\n" +
 		"64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.016 ms\t(same route)\n" +
 		"64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.016 ms\nTS: \t127.0.0.1\t49953834 absolute\n\t127.0.0.1\t1\n\n" +
+		"64 bytes from 127.0.0.1: icmp_seq=5 ttl=64 time=0.016 ms\n" +
 		"64 bytes from 127.0.0.1: icmp_seq=4 ttl=64\a\n"
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

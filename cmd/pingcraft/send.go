@@ -338,8 +338,9 @@ func runSend(c *cli.Context) error {
 			return a.fatal("ts option: Invalid argument")
 		}
 	}
-	if cfg.IPOption == ping.IPOptionTimestampPrespec {
-		// iputils asks each operand, the target too, for a timestamp.
+	if cfg.IPOption == ping.IPOptionTimestampPrespec && len(args) > 1 {
+		// iputils asks each operand, the target too, for a timestamp;
+		// with the target alone, its option has room for none.
 		for _, s := range args {
 			h, err := netip.ParseAddr(s)
 			if err != nil || !h.Is4() {

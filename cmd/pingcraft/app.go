@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -105,13 +106,14 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	_, link := links[filepath.Base(firstOf(args))]
 	args, prog := personality(args)
 	app.Metadata = map[string]any{"prog": prog}
 	if len(args) > 1 && !completing(args) {
 		if cmd := app.Command(args[1]); cmd != nil {
 			rest, err := getopt(cmd, args[2:])
 			if err != nil {
-				return badOptions(cmd, prog, err, stderr)
+				return badOptions(cmd, prog, link, err, stderr)
 			}
 			app.Metadata["options"] = optionNames(rest)
 			if cmd.Name == "send" && pingHelp(rest) {
@@ -182,4 +184,12 @@ func optionNames(args []string) []string {
 		names = append(names, name)
 	}
 	return names
+}
+
+// firstOf is args[0], or "" for an empty command line.
+func firstOf(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }

@@ -3,6 +3,7 @@ package craft
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"github.com/google/gopacket/layers"
 )
@@ -146,4 +147,69 @@ func ParseIPv4Options(b []byte) (o IPv4Option, ok bool) {
 		return o, true
 	}
 	return o, false
+}
+
+// RecordOwn writes the sending host's own entry into option bytes made by
+// RecordRouteOption or TimestampOption, as the kernel writes it into a
+// socket's IP_OPTIONS when it sends: src in the first free slot of a record
+// route, the time of now (milliseconds since midnight UT) and, where the
+// option asks, src into a timestamp option, its pointer moved past them.
+// Prespecified timestamps are written only when the next address is src.
+// A full timestamp option counts one more unrecorded hop instead. The
+// kernel does the same for a packet it receives: with src the receiver's
+// address, RecordOwn makes a captured packet read as a socket reads it.
+// b is changed in place and returned.
+func RecordOwn(b []byte, src netip.Addr, now time.Time) []byte {
+	opt := b
+	for len(opt) > 0 && opt[0] == ipOptNOP {
+		opt = opt[1:]
+	}
+	if len(opt) < 4 || int(opt[1]) > len(opt) || !src.Is4() && !src.Is4In6() {
+		return b
+	}
+	opt = opt[:opt[1]]
+	a4 := src.Unmap().As4()
+	ptr := int(opt[2]) // 1-based
+	utc := now.UTC()
+	midnight := time.Date(utc.Year(), utc.Month(), utc.Day(), 0, 0, 0, 0, time.UTC)
+	ms := uint32(utc.Sub(midnight) / time.Millisecond)
+	switch opt[0] {
+	case ipOptRR:
+		if ptr+3 <= len(opt) {
+			copy(opt[ptr-1:], a4[:])
+			opt[2] += 4
+		}
+	case ipOptTimestamp:
+		step := 8
+		if TimestampFlag(opt[3]&0x0f) == TimestampOnly {
+			step = 4
+		}
+		if ptr+step-1 > len(opt) {
+			// Full: a hop that would have stamped counts as unrecorded
+			// (not for prespecified addresses, which name their hops).
+			if overflow := opt[3] >> 4; overflow < 15 && TimestampFlag(opt[3]&0x0f) != TimestampPrespecified {
+				opt[3] = opt[3]&0x0f | (overflow+1)<<4
+			}
+			return b
+		}
+		switch TimestampFlag(opt[3] & 0x0f) {
+		case TimestampOnly:
+			if ptr+3 <= len(opt) {
+				binary.BigEndian.PutUint32(opt[ptr-1:], ms)
+				opt[2] += 4
+			}
+		case TimestampAndAddress:
+			if ptr+7 <= len(opt) {
+				copy(opt[ptr-1:], a4[:])
+				binary.BigEndian.PutUint32(opt[ptr+3:], ms)
+				opt[2] += 8
+			}
+		case TimestampPrespecified:
+			if ptr+7 <= len(opt) && [4]byte(opt[ptr-1:ptr+3]) == a4 {
+				binary.BigEndian.PutUint32(opt[ptr+3:], ms)
+				opt[2] += 8
+			}
+		}
+	}
+	return b
 }

@@ -3,6 +3,7 @@ package craft
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket"
@@ -117,5 +118,38 @@ func TestEchoIPOptionsRoundTrip(t *testing.T) {
 		if err := bad.Serialize(buf, DepthIP); err == nil {
 			t.Errorf("%d option bytes, flow %#x to %s: no error", len(bad.IPOptions), bad.FlowLabel, bad.Dst)
 		}
+	}
+}
+
+// TestRecordOwn: the sender's entry as the kernel writes it into a
+// socket's options, and the unrecorded hop of a full timestamp option.
+func TestRecordOwn(t *testing.T) {
+	src, other := netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.1.2")
+	now := time.Date(2026, 12, 1, 0, 0, 1, 500e6, time.UTC) // 1500 ms after midnight
+	rr := RecordRouteOption()
+	if got := RecordOwn(rr, src, now); !cmp.Equal(got[:8], []byte{1, 7, 39, 8, 198, 18, 0, 2}) {
+		t.Errorf("record route % x", got[:8])
+	}
+	ts := RecordOwn(TimestampOption(TimestampOnly, nil), src, now)
+	if !cmp.Equal(ts[:8], []byte{68, 40, 9, 0, 0, 0, 0x05, 0xdc}) {
+		t.Errorf("tsonly % x", ts[:8])
+	}
+	ta := RecordOwn(TimestampOption(TimestampAndAddress, nil), src, now)
+	if !cmp.Equal(ta[:12], []byte{68, 36, 13, 1, 198, 18, 0, 2, 0, 0, 0x05, 0xdc}) {
+		t.Errorf("tsandaddr % x", ta[:12])
+	}
+	if tp := RecordOwn(TimestampOption(TimestampPrespecified, []netip.Addr{other}), src, now); tp[2] != 5 {
+		t.Errorf("prespecified for another address: pointer %d, want 5 (untouched)", tp[2])
+	}
+	if tp := RecordOwn(TimestampOption(TimestampPrespecified, []netip.Addr{src}), src, now); tp[2] != 13 || tp[11] != 0xdc {
+		t.Errorf("prespecified for src % x", tp)
+	}
+	full := TimestampOption(TimestampOnly, nil)
+	full[2] = 41
+	if got := RecordOwn(full, src, now); got[3] != 1<<4 || got[2] != 41 {
+		t.Errorf("full tsonly: flags %#x pointer %d, want one unrecorded hop", got[3], got[2])
+	}
+	if got := RecordOwn(RecordRouteOption(), netip.MustParseAddr("fd00::1"), now); got[3] != 4 {
+		t.Errorf("IPv6 source written into an IPv4 option")
 	}
 }

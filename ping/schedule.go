@@ -234,6 +234,12 @@ func (e *Engine) send(t *target, now time.Time) {
 		return
 	}
 	e.echo = c.echo(t.Path, t.id, seq, e.data)
+	if len(e.echo.IPOptions) > 0 {
+		// The ring modes build the header: write the host's own entry
+		// as the kernel writes it into a socket's IP_OPTIONS.
+		e.opts = craft.RecordOwn(append(e.opts[:0], e.echo.IPOptions...), t.Path.Source, now)
+		e.echo.IPOptions = e.opts
+	}
 	e.inSend = queued{t, n}
 	e.mu.Unlock()
 	sent, err := t.Conn.Send(&e.echo)

@@ -71,8 +71,8 @@ func completing(args []string) bool {
 }
 
 // badOptions reports a command line getopt refused, as the command's tool
-// does, and returns the exit code.
-// link says pingcraft was started under one of links' names.
+// does, and returns the exit code; link says pingcraft was started under
+// one of links' names.
 func badOptions(cmd *cli.Command, prog string, link bool, err error, w io.Writer) int {
 	switch cmd.Name {
 	case "send":

@@ -288,3 +288,32 @@ func TestSendMTULearntMidRun(t *testing.T) {
 		}
 	}
 }
+
+// TestSendIPOptionsEveryMode: record route and timestamps across the lab's
+// router print what iputils prints, whether the option goes through the raw
+// socket (IP_OPTIONS) or in the header pingcraft builds (ethernet, ip).
+func TestSendIPOptionsEveryMode(t *testing.T) {
+	labtest.RequireRoot(t)
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	blank := func(s string) string {
+		return tsValue.ReplaceAllString(normalise(s), "${1}\t${2}N")
+	}
+	for _, opt := range [][]string{{"-R"}, {"-T", "tsonly"}, {"-T", "tsandaddr"}} {
+		args := append([]string{"-c", "2", "-i", "0.2", "-n"}, append(opt, l.Target4.String())...)
+		want, _, wcode := inHost(t, l, "", "ping", args...)
+		if !strings.Contains(want, l.Router4.String()) && opt[0] == "-R" {
+			t.Fatalf("iputils ping %v recorded no router:\n%s", args, want)
+		}
+		for _, mode := range []string{"ethernet", "ip", "raw"} {
+			got, stderr, gcode := inHost(t, l, "", bin, append([]string{"send", "--mode", mode}, args...)...)
+			if gcode != wcode {
+				t.Errorf("%s %v: exit %d, iputils %d; stderr %q", mode, opt, gcode, wcode, stderr)
+			}
+			if diff := cmp.Diff(blank(want), blank(got)); diff != "" {
+				t.Errorf("%s %v: output (-iputils +pingcraft):\n%s", mode, opt, diff)
+			}
+		}
+	}
+}

@@ -333,15 +333,11 @@ func runSend(c *cli.Context) error {
 		if cfg.IPOption != ping.IPOptionTimestampPrespec || len(args) > 5 {
 			return worded{strings.TrimSuffix(pingUsage, "\n"), exitError}
 		}
-		if len(args) == 5 {
-			// Five pairs do not fit the 40 bytes of options.
-			return a.fatal("ts option: Invalid argument")
-		}
 	}
-	if cfg.IPOption == ping.IPOptionTimestampPrespec && len(args) > 1 {
-		// iputils asks each operand, the target too, for a timestamp;
-		// with the target alone, its option has room for none.
-		for _, s := range args {
+	if cfg.IPOption == ping.IPOptionTimestampPrespec {
+		// iputils asks the operands before the target for a timestamp, up
+		// to 4; with the target alone, its option has room for none.
+		for _, s := range args[:len(args)-1] {
 			h, err := netip.ParseAddr(s)
 			if err != nil || !h.Is4() {
 				return a.fatal("%s: Name or service not known", s)

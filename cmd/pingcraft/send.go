@@ -56,7 +56,7 @@ func sendFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "O", Usage: "report a probe without reply when the next one goes"},
 		&cli.BoolFlag{Name: "a", Usage: "audible: ring the bell on every reply"},
 		&cli.BoolFlag{Name: "n", Usage: "numeric output: never name reply addresses"},
-		&cli.BoolFlag{Name: "U", Usage: "user-to-user latency (what socket modes measure anyway)"},
+		&cli.BoolFlag{Name: "U", Usage: "accepted for iputils; replies keep the mode's clocks (-v says which)"},
 		&cli.BoolFlag{Name: "B", Usage: "sticky source: bind to the source the route gives"},
 		&cli.BoolFlag{Name: "r", Usage: "bypass routing: only hosts on an attached network (SO_DONTROUTE)"},
 		&cli.BoolFlag{Name: "d", Usage: "set SO_DEBUG on the socket"},

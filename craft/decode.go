@@ -49,6 +49,8 @@ type Packet struct {
 	MoreFragments bool
 	FragOffset    int // bytes
 	IPChecksum    Checksum
+	// IPOptions are the IPv4 header's option bytes; they alias the frame.
+	IPOptions []byte
 	// Protocol is the upper-layer protocol, after IPv6 extension headers.
 	Protocol uint8
 
@@ -250,6 +252,9 @@ func (d *Decoder) network4(p *Packet) ([]byte, bool) {
 	p.FragOffset = int(ip.FragOffset) * 8
 	p.Protocol = uint8(ip.Protocol)
 	p.IPChecksum = verify(0, ip.Contents, 10)
+	if len(ip.Contents) > 20 {
+		p.IPOptions = ip.Contents[20:]
+	}
 	return ip.Payload, p.FragOffset == 0
 }
 

@@ -68,6 +68,12 @@ type Echo struct {
 	DontFragment bool
 	// IPID is the IPv4 identification field.
 	IPID uint16
+	// IPOptions are IPv4 option bytes (see RecordRouteOption), a multiple
+	// of 4, at most MaxIPv4Options, written at DepthIP and DepthEthernet.
+	IPOptions []byte
+	// FlowLabel is the IPv6 flow label (20 bits), written at DepthIP and
+	// DepthEthernet.
+	FlowLabel uint32
 	// Payload is the echo data, copied into the packet.
 	Payload []byte
 	Faults  Faults
@@ -90,6 +96,12 @@ func (e *Echo) validate(d Depth) error {
 	}
 	if len(e.Payload) > max {
 		return fmt.Errorf("craft: echo: payload of %d bytes exceeds the %d-byte maximum", len(e.Payload), max)
+	}
+	if len(e.IPOptions)%4 != 0 || len(e.IPOptions) > MaxIPv4Options || six && len(e.IPOptions) > 0 {
+		return fmt.Errorf("craft: echo: %d bytes of IPv4 options: give a multiple of 4, at most %d, to IPv4 only", len(e.IPOptions), MaxIPv4Options)
+	}
+	if e.FlowLabel > 0xfffff {
+		return fmt.Errorf("craft: echo: flow label %#x has more than 20 bits", e.FlowLabel)
 	}
 	if six && e.Faults&FaultIPChecksum != 0 {
 		return errors.New("craft: echo: IPv6 has no header checksum to get wrong")
@@ -164,6 +176,7 @@ func (b *Builder) Serialize(e *Echo, buf gopacket.SerializeBuffer, d Depth) erro
 		b.ip6 = layers.IPv6{
 			Version:      6,
 			TrafficClass: e.TOS,
+			FlowLabel:    e.FlowLabel,
 			NextHeader:   layers.IPProtocolICMPv6,
 			HopLimit:     ttl,
 			SrcIP:        srcIP,
@@ -206,6 +219,9 @@ func (b *Builder) Serialize(e *Echo, buf gopacket.SerializeBuffer, d Depth) erro
 			}
 			if e.DontFragment {
 				b.ip4.Flags = layers.IPv4DontFragment
+			}
+			if len(e.IPOptions) > 0 {
+				b.ip4.Options = ipv4Options(e.IPOptions)
 			}
 			l = append(l, &b.ip4)
 		}

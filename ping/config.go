@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
@@ -41,6 +42,26 @@ type Config struct {
 	Faults craft.Faults
 	// Cookie tells our replies from other pingers'; zero picks a random one.
 	Cookie craft.Cookie
+
+	// Mark is SO_MARK on every socket that sends the probes (ping -m,
+	// fping -k), for policy routing and netfilter; 0 sets none. It needs
+	// CAP_NET_ADMIN.
+	Mark uint32
+	// SendBuffer is SO_SNDBUF in bytes (ping -S); 0 keeps the kernel's.
+	SendBuffer int
+	// DontRoute sends only to hosts on an attached network (SO_DONTROUTE,
+	// ping -r); Debug sets SO_DEBUG (ping -d); NoMulticastLoop keeps
+	// multicast probes from looping back to this host (ping -L).
+	DontRoute, Debug, NoMulticastLoop bool
+	// FlowLabel is the IPv6 flow label of the probes (ping -F), 20 bits.
+	FlowLabel uint32
+	// IPOption asks for an IPv4 option in every probe (ping -R, -T), which
+	// the raw socket carries (IP_OPTIONS); Prespec are the addresses that
+	// IPOptionTimestampPrespec asks to stamp, at most 4.
+	IPOption IPOption
+	Prespec  []netip.Addr
+
+	ipOpts []byte // IPOption's bytes, made once
 
 	// Gap is the least time between any two probes of the run, whatever
 	// their targets (fping -i); Rate, when set, caps the probes per second
@@ -92,6 +113,13 @@ func withDefaults(cfg *Config, n int) (Config, error) {
 	if c.PMTUDisc > PMTUDiscDont {
 		return c, &refusal{fmt.Sprintf("ping: %v: use want, do or dont", c.PMTUDisc)}
 	}
+	if c.FlowLabel > 0xfffff {
+		return c, &refusal{fmt.Sprintf("ping: flow label %#x: it has 20 bits", c.FlowLabel)}
+	}
+	if len(c.Prespec) > 4 || len(c.Prespec) > 0 && c.IPOption != IPOptionTimestampPrespec {
+		return c, &refusal{"ping: at most 4 prespecified addresses, with IPOptionTimestampPrespec only"}
+	}
+	c.ipOpts = c.ipOption()
 	if c.Backoff == 0 {
 		c.Backoff = 1
 	}
@@ -212,4 +240,45 @@ func (c *Config) dontFragment(p *resolve.Path, size int) bool {
 func (c *Config) tooBig(p *resolve.Path, size int) bool {
 	six := p.Target.Is6() && !p.Target.Is4In6()
 	return p.MTU > 0 && size+icmpHeader+ipHeader(six) > p.MTU
+}
+
+// IPOption is an IPv4 option every probe carries (ping -R, -T).
+type IPOption uint8
+
+const (
+	// IPOptionNone: no option (the zero value).
+	IPOptionNone IPOption = iota
+	// IPOptionRecordRoute: every router on the way (and the target) adds
+	// its address, nine at most (RFC 791).
+	IPOptionRecordRoute
+	// IPOptionTimestamp: each hop adds a timestamp (ping -T tsonly).
+	IPOptionTimestamp
+	// IPOptionTimestampAddr: each hop adds its address and a timestamp
+	// (ping -T tsandaddr).
+	IPOptionTimestampAddr
+	// IPOptionTimestampPrespec: the hops of Config.Prespec add a
+	// timestamp (ping -T tsprespec).
+	IPOptionTimestampPrespec
+)
+
+// ipOption is the option bytes the probes carry, padded to a multiple of
+// four, or nil.
+func (c *Config) ipOption() []byte {
+	switch c.IPOption {
+	case IPOptionRecordRoute:
+		return craft.RecordRouteOption()
+	case IPOptionTimestamp:
+		return craft.TimestampOption(craft.TimestampOnly, nil)
+	case IPOptionTimestampAddr:
+		return craft.TimestampOption(craft.TimestampAndAddress, nil)
+	case IPOptionTimestampPrespec:
+		return craft.TimestampOption(craft.TimestampPrespecified, c.Prespec)
+	}
+	return nil
+}
+
+// socketOptions is what every socket that sends the run's probes is set to.
+func (c *Config) socketOptions() SocketOptions {
+	return SocketOptions{Mark: c.Mark, SendBuffer: c.SendBuffer, DontRoute: c.DontRoute, Debug: c.Debug,
+		NoMulticastLoop: c.NoMulticastLoop, IPOptions: c.ipOption(), FlowLabel: c.FlowLabel, Broadcast: c.Broadcast}
 }

@@ -48,6 +48,7 @@ type Engine struct {
 	// Only the scheduler touches these, outside the lock.
 	data []byte     // echo data of the probe being sent
 	echo craft.Echo // the probe being sent, reused: Conn.Send takes a pointer
+	opts []byte     // its IPv4 options, with this host's own entry (ring modes)
 }
 
 // New prepares a run. onEvent is called for every event, from the engine's

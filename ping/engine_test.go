@@ -305,7 +305,7 @@ func TestEngineOutcomes(t *testing.T) {
 				want := tt.st
 				if diff := cmp.Diff(want, st, cmp.AllowUnexported(Stats{}), cmp.FilterPath(func(p cmp.Path) bool {
 					switch p.Last().String() {
-					case ".rttN", ".rttSum", ".rttSum2", ".rttMinUS", ".rttMaxUS", ".ewma8":
+					case ".rttN", ".rttSum", ".rttSum2", ".rttMinUS", ".rttMaxUS", ".ewma8", ".firstSent", ".lastSent":
 						return true
 					}
 					return false
@@ -645,4 +645,20 @@ func slicesRepeat(v, n int) []int {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TestStatsSpan: iputils' summary time runs from the first probe sent to
+// the latest, whatever came after.
+func TestStatsSpan(t *testing.T) {
+	var s Stats
+	if s.Span() != 0 {
+		t.Errorf("no probe: span %v", s.Span())
+	}
+	t0 := time.Unix(1e9, 0)
+	for i := range 3 {
+		s.sent(t0.Add(time.Duration(i) * 200 * time.Millisecond))
+	}
+	if got := s.Span(); got != 400*time.Millisecond {
+		t.Errorf("span %v, want 400ms", got)
+	}
 }

@@ -63,6 +63,10 @@ type Event struct {
 	// MTU of EventLocalError: the path MTU (route, else interface) the
 	// probe exceeds.
 	MTU int
+	// IPOptions of a reply: the IPv4 option bytes it came back with (the
+	// record route or timestamps of Config.IPOption); see
+	// craft.ParseIPv4Options.
+	IPOptions []byte
 }
 
 var eventNames = [...]string{EventSent: "sent", EventReply: "reply", EventDuplicate: "duplicate", EventLate: "late",

@@ -23,6 +23,7 @@ type arrival struct {
 	bytes   int
 	from    netip.Addr
 	seq     uint16
+	opts    []byte // the reply's IPv4 options (-R, -T), copied
 	// bad is the first wrong data byte of a corrupted reply, -1 if none.
 	bad       int
 	want, got byte
@@ -90,6 +91,9 @@ func (e *Engine) handle(c Conn, r *Received) {
 	}
 	a.at, a.stamp, a.now = r.At, r.Stamp, e.now()
 	a.ttl, a.hasTTL, a.bytes, a.from = r.TTL, r.HasTTL, r.Bytes, r.From
+	if len(r.Packet.IPOptions) > 0 && !a.err {
+		a.opts = append([]byte(nil), r.Packet.IPOptions...)
+	}
 	if e.inSend.t == a.t && e.inSend.n == a.n {
 		// Answered while its send call is still running (on a veth the
 		// whole round trip runs inside sendto): count it once the probe
@@ -123,7 +127,7 @@ func (e *Engine) count(a *arrival) {
 	}
 	rtt, stamp := e.rtt(p, a)
 	ev := Event{Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: a.seq, At: a.at, RTT: rtt, Stamp: stamp,
-		TTL: a.ttl, HasTTL: a.hasTTL, Bytes: a.bytes, From: a.from}
+		TTL: a.ttl, HasTTL: a.hasTTL, Bytes: a.bytes, From: a.from, IPOptions: a.opts}
 	if a.bad >= 0 {
 		// Checked before counting: a corrupted reply is never a good one.
 		ev.Kind, ev.BadByte, ev.Want, ev.Got = EventCorrupted, a.bad, a.want, a.got

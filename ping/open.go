@@ -53,7 +53,25 @@ type OpenConfig struct {
 	// PMTUDiscWant, so that a path MTU learnt during the run fragments
 	// locally as iputils' default does.
 	PMTUDisc PMTUDisc
-	// Broadcast sets SO_BROADCAST on the raw and ping sockets (ping -b).
+	// Socket is what the sending socket is set to.
+	Socket SocketOptions
+}
+
+// SocketOptions are the options of the socket that sends the probes,
+// applied when it is opened.
+type SocketOptions struct {
+	Mark       uint32 // SO_MARK; 0 sets none
+	SendBuffer int    // SO_SNDBUF; 0 keeps the kernel's
+	DontRoute  bool   // SO_DONTROUTE
+	Debug      bool   // SO_DEBUG
+	// NoMulticastLoop clears IP(V6)_MULTICAST_LOOP.
+	NoMulticastLoop bool
+	// IPOptions for IP_OPTIONS (raw and ping sockets, IPv4): with them a
+	// reply's options come back too (see Received.IPOptions).
+	IPOptions []byte
+	// FlowLabel of IPv6 probes, leased from the kernel for the socket.
+	FlowLabel uint32
+	// Broadcast sets SO_BROADCAST (ping -b) on IPv4 raw and ping sockets.
 	Broadcast bool
 }
 

@@ -1,7 +1,7 @@
 package ping
 
 import (
-	"golang.org/x/sys/unix"
+	"fmt"
 
 	"github.com/pingcraft/pingcraft/resolve"
 )
@@ -18,20 +18,34 @@ func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 			// Our requests and their replies both pass through the ring.
 			blocks = min(2*oc.InFlight*ringBytesPerFrame, maxReceiveBuffer) / ringBlockSize
 		}
-		return openRingConn(p, m, oc.ID, snaplen, blocks)
+		c, err := openRingConn(p, m, oc.ID, snaplen, blocks)
+		if err != nil {
+			return nil, err
+		}
+		// The ring only receives: the options go to the socket that sends.
+		if err := setSocketOptions(c.send.rc, false, false, oc.Socket); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("ping: %s mode on %s: %w", m, p.Interface, err)
+		}
+		return c, nil
 	}
 	c, err := openSocketConn(p, m, oc.ID)
-	if err == nil {
-		c.pmtu = oc.PMTUDisc
-		if oc.Broadcast && !p.Target.Is6() {
-			if err = c.c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
-				c.Close()
-				return nil, err
-			}
+	if err != nil {
+		return nil, err
+	}
+	c.pmtu = oc.PMTUDisc
+	if err := setSocketOptions(c.rc, c.six, true, oc.Socket); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ping: %s socket on %s: %w", m, p.Interface, err)
+	}
+	if c.six && oc.Socket.FlowLabel != 0 {
+		if err := c.setFlowLabel(oc.Socket.FlowLabel); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("ping: %s socket on %s: %w", m, p.Interface, err)
 		}
 	}
-	if err != nil || oc.InFlight == 0 {
-		return c, err
+	if oc.InFlight == 0 {
+		return c, nil
 	}
 	if err := c.setReceiveBuffer(min(oc.InFlight*sockBytesPerReply, maxReceiveBuffer)); err != nil {
 		c.Close()

@@ -45,6 +45,8 @@ func Refuse(cfg *Config, p *resolve.Path, m Mode) error {
 		return refusef("a flood needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary")
 	case m == ModeDgram && !c.paced(1) && cfg != nil && cfg.Interval > 0 && cfg.Interval < minUserInterval:
 		return refusef("an interval of %v, below 2ms, needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary", cfg.Interval)
+	case m == ModeDgram && c.IPOption != IPOptionNone && !six:
+		return refusef("record route and timestamp options (-R, -T) need a raw socket or a ring: run as root or 'setcap cap_net_raw+ep' the binary")
 	case m == ModeDgram && c.Faults != 0:
 		return refusef("a bad checksum needs a transport where pingcraft writes the checksum; the ping socket rewrites it: use mode ethernet, ip or raw")
 	case m == ModeRaw && six && c.Faults != 0:
@@ -62,3 +64,16 @@ type refusal struct{ msg string }
 
 func (e *refusal) Error() string { return e.msg }
 func (e *refusal) Unwrap() error { return ErrRefused }
+
+// tooBigError is a probe the kernel refused with EMSGSIZE during the run:
+// the path MTU it learnt is below the probe, which carries DF. The engine
+// reports it as iputils reports its local errors, not as a send failure.
+type tooBigError struct {
+	mtu int // the path MTU now, 0 when unknown
+	err error
+}
+
+func (e *tooBigError) Error() string {
+	return fmt.Sprintf("message too long, mtu=%d: %v", e.mtu, e.err)
+}
+func (e *tooBigError) Unwrap() error { return e.err }

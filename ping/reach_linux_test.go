@@ -64,7 +64,7 @@ func TestLabSilentNeighbourAsIputils(t *testing.T) {
 				f, e := runIn(t, l.Host, target, &ping.Config{Count: 3, Interval: 200 * time.Millisecond}, &ping.FleetConfig{Mode: mode}, rp.Event)
 				p := f.Targets()[0].Path
 				var h bytes.Buffer
-				(&report.Ping{W: &h, Name: target}).Header(p.Target, ping.DefaultSize, "")
+				(&report.Ping{W: &h, Name: target}).Header(p.Target, ping.DefaultSize, "", 0, 0)
 				b = *bytes.NewBuffer(append(h.Bytes(), b.Bytes()...))
 				st := e.Stats(0)
 				rp.Summary(&st, 0, 0)

@@ -276,6 +276,12 @@ func (c *ringConn) accept(r *Received, at time.Time) bool {
 		l3 += 4 * len(p.VLAN) // tags the NIC did not strip
 	}
 	r.Bytes = ringICMPLen(c.frame[min(l3, len(c.frame)):], p)
+	if len(p.IPOptions) > 0 && p.Class == craft.ClassEchoReply {
+		// The ring sees the reply before the IP layer, which records this
+		// host in a reply's options for the sockets: record it here, as
+		// iputils' socket would read it. p.IPOptions is in c.frame, ours.
+		craft.RecordOwn(p.IPOptions, p.Dst, at)
+	}
 	return true
 }
 

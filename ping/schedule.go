@@ -3,6 +3,7 @@ package ping
 import (
 	"context"
 	"syscall"
+	"errors"
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
@@ -45,6 +46,11 @@ func (e *Engine) schedule(ctx context.Context, rc Conn) error {
 				}
 			}
 			e.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				// A tiny interval sends round after round without waiting:
+				// the end of the run must still be seen.
+				return err
+			}
 			continue
 		}
 		wake := nextSend
@@ -212,6 +218,7 @@ func (e *Engine) send(t *target, now time.Time) {
 	*p = probe{n: n, sent: e.off(now), payload: now.UnixNano(), deadline: e.off(now.Add(c.timeoutOf(n))), state: pending}
 	t.stats.Transmitted++
 	t.stats.Outstanding++
+	t.stats.sent(now)
 	e.enqueue(queued{t, n})
 	e.data = e.payload.Append(e.data[:0], now)
 	if c.PMTUDisc == PMTUDiscDo && c.tooBig(t.Path, len(e.data)) {
@@ -228,6 +235,12 @@ func (e *Engine) send(t *target, now time.Time) {
 		return
 	}
 	e.echo = c.echo(t.Path, t.id, seq, e.data)
+	if len(e.echo.IPOptions) > 0 {
+		// The ring modes build the header: write the host's own entry
+		// as the kernel writes it into a socket's IP_OPTIONS.
+		e.opts = craft.RecordOwn(append(e.opts[:0], e.echo.IPOptions...), t.Path.Source, now)
+		e.echo.IPOptions = e.opts
+	}
 	e.inSend = queued{t, n}
 	e.mu.Unlock()
 	var sent time.Time
@@ -241,6 +254,22 @@ func (e *Engine) send(t *target, now time.Time) {
 	e.inSend = queued{}
 	held := e.held
 	e.held = e.held[:0]
+	var tooBig *tooBigError
+	if errors.As(err, &tooBig) && len(held) == 0 {
+		// A path MTU learnt during the run: a local error, as above.
+		p.state = timedOut
+		t.stats.Outstanding--
+		t.stats.TimedOut++
+		t.stats.Errors++
+		mtu := tooBig.mtu
+		if mtu == 0 {
+			mtu = t.Path.MTU
+		}
+		e.emit(Event{Kind: EventSent, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, Bytes: icmpHeader + len(e.data)})
+		e.emit(Event{Kind: EventLocalError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, MTU: mtu})
+		e.poke()
+		return
+	}
 	if err != nil && len(held) == 0 {
 		// Never on the wire: a send error, not loss. The seq is spent so
 		// that -c counts attempts and a dead path cannot loop forever.
@@ -266,9 +295,13 @@ const icmpHeader = 8
 
 // echo is the probe with id and seq to p, carrying data.
 func (c *Config) echo(p *resolve.Path, id, seq uint16, data []byte) craft.Echo {
+	opts := c.ipOpts
+	if p.Target.Is6() && !p.Target.Is4In6() {
+		opts = nil // iputils too ignores -R and -T for IPv6
+	}
 	return craft.Echo{
 		ID: id, Seq: seq, TTL: c.TTL, TOS: c.TOS, DontFragment: c.dontFragment(p, len(data)),
-		IPID: seq, Payload: data, Faults: c.Faults,
+		IPID: seq, Payload: data, Faults: c.Faults, IPOptions: opts, FlowLabel: c.FlowLabel,
 		Src: p.Source, Dst: p.Target, SrcMAC: p.SourceMAC, DstMAC: p.NextHopMAC,
 	}
 }

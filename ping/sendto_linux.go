@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,15 +16,28 @@ type sender struct {
 	net string // the *net.OpError's Net
 	rc  syscall.RawConn
 	to  unix.Sockaddr
-	b   []byte
-	err error
-	fn  func(fd uintptr) bool
+	// flow, when set, is the destination as the kernel takes it, flow
+	// information included, which unix.SockaddrInet6 cannot carry: sends
+	// go to it instead of to.
+	flow *unix.RawSockaddrInet6
+	b    []byte
+	err  error
+	fn   func(fd uintptr) bool
 }
 
 func newSender(network string, rc syscall.RawConn, to unix.Sockaddr) *sender {
 	s := &sender{net: network, rc: rc, to: to}
 	s.fn = func(fd uintptr) bool {
-		s.err = unix.Sendto(int(fd), s.b, 0, s.to)
+		if s.flow != nil {
+			s.err = nil
+			_, _, errno := unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(unsafe.SliceData(s.b))), uintptr(len(s.b)), 0,
+				uintptr(unsafe.Pointer(s.flow)), unix.SizeofSockaddrInet6)
+			if errno != 0 {
+				s.err = errno
+			}
+		} else {
+			s.err = unix.Sendto(int(fd), s.b, 0, s.to)
+		}
 		return s.err != unix.EAGAIN
 	}
 	return s

@@ -270,6 +270,9 @@ func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
 	}
 	if s.six {
 		s.to6.Addr = e.Dst.As16()
+		if s.tx.flow != nil {
+			s.tx.flow.Addr = s.to6.Addr
+		}
 	} else {
 		s.to4.Addr = e.Dst.As4()
 	}
@@ -280,7 +283,36 @@ func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
 		return time.Time{}, err
 	}
 	now := time.Now()
-	return now, s.tx.send(s.sbuf.Bytes())
+	err := s.tx.send(s.sbuf.Bytes())
+	if errors.Is(err, unix.EMSGSIZE) {
+		return time.Time{}, &tooBigError{mtu: pathMTU(e.Dst), err: err}
+	}
+	return now, err
+}
+
+// pathMTU is the kernel's path MTU to dst now, learnt from ICMP
+// "fragmentation needed" or "packet too big" included, as a connected UDP
+// socket reads it (IP_MTU); 0 when it cannot tell.
+func pathMTU(dst netip.Addr) int {
+	domain, level, opt := unix.AF_INET, unix.IPPROTO_IP, unix.IP_MTU
+	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: 9, Addr: dst.Unmap().As4()}
+	if dst.Is6() && !dst.Is4In6() {
+		domain, level, opt = unix.AF_INET6, unix.IPPROTO_IPV6, unix.IPV6_MTU
+		sa = &unix.SockaddrInet6{Port: 9, Addr: dst.As16()}
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	if unix.Connect(fd, sa) != nil { // sends nothing: it only picks the route
+		return 0
+	}
+	mtu, err := unix.GetsockoptInt(fd, level, opt)
+	if err != nil {
+		return 0
+	}
+	return mtu
 }
 
 // discover picks the family's MTU discovery option for a probe: DF off, or
@@ -507,4 +539,15 @@ func (s *socketConn) from() netip.Addr {
 		return netip.AddrFrom16(s.rfrom.Addr)
 	}
 	return netip.Addr{}
+}
+
+// setFlowLabel has every probe carry the IPv6 flow label label, leased
+// from the kernel for the socket's destination.
+func (s *socketConn) setFlowLabel(label uint32) error {
+	be, err := leaseFlowLabel(s.rc, s.to6.Addr, label)
+	if err != nil {
+		return err
+	}
+	s.tx.flow = &unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: s.to6.Addr, Flowinfo: be, Scope_id: s.to6.ZoneId}
+	return nil
 }

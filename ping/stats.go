@@ -24,6 +24,25 @@ type Stats struct {
 	rttSum, rttSum2    int64
 	rttMinUS, rttMaxUS int64
 	ewma8              int64 // smoothed RTT in µs, times 8, as iputils keeps it
+	// firstSent and lastSent are when the first and the latest probe went.
+	firstSent, lastSent time.Time
+}
+
+// sent records a probe sent at t.
+func (s *Stats) sent(t time.Time) {
+	if s.firstSent.IsZero() {
+		s.firstSent = t
+	}
+	s.lastSent = t
+}
+
+// Span is the time from the first probe sent to the latest: what iputils
+// prints as the run's "time" (not counting the wait for the last reply).
+func (s *Stats) Span() time.Duration {
+	if s.firstSent.IsZero() {
+		return 0
+	}
+	return s.lastSent.Sub(s.firstSent)
 }
 
 func (s *Stats) addRTT(d time.Duration) {

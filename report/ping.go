@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/ping"
 )
 
@@ -22,6 +24,13 @@ type Ping struct {
 	Stamps bool   // -D: [unix time] before each line
 	Report bool   // -O: report outstanding replies when the next probe goes
 	Flood  bool   // -f: a dot per probe, a backspace per reply
+	// Adaptive is -A, or -i 0: lines as a normal run, the summary as a
+	// flood's.
+	Adaptive bool
+	Bell     bool // -a: a bell after every reply
+	// Untimed is a run with less than 16 bytes of echo data, which leave
+	// iputils no room for its send time: it prints no times.
+	Untimed bool
 	// NameOf, when set, names addresses as iputils does without -n: reply
 	// and error lines say "from localhost (::1)", an IPv6 header
 	// "PING localhost(localhost (::1))". It returns "" for an address it
@@ -38,7 +47,11 @@ type Ping struct {
 	Group bool
 
 	pending map[uint16]bool // -O: probes sent and not yet answered
+	route   []netip.Addr    // -R: the last route printed
 }
+
+// timing says whether iputils would time the replies.
+func (p *Ping) timing() bool { return !p.Untimed }
 
 func (p *Ping) w() io.Writer {
 	if p.W == nil {
@@ -47,17 +60,23 @@ func (p *Ping) w() io.Writer {
 	return p.W
 }
 
-// Header prints the PING line; via, when set, is "SOURCE IFACE" (-I, -S).
-func (p *Ping) Header(addr netip.Addr, size int, via string) {
+// Header prints the PING line; via, when set, is "SOURCE IFACE" (-I, -B),
+// IFACE empty when none was given; flow is the IPv6 flow label (-F);
+// options the bytes of IPv4 options each probe carries (-R, -T).
+func (p *Ping) Header(addr netip.Addr, size int, via string, flow uint32, options int) {
 	from := ""
 	if via != "" {
 		from = "from " + via + ": "
 	}
 	if addr.Is4() {
-		fmt.Fprintf(p.w(), "PING %s (%s) %s%d(%d) bytes of data.\n", p.Name, addr, from, size, size+28)
-	} else {
-		fmt.Fprintf(p.w(), "PING %s(%s) %s%d data bytes\n", p.Name, p.addr(addr), from, size)
+		fmt.Fprintf(p.w(), "PING %s (%s) %s%d(%d) bytes of data.\n", p.Name, addr, from, size, size+28+options)
+		return
 	}
+	flowInfo := ""
+	if flow != 0 {
+		flowInfo = fmt.Sprintf(", flow 0x%05x, ", flow)
+	}
+	fmt.Fprintf(p.w(), "PING %s(%s) %s%s%d data bytes\n", p.Name, p.addr(addr), flowInfo, from, size)
 }
 
 // Event prints one event. It is an onEvent for ping.New.
@@ -90,7 +109,9 @@ func (p *Ping) Event(ev *ping.Event) {
 		if ev.HasTTL {
 			fmt.Fprintf(w, " ttl=%d", ev.TTL)
 		}
-		fmt.Fprintf(w, " time=%s ms", FormatRTT(ev.RTT))
+		if p.timing() {
+			fmt.Fprintf(w, " time=%s ms", FormatRTT(ev.RTT))
+		}
 		switch ev.Kind {
 		case ping.EventDuplicate:
 			if !p.Group {
@@ -100,6 +121,12 @@ func (p *Ping) Event(ev *ping.Event) {
 			io.WriteString(w, " (late)")
 		case ping.EventCorrupted:
 			fmt.Fprintf(w, "\nwrong data byte #%d should be 0x%x but was 0x%x", ev.BadByte, ev.Want, ev.Got)
+		}
+		if p.Bell {
+			io.WriteString(w, "\a")
+		}
+		if len(ev.IPOptions) > 0 {
+			p.options(ev.IPOptions)
 		}
 		io.WriteString(w, "\n")
 	case ping.EventICMPError:
@@ -180,11 +207,12 @@ func (p *Ping) Summary(s *ping.Stats, elapsed time.Duration, preload int) {
 	}
 	if s.Transmitted > 0 {
 		// iputils prints a float with %g: six significant digits of a float32.
-		fmt.Fprintf(w, ", %s%% packet loss, time %dms", strconv.FormatFloat(float64(float32(s.Loss())), 'g', 6, 32), elapsed.Milliseconds())
+		// iputils rounds the time to the nearest millisecond.
+		fmt.Fprintf(w, ", %s%% packet loss, time %dms", strconv.FormatFloat(float64(float32(s.Loss())), 'g', 6, 32), (elapsed + time.Millisecond/2).Milliseconds())
 	}
 	io.WriteString(w, "\n")
 	sep := ""
-	if min, avg, max, mdev, ok := s.RTT(); ok {
+	if min, avg, max, mdev, ok := s.RTT(); ok && p.timing() {
 		fmt.Fprintf(w, "rtt min/avg/max/mdev = %s/%s/%s/%s ms", ms3(min), ms3(avg), ms3(max), ms3(mdev))
 		sep = ", "
 	}
@@ -192,7 +220,7 @@ func (p *Ping) Summary(s *ping.Stats, elapsed time.Duration, preload int) {
 		fmt.Fprintf(w, "%spipe %d", sep, preload)
 		sep = ", "
 	}
-	if p.Flood && s.Transmitted > 1 {
+	if (p.Flood || p.Adaptive) && s.Received > 0 && s.Transmitted > 1 {
 		// iputils: the mean gap between probes and the smoothed RTT.
 		ipg := elapsed.Microseconds() / int64(s.Transmitted-1)
 		ewma := s.EWMA().Microseconds()
@@ -261,4 +289,65 @@ func (p *Ping) Transport(m *ping.Member, id uint16, flood bool) {
 	fmt.Fprintf(p.w(), "pingcraft: path %s via %s (index %d, %s, mtu %d) from %s %s, next hop %s %s [MAC: %s]\n",
 		a.Target, a.Interface, a.Index, a.Kind, a.MTU, a.Source, a.SourceMAC, a.NextHop, a.NextHopMAC, a.MACSource)
 	fmt.Fprintf(p.w(), "pingcraft: transport %s: %s; icmp id %d\n", m.Mode, socket, id)
+}
+
+// options prints a reply's record route or timestamps as iputils does,
+// each on its own line after the reply's; a route the same as the one
+// before is not printed again.
+func (p *Ping) options(b []byte) {
+	o, ok := craft.ParseIPv4Options(b)
+	if !ok || len(o.Addrs) == 0 && len(o.Stamps) == 0 {
+		return // as iputils, nothing for an option nobody wrote into
+	}
+	w := p.w()
+	if o.Type == craft.IPOptionRecordRoute {
+		if slices.Equal(o.Addrs, p.route) {
+			io.WriteString(w, "\t(same route)")
+			return
+		}
+		p.route = o.Addrs
+		io.WriteString(w, "\nRR: ")
+		for i, a := range o.Addrs {
+			if i > 0 {
+				io.WriteString(w, "\n")
+			}
+			fmt.Fprintf(w, "\t%s", p.addr(a))
+		}
+		io.WriteString(w, "\n")
+		return
+	}
+	io.WriteString(w, "\nTS: ")
+	stdPrev, otherPrev := int64(-1), int64(-1)
+	for i, ts := range o.Stamps {
+		if i > 0 {
+			io.WriteString(w, "\n")
+		}
+		io.WriteString(w, "\t")
+		if i < len(o.Addrs) {
+			fmt.Fprintf(w, "%s\t", p.addr(o.Addrs[i]))
+		}
+		// A set high bit marks a time that is not milliseconds since
+		// midnight UT; iputils keeps the two kinds apart.
+		std := ts&0x80000000 == 0
+		v := int64(ts & 0x7fffffff)
+		switch {
+		case std && stdPrev < 0:
+			fmt.Fprintf(w, "%d absolute", v)
+		case std:
+			fmt.Fprintf(w, "%d", v-stdPrev)
+		case otherPrev < 0:
+			fmt.Fprintf(w, "%d absolute not-standard", v)
+		default:
+			fmt.Fprintf(w, "%d not-standard", v-otherPrev)
+		}
+		if std {
+			stdPrev = v
+		} else {
+			otherPrev = v
+		}
+	}
+	io.WriteString(w, "\n")
+	if o.Overflow > 0 {
+		fmt.Fprintf(w, "Unrecorded hops: %d\n", o.Overflow)
+	}
 }

@@ -146,7 +146,7 @@ func TestPing(t *testing.T) {
 			var b strings.Builder
 			p := tc.p
 			p.W = &b
-			p.Header(tc.addr, 56, tc.via)
+			p.Header(tc.addr, 56, tc.via, 0, 0)
 			for _, ev := range tc.events {
 				p.Event(&ev)
 			}
@@ -251,7 +251,7 @@ func TestPingLoss(t *testing.T) {
 // TestPingNilWriter: a Ping without W writes nowhere, and does not fail.
 func TestPingNilWriter(t *testing.T) {
 	p := &report.Ping{Report: true, Stamps: true}
-	p.Header(target, 56, "")
+	p.Header(target, 56, "", 0, 0)
 	for _, ev := range everyKind {
 		p.Event(&ev)
 	}
@@ -288,13 +288,69 @@ func TestPingNames(t *testing.T) {
 		}
 		return ""
 	}}
-	p.Header(lo, 56, "")
+	p.Header(lo, 56, "", 0, 0)
 	p.Event(&ping.Event{Kind: ping.EventReply, Addr: lo, From: lo, Seq: 1, Bytes: 64, TTL: 64, HasTTL: true, RTT: 30 * time.Microsecond})
 	p.Event(&ping.Event{Kind: ping.EventReply, Addr: lo, From: netip.MustParseAddr("fd00::1"), Seq: 2, Bytes: 64, TTL: 64, HasTTL: true, RTT: 30 * time.Microsecond})
 	want := "PING localhost(localhost (::1)) 56 data bytes\n" +
 		"64 bytes from localhost (::1): icmp_seq=1 ttl=64 time=0.030 ms\n" +
 		"64 bytes from fd00::1: icmp_seq=2 ttl=64 time=0.030 ms\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestPingIPOptions: record route and timestamps after the reply line,
+// '(same route)' when the route did not change, as iputils prints them
+// (the expected text is iputils' own output on loopback), a bell with -a.
+func TestPingIPOptions(t *testing.T) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	rr := craft.RecordRouteOption()
+	rr[3] = 4 + 4*4
+	for i := 0; i < 4; i++ {
+		copy(rr[4+4*i:], []byte{127, 0, 0, 1})
+	}
+	ts := craft.TimestampOption(craft.TimestampAndAddress, nil)
+	ts[2] = 5 + 8*2
+	copy(ts[4:], []byte{127, 0, 0, 1, 0x02, 0xfa, 0x3c, 0x2a, 127, 0, 0, 1, 0x02, 0xfa, 0x3c, 0x2b})
+	reply := func(seq uint16, opts []byte) *ping.Event {
+		return &ping.Event{Kind: ping.EventReply, Addr: lo, From: lo, Seq: seq, TTL: 64, HasTTL: true, Bytes: 64, RTT: us(16), IPOptions: opts}
+	}
+	var b strings.Builder
+	p := &report.Ping{W: &b, Name: "127.0.0.1"}
+	p.Header(lo, 56, "", 0, craft.MaxIPv4Options)
+	p.Event(reply(1, rr))
+	p.Event(reply(2, rr))
+	p.Event(reply(3, ts))
+	p.Event(reply(5, craft.TimestampOption(craft.TimestampPrespecified, nil))) // nothing recorded: nothing printed
+	pb := &report.Ping{W: &b, Name: "127.0.0.1", Bell: true, Untimed: true}
+	pb.Event(reply(4, nil))
+	want := "PING 127.0.0.1 (127.0.0.1) 56(124) bytes of data.\n" +
+		"64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.016 ms\nRR: \t127.0.0.1\n\t127.0.0.1\n\t127.0.0.1\n\t127.0.0.1\n\n" +
+		"64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.016 ms\t(same route)\n" +
+		"64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.016 ms\nTS: \t127.0.0.1\t49953834 absolute\n\t127.0.0.1\t1\n\n" +
+		"64 bytes from 127.0.0.1: icmp_seq=5 ttl=64 time=0.016 ms\n" +
+		"64 bytes from 127.0.0.1: icmp_seq=4 ttl=64\a\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestPingHeaderAndSummary: the IPv6 header with a flow label and a
+// source, the summary's time rounded to the millisecond, no rtt line for
+// an untimed run, ipg/ewma after an adaptive one.
+func TestPingHeaderAndSummary(t *testing.T) {
+	var b strings.Builder
+	p := &report.Ping{W: &b, Name: "::1"}
+	p.Header(netip.MustParseAddr("::1"), 56, "::1 lo", 5, 0)
+	st := stats(t, ping.Stats{Transmitted: 2, Received: 2}, us(10), us(20))
+	p.Summary(&st, 1500*time.Microsecond, 1)
+	(&report.Ping{W: &b, Name: "::1", Untimed: true}).Summary(&st, 400*time.Microsecond, 1)
+	(&report.Ping{W: &b, Name: "::1", Adaptive: true}).Summary(&st, 2*time.Millisecond, 1)
+	want := "PING ::1(::1) , flow 0x00005, from ::1 lo: 56 data bytes\n" +
+		"\n--- ::1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 2ms\nrtt min/avg/max/mdev = 0.010/0.015/0.020/0.005 ms\n" +
+		"\n--- ::1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 0ms\n\n" +
+		"\n--- ::1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 2ms\nrtt min/avg/max/mdev = 0.010/0.015/0.020/0.005 ms, ipg/ewma 2.000/0.011 ms\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

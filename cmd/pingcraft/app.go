@@ -106,14 +106,21 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	linked := len(args) > 0 && links[filepath.Base(args[0])] != nil
+	_, link := links[filepath.Base(firstOf(args))]
 	args, prog := personality(args)
-	app.Metadata = map[string]any{"prog": prog, "subcommand": !linked}
+	app.Metadata = map[string]any{"prog": prog, "subcommand": !link}
 	if len(args) > 1 && !completing(args) {
 		if cmd := app.Command(args[1]); cmd != nil {
 			rest, err := getopt(cmd, args[2:])
 			if err != nil {
-				return badOptions(cmd, prog, err, stderr)
+				return badOptions(cmd, prog, link, err, stderr)
+			}
+			app.Metadata["options"] = optionNames(rest)
+			if cmd.Name == "send" && pingHelp(rest) {
+				// ping -h is iputils' usage, on stderr, exit 2; --help
+				// stays pingcraft's help.
+				fmt.Fprint(stderr, pingUsage)
+				return exitError
 			}
 			// The options as given, in order, for commands whose tool
 			// reads them in order (fping).
@@ -156,4 +163,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// pingHelp reports whether a command line getopt rewrote asks for -h.
+func pingHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h":
+			return true
+		}
+	}
+	return false
+}
+
+// optionNames is the names of the options of a command line getopt
+// rewrote, in order.
+func optionNames(args []string) []string {
+	var names []string
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		names = append(names, name)
+	}
+	return names
+}
+
+// firstOf is args[0], or "" for an empty command line.
+func firstOf(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }

@@ -106,9 +106,14 @@ func TestPersonalityErrors(t *testing.T) {
 	}{
 		{[]string{"ping", "-Z", "x"}, 2, "ping: invalid option -- 'Z'\n\nUsage\n  ping [options] <destination>\n"},
 		{[]string{"/bin/ping", "x", "-c"}, 2, "/bin/ping: option requires an argument -- 'c'\n"},
+		// Under the ping link, an unknown long option reads as iputils'
+		// getopt reads it; pingcraft send keeps GNU's words.
+		{[]string{"ping", "--foo", "x"}, 2, "ping: invalid option -- '-'\n\nUsage\n"},
+		{[]string{"pingcraft", "send", "--foo", "x"}, 2, "ping: unrecognized option '--foo'\n\nUsage\n"},
 		{[]string{"fping", "-Z", "x"}, 1, "fping: invalid option -- 'Z'\nsee 'fping -h' for usage information\n"},
 		{[]string{"pingcraft", "fping", "-c"}, 1, "fping: option requires an argument -- 'c'\nsee 'fping -h' for usage information\n"},
-		{[]string{"pingcraft", "send", "198.18.1.2", "198.18.1.3"}, 2, "use 'pingcraft fping'"},
+		// Two targets: iputils' usage, as for a source route it does not send.
+		{[]string{"pingcraft", "send", "198.18.1.2", "198.18.1.3"}, 2, "\nUsage\n  ping [options] <destination>\n"},
 	} {
 		var out, stderr strings.Builder
 		code := run(t.Context(), tc.args, &out, &stderr)

@@ -71,10 +71,17 @@ func completing(args []string) bool {
 }
 
 // badOptions reports a command line getopt refused, as the command's tool
-// does, and returns the exit code.
-func badOptions(cmd *cli.Command, prog string, err error, w io.Writer) int {
+// does, and returns the exit code; link says pingcraft was started under
+// one of links' names.
+func badOptions(cmd *cli.Command, prog string, link bool, err error, w io.Writer) int {
 	switch cmd.Name {
 	case "send":
+		var oe *optError
+		if link && errors.As(err, &oe) && oe.long && !oe.missing {
+			// iputils' getopt has no long options: it reads "--foo" as
+			// the option '-'. pingcraft's own long ones stay available.
+			err = errors.New("invalid option -- '-'")
+		}
 		fmt.Fprintf(w, "%s: %v\n%s", prog, err, pingUsage)
 		return exitError
 	case "fping":

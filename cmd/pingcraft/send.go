@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -28,87 +30,203 @@ ethernet), an IP packet (ip), through a raw socket (raw) or the ping socket
 Exit status: 0 a reply came, 1 none did, 2 an error. For many targets,
 use 'pingcraft fping'.`
 
+// sendFlags are iputils ping's options (20221126, Linux) and pingcraft's
+// long ones. Values iputils reads with its own parsers are strings here,
+// read by pingArgs so that a refused value reads as iputils words it.
 func sendFlags() []cli.Flag {
-	return append(pathFlags(),
-		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` probes"},
-		&cli.Float64Flag{Name: "interval", Aliases: []string{"i"}, Value: 1, Usage: "`SECONDS` between probes (below 0.002 needs CAP_NET_RAW)"},
-		&cli.Float64Flag{Name: "timeout", Aliases: []string{"W"}, Value: 10, Usage: "`SECONDS` to wait for each reply"},
-		&cli.Float64Flag{Name: "deadline", Aliases: []string{"w"}, Usage: "stop after `SECONDS` whatever else"},
-		&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: ping.DefaultSize, Usage: "`BYTES` of echo data"},
-		&cli.IntFlag{Name: "ttl", Aliases: []string{"t"}, Usage: "IP time to live / hop limit"},
-		&cli.IntFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "IP type of service / traffic class"},
+	return []cli.Flag{
+		&cli.StringFlag{Name: "iface", Aliases: []string{"I"}, Usage: "egress `INTERFACE`, or source ADDRESS, as ping -I"},
+		&cli.StringFlag{Name: "source", Usage: "source `ADDRESS`"},
+		&cli.BoolFlag{Name: "4", Usage: "IPv4 only"},
+		&cli.BoolFlag{Name: "6", Usage: "IPv6 only"},
+		&cli.StringFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` probes"},
+		&cli.StringFlag{Name: "interval", Aliases: []string{"i"}, Usage: "`SECONDS` between probes, 1 by default (below 0.002 needs CAP_NET_RAW)"},
+		&cli.StringFlag{Name: "timeout", Aliases: []string{"W"}, Usage: "`SECONDS` to wait for each reply, 10 by default"},
+		&cli.StringFlag{Name: "deadline", Aliases: []string{"w"}, Usage: "stop after `SECONDS` (a whole number) whatever else"},
+		&cli.StringFlag{Name: "size", Aliases: []string{"s"}, Usage: "`BYTES` of echo data, 56 by default"},
+		&cli.StringFlag{Name: "ttl", Aliases: []string{"t"}, Usage: "IP time to live / hop limit"},
+		&cli.StringFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "IP type of service / traffic class, decimal or 0x hex"},
 		&cli.StringFlag{Name: "pmtudisc", Aliases: []string{"M"}, Usage: "path MTU discovery: `want` (DF when the probe fits the path MTU), do (always DF) or dont"},
 		&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill data with `HEX` (up to 16 bytes)"},
 		&cli.BoolFlag{Name: "broadcast", Aliases: []string{"b"}, Usage: "allow a broadcast TARGET"},
 		&cli.BoolFlag{Name: "flood", Aliases: []string{"f"}, Usage: "flood: next probe as soon as a reply comes, at least 100 a second"},
-		&cli.IntFlag{Name: "preload", Aliases: []string{"l"}, Usage: "send `N` probes at once, then keep N in flight in flood mode"},
+		&cli.BoolFlag{Name: "adaptive", Aliases: []string{"A"}, Usage: "adaptive: next probe as soon as a reply comes, at most one an interval apart"},
+		&cli.StringFlag{Name: "preload", Aliases: []string{"l"}, Usage: "send `N` probes at once, then keep N in flight in flood mode"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print the summary only"},
 		&cli.BoolFlag{Name: "D", Usage: "print a unix timestamp before each line"},
 		&cli.BoolFlag{Name: "O", Usage: "report a probe without reply when the next one goes"},
-		&cli.BoolFlag{Name: "n", Usage: "numeric output (always on: pingcraft never resolves addresses to names)"},
+		&cli.BoolFlag{Name: "a", Usage: "audible: ring the bell on every reply"},
+		&cli.BoolFlag{Name: "n", Usage: "numeric output: never name reply addresses"},
+		&cli.BoolFlag{Name: "U", Usage: "accepted for iputils; replies keep the mode's clocks (-v says which)"},
+		&cli.BoolFlag{Name: "B", Usage: "sticky source: bind to the source the route gives"},
+		&cli.BoolFlag{Name: "r", Usage: "bypass routing: only hosts on an attached network (SO_DONTROUTE)"},
+		&cli.BoolFlag{Name: "d", Usage: "set SO_DEBUG on the socket"},
+		&cli.BoolFlag{Name: "C", Usage: "accepted for iputils; pingcraft's sockets are never connected"},
+		&cli.BoolFlag{Name: "L", Usage: "suppress loopback of multicast probes"},
+		&cli.StringFlag{Name: "mark", Aliases: []string{"m"}, Usage: "tag outgoing probes with `MARK` (SO_MARK)"},
+		&cli.StringFlag{Name: "sndbuf", Aliases: []string{"S"}, Usage: "`BYTES` of socket send buffer (SO_SNDBUF)"},
+		&cli.StringFlag{Name: "id", Aliases: []string{"e"}, Usage: "ICMP identifier `ID` (ping sockets ignore it)"},
+		&cli.StringFlag{Name: "flowlabel", Aliases: []string{"F"}, Usage: "IPv6 flow `LABEL`, decimal or 0x hex (modes ethernet and ip)"},
+		&cli.BoolFlag{Name: "R", Usage: "record route (IPv4; a raw socket)"},
+		&cli.StringFlag{Name: "T", Usage: "IPv4 timestamp option: `tsonly`, tsandaddr or tsprespec (then up to 4 ADDRESSes before TARGET)"},
+		&cli.StringFlag{Name: "N", Usage: "ICMPv6 node information query: not supported"},
+		&cli.BoolFlag{Name: "V", Usage: "print the version and exit"},
 		&cli.StringFlag{Name: "mode", Value: "auto", Usage: "auto, ethernet, ip, raw or dgram"},
 		&cli.BoolFlag{Name: "json", Usage: "one JSON object per event, then a summary object"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show the path, transport and timestamp source first"},
-		&cli.IntFlag{Name: "id", Value: -1, Usage: "ICMP identifier (ping sockets ignore it)"},
 		&cli.BoolFlag{Name: "bad-checksum", Usage: "send the classic header-only ICMP checksum (no reply should come)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the probe decoded and in hex, send nothing"},
-	)
+	}
 }
 
-// seconds converts a flag in seconds, refusing what a duration cannot hold.
-func seconds(c *cli.Context, name string) (time.Duration, error) {
-	v := c.Float64(name)
-	if v < 0 || math.IsNaN(v) || v > 1e6 {
-		return 0, usagef("-%s %v: give seconds from 0 to 1000000", name, v)
-	}
-	return time.Duration(v * float64(time.Second)), nil
-}
-
-func sendConfig(c *cli.Context) (*ping.Config, error) {
-	cfg := &ping.Config{Size: c.Int("size"), Flood: c.Bool("flood"), Preload: c.Int("preload"), Broadcast: c.Bool("broadcast")}
-	if c.IsSet("count") {
-		if c.Int("count") < 1 {
-			return nil, usagef("-c %d: the count must be at least 1", c.Int("count"))
+// sendConfig reads send's options into a run's Config, checking them as
+// iputils does and refusing them in its words.
+func sendConfig(c *cli.Context, a *pingArgs) (*ping.Config, error) {
+	cfg := &ping.Config{Size: ping.DefaultSize, Flood: c.Bool("flood"), Broadcast: c.Bool("broadcast")}
+	family, ttlZero := 0, false
+	// In the order given, as iputils reads them: the first bad value is
+	// the one refused, after the warnings of those before it.
+	for _, name := range optionOrder(c) {
+		switch name {
+		case "4", "6":
+			f := int(name[0] - '0')
+			if family != 0 && family != f {
+				return nil, a.fatal("only one -4 or -6 option may be specified")
+			}
+			family = f
+		case "R":
+			if cfg.IPOption != ping.IPOptionNone && cfg.IPOption != ping.IPOptionRecordRoute {
+				return nil, a.fatal("only one of -T or -R may be used")
+			}
+			cfg.IPOption = ping.IPOptionRecordRoute
+		case "T":
+			if cfg.IPOption == ping.IPOptionRecordRoute {
+				return nil, a.fatal("only one of -T or -R may be used")
+			}
+			switch t := c.String("T"); t {
+			case "tsonly":
+				cfg.IPOption = ping.IPOptionTimestamp
+			case "tsandaddr":
+				cfg.IPOption = ping.IPOptionTimestampAddr
+			case "tsprespec":
+				cfg.IPOption = ping.IPOptionTimestampPrespec
+			default:
+				return nil, a.fatal("invalid timestamp type: %s", t)
+			}
+		case "flowlabel":
+			v, err := a.flow(c.String("flowlabel"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.FlowLabel = v
+		case "N":
+			return nil, a.fatal("-N %s: ICMPv6 node information queries are not supported by pingcraft", c.String("N"))
+		case "count":
+			v, err := a.integer(c.String("count"), 1, math.MaxInt64)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Count = int(v)
+		case "interval":
+			v, err := a.float(c.String("interval"), "bad timing interval")
+			if err != nil {
+				return nil, err
+			}
+			if v > math.MaxInt32/1000 {
+				return nil, a.fatal("bad timing interval: %s", c.String("interval"))
+			}
+			// iputils keeps whole milliseconds; 0 (or less) is its flood
+			// without the dots: the next probe when the reply comes, 100 a
+			// second at least.
+			ms := int64(v * 1000)
+			cfg.Interval = time.Duration(max(ms, 0)) * time.Millisecond
+			if ms <= 0 {
+				cfg.Flood = true
+			}
+		case "preload":
+			v, err := a.integer(c.String("preload"), 1, 65536)
+			if err != nil {
+				return nil, err
+			}
+			if os.Getuid() != 0 && v > 3 {
+				return nil, a.fatal("cannot set preload to value greater than 3: %d", v)
+			}
+			cfg.Preload = int(v)
+		case "mark":
+			v, err := a.integer(c.String("mark"), 0, math.MaxUint32)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Mark = uint32(v)
+		case "pmtudisc":
+			s := c.String("pmtudisc")
+			d, err := ping.ParsePMTUDisc(s)
+			if err != nil {
+				return nil, a.fatal("%v", err)
+			}
+			cfg.PMTUDisc = d
+		case "pattern":
+			p, err := a.pattern(c.String("pattern"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.Pattern = p
+		case "tos":
+			v, err := a.tos(c.String("tos"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.TOS = v
+		case "size":
+			v, err := a.integer(c.String("size"), 0, math.MaxInt32)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Size = int(v)
+		case "sndbuf":
+			v, err := a.integer(c.String("sndbuf"), 1, math.MaxInt32)
+			if err != nil {
+				return nil, err
+			}
+			cfg.SendBuffer = int(v)
+		case "ttl":
+			v, err := a.integer(c.String("ttl"), 0, 255)
+			if err != nil {
+				return nil, err
+			}
+			cfg.TTL, ttlZero = uint8(v), v == 0
+		case "deadline":
+			v, err := a.integer(c.String("deadline"), 0, math.MaxInt32)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Deadline = time.Duration(v) * time.Second
+		case "timeout":
+			v, err := a.float(c.String("timeout"), "bad linger time")
+			if err != nil {
+				return nil, err
+			}
+			if v < 0 || v > math.MaxInt32/1000 {
+				return nil, a.fatal("bad linger time: %s", c.String("timeout"))
+			}
+			cfg.Timeout = time.Duration(int64(v*1000)) * time.Millisecond // 0: the default
 		}
-		cfg.Count = c.Int("count")
 	}
-	var err error
-	if cfg.Interval, err = seconds(c, "interval"); err != nil {
-		return nil, err
+	if ttlZero {
+		// What the kernel answers iputils' IP_TTL of 0, once the options
+		// are read.
+		return nil, a.fatal("cannot set unicast time-to-live: Invalid argument")
 	}
-	if !c.IsSet("interval") {
-		cfg.Interval = 0 // the engine's default: 1s, or 10ms for a flood
+	if cfg.Size > craft.MaxPayloadIPv6 {
+		return nil, a.fatal("-s %d: pingcraft sends at most %d bytes of echo data (%d over IPv4)", cfg.Size, craft.MaxPayloadIPv6, craft.MaxPayloadIPv4)
 	}
-	if c.IsSet("interval") && cfg.Interval == 0 && !cfg.Flood {
-		return nil, usagef("-i 0: give a positive interval, or -f to flood")
-	}
-	if cfg.Timeout, err = seconds(c, "timeout"); err != nil {
-		return nil, err
-	}
-	if cfg.Deadline, err = seconds(c, "deadline"); err != nil {
-		return nil, err
-	}
-	switch {
-	case cfg.Size < 0 || cfg.Size > craft.MaxPayloadIPv6:
-		return nil, usagef("-s %d: give 0 to %d bytes (%d for IPv4)", cfg.Size, craft.MaxPayloadIPv6, craft.MaxPayloadIPv4)
-	case cfg.Preload < 0 || cfg.Preload > 65536:
-		return nil, usagef("-l %d: give 1 to 65536", cfg.Preload)
-	case c.IsSet("ttl") && (c.Int("ttl") < 1 || c.Int("ttl") > 255):
-		return nil, usagef("-t %d: the TTL must be 1 to 255", c.Int("ttl"))
-	case c.Int("tos") < 0 || c.Int("tos") > 255:
-		return nil, usagef("-Q %d: the TOS must be 0 to 255", c.Int("tos"))
-	case c.Int("id") > 0xffff || c.Int("id") < -1:
-		return nil, usagef("--id %d: give 0 to 65535", c.Int("id"))
-	}
-	cfg.TTL, cfg.TOS = uint8(c.Int("ttl")), uint8(c.Int("tos"))
-	if s := c.String("pmtudisc"); s != "" {
-		if cfg.PMTUDisc, err = ping.ParsePMTUDisc(s); err != nil {
-			return nil, usageError{err.Error()}
-		}
-	}
-	if s := c.String("pattern"); s != "" {
-		if cfg.Pattern, err = craft.ParsePattern(s); err != nil {
-			return nil, usageError{err.Error()}
+	cfg.DontRoute, cfg.Debug, cfg.NoMulticastLoop = c.Bool("r"), c.Bool("d"), c.Bool("L")
+	if c.Bool("adaptive") && !cfg.Flood {
+		// The engine's flood: the next probe when the reply comes, waiting
+		// at most the interval, printed as a normal run.
+		cfg.Flood = true
+		if !c.IsSet("interval") {
+			cfg.Interval = ping.DefaultInterval
 		}
 	}
 	if c.Bool("bad-checksum") {
@@ -119,45 +237,136 @@ func sendConfig(c *cli.Context) (*ping.Config, error) {
 
 // fleetConfig is how send's probes reach the target: the mode, the path
 // flags and the id.
-func fleetConfig(c *cli.Context) (*ping.FleetConfig, error) {
+func fleetConfig(c *cli.Context, a *pingArgs) (*ping.FleetConfig, error) {
 	mode, err := ping.ParseMode(c.String("mode"))
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	o, err := pathOptions(c)
-	if err != nil {
-		return nil, err
+	o := &resolve.Options{}
+	switch {
+	case c.Bool("4"):
+		o.Family = 4
+	case c.Bool("6"):
+		o.Family = 6
 	}
-	// Like ping -I, -I takes an interface or a source address.
-	if a, err := netip.ParseAddr(o.Interface); err == nil {
-		o.Interface, o.Source = "", a
+	// As ping -I: with a colon an IPv6 source (and, after %, the
+	// interface), else an IPv4 source, else an interface.
+	if s := c.String("iface"); s != "" {
+		if strings.Contains(s, ":") {
+			addr, dev, _ := strings.Cut(s, "%")
+			src, err := netip.ParseAddr(addr)
+			if err != nil {
+				return nil, a.fatal("invalid source address: %s", s)
+			}
+			o.Source, o.Interface = src, dev
+		} else if src, err := netip.ParseAddr(s); err == nil && src.Is4() {
+			o.Source = src
+		} else {
+			o.Interface = s
+		}
+	}
+	if s := c.String("source"); s != "" {
+		src, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, usagef("--source %q is not an IP address", s)
+		}
+		o.Source = src
 	}
 	fc := &ping.FleetConfig{Mode: mode, Path: *o, DryRun: c.Bool("dry-run")}
-	if id := c.Int("id"); id >= 0 {
+	if c.IsSet("id") {
+		id, err := a.integer(c.String("id"), 0, 0xffff)
+		if err != nil {
+			return nil, err
+		}
 		fc.ID = uint16(id)
 	}
 	return fc, nil
 }
 
+// pingResolveError words a target the path could not be found for as
+// iputils words the failing call, exit 2.
+func pingResolveError(a *pingArgs, name string, o *resolve.Options, err error) error {
+	switch {
+	case errors.Is(err, resolve.ErrNoInterface):
+		return a.fatal("SO_BINDTODEVICE %s: No such device", o.Interface)
+	case errors.Is(err, resolve.ErrNoAddress) && o.Source.IsValid():
+		return a.fatal("bind: Cannot assign requested address")
+	case errors.Is(err, resolve.ErrNoName) && o.Family != 0 && resolvesAtAll(name):
+		// getaddrinfo's EAI_ADDRFAMILY: a name of the other family only.
+		return a.fatal("%s: Address family for hostname not supported", name)
+	case errors.Is(err, resolve.ErrNameTemporary):
+		return a.fatal("%s: Temporary failure in name resolution", name)
+	case errors.Is(err, resolve.ErrNoName):
+		return a.fatal("%s: Name or service not known", name)
+	case errors.Is(err, resolve.ErrNoRoute) && resolve.SystemText(err) != "":
+		return a.fatal("connect: %s", resolve.SystemText(err))
+	}
+	return err
+}
+
 func runSend(c *cli.Context) error {
-	if c.NArg() != 1 {
-		if c.NArg() > 1 {
-			return usagef("send takes one TARGET, got %d (%s): for many, use 'pingcraft fping'", c.NArg(), strings.Join(c.Args().Slice(), " "))
+	a := &pingArgs{prog: prog(c)}
+	defer a.warn(c.App.ErrWriter)
+	if c.Bool("V") {
+		// iputils' two lines, which scripts parse: the second says what
+		// the build has (libcap for capabilities, the kernel's getrandom
+		// through crypto/rand; no IDN, translations, error.h or
+		// __fpending, which are C library matters).
+		fmt.Fprintf(c.App.Writer, "ping from pingcraft %s\nlibcap: yes, IDN: no, NLS: no, error.h: no, getrandom(): yes, __fpending(): no\n", buildVersion())
+		return nil
+	}
+	cfg, err := sendConfig(c, a)
+	if err != nil {
+		return err
+	}
+	fc, err := fleetConfig(c, a)
+	if err != nil {
+		return err
+	}
+	a.warn(c.App.ErrWriter)
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return worded{a.prog + ": usage error: Destination address required", 1}
+	}
+	// Before the target, -T tsprespec takes the addresses to stamp; any
+	// other extra operand would be a source route, which pingcraft, as
+	// Linux routers, does not send.
+	name := args[len(args)-1]
+	if len(args) > 1 {
+		if cfg.IPOption != ping.IPOptionTimestampPrespec || len(args) > 5 {
+			return worded{strings.TrimSuffix(pingUsage, "\n"), exitError}
 		}
-		return usagef("send needs a TARGET: an address or a host name")
 	}
-	cfg, err := sendConfig(c)
-	if err != nil {
-		return err
+	if cfg.IPOption == ping.IPOptionTimestampPrespec {
+		// iputils asks the operands before the target for a timestamp, up
+		// to 4; with the target alone, its option has room for none.
+		for _, s := range args[:len(args)-1] {
+			h, err := netip.ParseAddr(s)
+			if err != nil || !h.Is4() {
+				return a.fatal("%s: Name or service not known", s)
+			}
+			cfg.Prespec = append(cfg.Prespec, h)
+		}
 	}
-	fc, err := fleetConfig(c)
-	if err != nil {
-		return err
+	if os.Getuid() != 0 && (c.Bool("flood") || c.IsSet("interval") && cfg.Interval < 2*time.Millisecond) {
+		// iputils refuses a user, privileged binary or not, after its
+		// header: resolve for the header, then refuse.
+		p, err := resolve.New().Resolve(c.Context, name, &fc.Path)
+		if err != nil {
+			return pingResolveError(a, name, &fc.Path, err)
+		}
+		pr := &report.Ping{W: c.App.Writer, Name: name}
+		pr.Header(p.Target, cfg.Size, "", cfg.FlowLabel, 0)
+		return a.fatal("cannot flood; minimal interval allowed for user is 2ms")
 	}
-	name := c.Args().First()
 	fl, m, err := ping.NewSingle(c.Context, name, cfg, fc)
+	var flow *ping.FlowLabelError
+	if errors.As(err, &flow) {
+		msg := flow.Errno.Error()
+		return a.fatal("can't set flowlabel: %s", strings.ToUpper(msg[:1])+msg[1:])
+	}
 	if err != nil {
-		return pingWords(c, name, err)
+		return pingResolveError(a, name, &fc.Path, err)
 	}
 	defer fl.Close()
 	w := c.App.Writer
@@ -181,32 +390,51 @@ func runSend(c *cli.Context) error {
 	}
 	out := report.NewAsyncWriter(w) // a slow stdout never stalls the engine
 	defer out.Close()
-	pr := &report.Ping{W: out, ErrW: c.App.ErrWriter, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"), Flood: cfg.Flood,
+	flood := c.Bool("flood")
+	pr := &report.Ping{W: out, ErrW: c.App.ErrWriter, Name: name, Quiet: c.Bool("quiet"), Stamps: c.Bool("D"), Report: c.Bool("O"),
+		Flood: flood, Adaptive: cfg.Flood && !flood, Bell: c.Bool("a"), Untimed: cfg.Size < 16,
 		Zone: m.Path.Interface, Group: (m.Path.Broadcast || m.Path.Target.IsMulticast()) && !c.Bool("verbose")}
+	if !flood && !c.Bool("n") && !isAddress(name) {
+		// iputils names reply addresses for a target given as a name.
+		n := newNamer(c.Context)
+		n.name(m.Path.Target) // now: the replies' lookups are then cached
+		pr.NameOf = n.name
+	}
 	js := &report.JSON{W: out, Name: name}
 	onEvent := pr.Event
 	if c.Bool("json") {
 		onEvent = js.Event
 	}
-	eng, err := fl.Engine(onEvent)
-	if err != nil {
-		return err
-	}
 	p := m.Path
-	if !c.Bool("json") {
-		if c.Bool("verbose") {
-			pr.Transport(m, eng.ID(0), cfg.Flood)
+	header := func() {
+		if c.Bool("json") {
+			return
+		}
+		if len(cfg.Pattern) > 0 {
+			fmt.Fprintf(out, "PATTERN: 0x%x\n", cfg.Pattern)
 		}
 		via := ""
-		if c.String("iface") != "" || c.String("source") != "" {
-			via = fmt.Sprintf("%s %s", p.Source, p.Interface)
+		if fc.Path.Source.IsValid() || fc.Path.Interface != "" || c.Bool("B") {
+			via = fmt.Sprintf("%s %s", p.Source, fc.Path.Interface)
+		}
+		options := 0
+		if cfg.IPOption != ping.IPOptionNone && p.Target.Is4() {
+			options = craft.MaxIPv4Options
 		}
 		shown := p.Target
 		if a, err := netip.ParseAddr(name); err == nil && a.IsUnspecified() && a.Is6() {
 			shown = a // iputils' IPv6 header names what it was given; the IPv4 one, where it goes
 		}
-		pr.Header(shown, cfg.Size, via)
+		pr.Header(shown, cfg.Size, via, cfg.FlowLabel, options)
 	}
+	eng, err := fl.Engine(onEvent)
+	if err != nil {
+		return err
+	}
+	if c.Bool("verbose") && !c.Bool("json") {
+		pr.Transport(m, eng.ID(0), cfg.Flood)
+	}
+	header()
 	stopStatus := statusOnQuit(func() {
 		st := eng.Stats(0)
 		pr.Status(c.App.ErrWriter, &st)
@@ -220,13 +448,17 @@ func runSend(c *cli.Context) error {
 	start := time.Now()
 	runErr := eng.Run(c.Context)
 	stopStatus()
-	elapsed := time.Since(start)
 	st := eng.Stats(0)
+	// iputils' time runs from the first probe to the last one sent; the
+	// JSON summary's time_ms stays the run's, as it always was.
+	elapsed, wall := st.Span(), time.Since(start)
 	drops, _ := fl.Drops(0)
 	if c.Bool("json") {
-		js.Summary(0, p.Target, &st, elapsed, drops)
+		js.Summary(0, p.Target, &st, wall, drops)
 	} else {
-		pr.Summary(&st, elapsed, cfg.Preload)
+		// iputils' pipe is the most probes it saw in flight: no more
+		// than were sent.
+		pr.Summary(&st, elapsed, min(cfg.Preload, st.Transmitted))
 		if drops > 0 {
 			fmt.Fprintf(out, "%d replies dropped by the receive ring\n", drops)
 		}
@@ -241,6 +473,22 @@ func runSend(c *cli.Context) error {
 		return cli.Exit("", 1)
 	}
 	return nil
+}
+
+// resolvesAtAll reports whether name has addresses of either family,
+// asking the system resolver for at most nameTimeout.
+func resolvesAtAll(name string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), nameTimeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+	return err == nil && len(addrs) > 0
+}
+
+// isAddress reports whether a target is given as an address, which
+// iputils prints bare.
+func isAddress(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // statusOnQuit calls status on every SIGQUIT until the returned stop is
@@ -267,16 +515,30 @@ func statusOnQuit(status func()) (stop func()) {
 	}
 }
 
-// pingWords words the errors iputils has words for as iputils does: a
-// name that does not resolve, a target without a route.
-func pingWords(c *cli.Context, name string, err error) error {
-	switch {
-	case errors.Is(err, resolve.ErrNameTemporary):
-		return worded{fmt.Sprintf("%s: %s: Temporary failure in name resolution", prog(c), name), exitError}
-	case errors.Is(err, resolve.ErrNoName):
-		return worded{fmt.Sprintf("%s: %s: Name or service not known", prog(c), name), exitError}
-	case errors.Is(err, resolve.ErrNoRoute) && resolve.SystemText(err) != "":
-		return worded{fmt.Sprintf("%s: connect: %s", prog(c), resolve.SystemText(err)), exitError}
+// optionOrder is the names of the options set on send's command line, as
+// their flags name them, in the order given (run keeps it from getopt);
+// without it, in the order of sendFlags.
+func optionOrder(c *cli.Context) []string {
+	primary := map[string]string{}
+	var all []string
+	for _, f := range c.Command.Flags {
+		names := f.Names()
+		for _, n := range names {
+			primary[n] = names[0]
+		}
+		if c.IsSet(names[0]) {
+			all = append(all, names[0])
+		}
 	}
-	return err
+	given, ok := c.App.Metadata["options"].([]string)
+	if !ok {
+		return all
+	}
+	var order []string
+	for _, n := range given {
+		if p, ok := primary[n]; ok {
+			order = append(order, p)
+		}
+	}
+	return order
 }

@@ -94,7 +94,7 @@ func resolveAndPing(ctx context.Context, w io.Writer, target string) error {
 	if err != nil {
 		return err
 	}
-	pr.Header(p.Target, cfg.Size, "")
+	pr.Header(p.Target, cfg.Size, "", 0, 0)
 	start := time.Now()
 	if err := eng.Run(ctx); err != nil {
 		return err

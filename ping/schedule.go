@@ -2,8 +2,8 @@ package ping
 
 import (
 	"context"
-	"syscall"
 	"errors"
+	"syscall"
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"

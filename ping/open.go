@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/pingcraft/pingcraft/resolve"
 )
@@ -172,3 +173,15 @@ type privilegeError struct {
 
 func (e *privilegeError) Error() string   { return e.msg }
 func (e *privilegeError) Unwrap() []error { return []error{ErrNoPrivilege, e.cause} }
+
+// FlowLabelError is a flow label the kernel would not lease (another
+// socket holds it, for a while after it closed too): ping -F's "can't set
+// flowlabel".
+type FlowLabelError struct {
+	Label uint32
+	Errno syscall.Errno
+}
+
+func (e *FlowLabelError) Error() string {
+	return fmt.Sprintf("flow label %#05x: setsockopt IPV6_FLOWLABEL_MGR: %v", e.Label, e.Errno)
+}

@@ -108,15 +108,3 @@ func leaseFlowLabel(rc syscall.RawConn, dst [16]byte, label uint32) (uint32, err
 	}
 	return be, err
 }
-
-// FlowLabelError is a flow label the kernel would not lease (another
-// socket holds it, for a while after it closed too): ping -F's "can't set
-// flowlabel".
-type FlowLabelError struct {
-	Label uint32
-	Errno syscall.Errno
-}
-
-func (e *FlowLabelError) Error() string {
-	return fmt.Sprintf("flow label %#05x: setsockopt IPV6_FLOWLABEL_MGR: %v", e.Label, e.Errno)
-}

@@ -127,6 +127,7 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 	}
 	opts := o.Path
 	opts.NoSolicit = true
+	opts.Mark = c.Mark // policy routing may send marked probes elsewhere
 
 	f := &Fleet{run: run, id: o.ID, members: make([]Member, len(names))}
 	defer func() {

@@ -73,3 +73,10 @@ func (s *cachedSystem) OpenAsker(link Interface, src, target netip.Addr) (Asker,
 	}
 	return &systemAsker{s: s.System, link: link, src: src, target: target}, nil
 }
+
+func (s *cachedSystem) RouteMark(dst netip.Addr, oif string, src netip.Addr, mark uint32) (Route, error) {
+	if mr, ok := s.System.(markRouter); ok {
+		return mr.RouteMark(dst, oif, src, mark)
+	}
+	return s.System.Route(dst, oif, src)
+}

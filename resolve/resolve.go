@@ -96,6 +96,9 @@ type Options struct {
 	// Tries and Timeout bound ARP and NDP: Tries requests, Timeout each.
 	Tries   int
 	Timeout time.Duration
+	// Mark is the probes' SO_MARK: routes are looked up for it, as the
+	// kernel looks them up for a marked socket's packets.
+	Mark uint32
 	// NoSolicit takes the next hop's MAC from the neighbour table only;
 	// without an entry it stays unknown (MACUnknown) until Solicit asks.
 	// ARP and NDP need CAP_NET_RAW, which the ping socket does not.
@@ -209,7 +212,12 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 			return nil, err
 		}
 	}
-	rt, err := r.System.Route(dst, o.Interface, o.Source)
+	var rt Route
+	if mr, ok := r.System.(markRouter); ok && o.Mark != 0 {
+		rt, err = mr.RouteMark(dst, o.Interface, o.Source, o.Mark)
+	} else {
+		rt, err = r.System.Route(dst, o.Interface, o.Source)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +302,11 @@ func (r *Resolver) Solicit(ctx context.Context, p *Path, opts *Options) error {
 type Asker interface {
 	Ask(ctx context.Context, tries int, timeout time.Duration) (net.HardwareAddr, error)
 	Close() error
+}
+
+// markRouter is a System that can look a route up for marked packets.
+type markRouter interface {
+	RouteMark(dst netip.Addr, oif string, src netip.Addr, mark uint32) (Route, error)
 }
 
 // askerOpener is a System that can open an Asker ahead of time.

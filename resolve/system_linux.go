@@ -40,7 +40,13 @@ func NewBatch() (*Resolver, error) {
 type netlinkSystem struct{ h *netlink.Handle }
 
 func (s netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route, error) {
-	opts := &netlink.RouteGetOptions{Oif: oif}
+	return s.RouteMark(dst, oif, src, 0)
+}
+
+// RouteMark is Route for packets carrying mark (SO_MARK), which policy
+// routing rules may send elsewhere.
+func (s netlinkSystem) RouteMark(dst netip.Addr, oif string, src netip.Addr, mark uint32) (Route, error) {
+	opts := &netlink.RouteGetOptions{Oif: oif, Mark: mark}
 	if src.IsValid() {
 		opts.SrcAddr = src.AsSlice()
 	}
@@ -50,7 +56,7 @@ func (s netlinkSystem) Route(dst netip.Addr, oif string, src netip.Addr) (Route,
 		if unreachable && src.IsValid() {
 			// The kernel says "unreachable" for a source it does not own;
 			// tell that apart from a destination without a route.
-			if _, again := s.h.RouteGetWithOptions(dst.AsSlice(), &netlink.RouteGetOptions{Oif: oif}); again == nil {
+			if _, again := s.h.RouteGetWithOptions(dst.AsSlice(), &netlink.RouteGetOptions{Oif: oif, Mark: mark}); again == nil {
 				return Route{}, failf(ErrNoAddress, "resolve: source %s is not an address of this host: see 'ip addr'", src)
 			}
 		}

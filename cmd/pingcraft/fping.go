@@ -78,6 +78,7 @@ func fpingFlags() []cli.Flag {
 		b("unreach", "u", "show targets that are unreachable"), b("version", "v", "show version"),
 		v("reachable", "x", "tell whether at least `N` hosts are reachable"),
 		v("fast-reachable", "X", "as -x, ending the run once `N` hosts answered"),
+		v("fwmark", "k", "set the routing mark `FWMARK` (SO_MARK)"),
 		v("timestamp-format", "", "-D's time: ctime, iso or rfc3339"),
 		b("print-ttl", "", "show the TTL of replies"),
 		v("mode", "", "auto, ethernet, ip, raw or dgram"),
@@ -595,6 +596,7 @@ func fpingConfig(o *fpingOptions) *ping.Config {
 	if o.ttl > 0 {
 		cfg.TTL = uint8(o.ttl)
 	}
+	cfg.Mark = o.fwmark
 	if o.tosSet {
 		cfg.TOS = uint8(o.tos)
 	}

@@ -31,6 +31,7 @@ type fpingOptions struct {
 	ttl                              uint32
 	tos                              int
 	tosSet                           bool
+	fwmark                           uint32
 	timeout, interval, period        time.Duration
 	timeoutSet                       bool
 	squiet                           time.Duration
@@ -59,7 +60,7 @@ var fpingLongNames = map[string]string{
 	"interval": "i", "iface": "I", "loop": "l", "all": "m", "dontfrag": "M", "name": "n", "netdata": "N",
 	"outage": "o", "tos": "O", "period": "p", "quiet": "q", "squiet": "Q", "retry": "r", "random": "R",
 	"stats": "s", "src": "S", "source": "S", "timeout": "t", "unreach": "u", "version": "v", "reachable": "x",
-	"fast-reachable": "X",
+	"fast-reachable": "X", "fwmark": "k",
 }
 
 // fpingDone ends a command line that is answered without probing (-h, -v).
@@ -231,6 +232,13 @@ func parseFping(prog string, opts []string, stdout, stderr func(string)) (*fping
 			o.iface = v
 		case "T":
 			// fping ignores -T: its select timeout means nothing any more.
+		case "k":
+			// fping 5.2's -k: sscanf %u, a value it cannot read its usage.
+			u, n := scanUint(v)
+			if n != 1 {
+				return nil, usage
+			}
+			o.fwmark = u
 		case "O":
 			n, ok := scanInt(v)
 			if !ok {

@@ -159,3 +159,32 @@ func TestSendGroupsAndNoRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkPolicyRouting: probes marked with ping -m or fping -k are routed
+// as the kernel routes marked packets, by the rule for their mark: here to
+// an unreachable route, where unmarked probes reach the target.
+func TestMarkPolicyRouting(t *testing.T) {
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	target := l.Target4.String()
+	for _, args := range [][]string{{"ip", "rule", "add", "fwmark", "42", "lookup", "100"}, {"ip", "route", "add", "unreachable", target + "/32", "table", "100"}} {
+		if out, err := l.Host.Command(context.Background(), args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	for _, mode := range []string{"auto", "raw"} {
+		want, wantErr, wantCode := inHost(t, l, "", "ping", "-c", "1", "-m", "42", target)
+		got, gotErr, gotCode := inHost(t, l, "", bin, "send", "--mode", mode, "-c", "1", "-m", "42", target)
+		if got != want || gotErr != wantErr || gotCode != wantCode || wantCode != 2 {
+			t.Errorf("--mode %s -m 42: exit %d, %q %q; iputils exit %d, %q %q", mode, gotCode, got, gotErr, wantCode, want, wantErr)
+		}
+	}
+	out, errs, code := inHost(t, l, "", bin, "fping", "-k", "42", target)
+	if want, wantErr := target+" is unreachable\n", target+": error while sending ping: No route to host\n"; out != want || errs != wantErr || code != 1 {
+		t.Errorf("fping -k 42: exit %d, %q %q; want exit 1, %q %q", code, out, errs, want, wantErr)
+	}
+	if out, _, code := inHost(t, l, "", bin, "fping", target); code != 0 || out != target+" is alive\n" {
+		t.Errorf("fping without a mark: exit %d, %q: want it alive", code, out)
+	}
+}

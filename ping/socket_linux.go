@@ -139,10 +139,16 @@ func (s *socketConn) setup() error {
 	// On lo too, for 127/8 and ::1: -I lo must mean lo. Not for the host's
 	// own addresses of other interfaces, also reached through lo: the kernel
 	// will not route them out of a socket bound to lo (nor will it for
-	// iputils' ping -I lo). The engine counts a reply only from its target's
-	// Conn, so an unbound socket that sees others' replies counts none.
-	if path.Interface != "" && (path.Kind != resolve.KindLoopback || path.Target.IsLoopback()) {
-		if err := c.SetsockoptString(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, path.Interface); err != nil {
+	// iputils' ping -I lo, which binds to lo when asked and so gets no
+	// reply: so does a Bound path). The engine counts a reply only from its
+	// target's Conn, so an unbound socket that sees others' replies counts
+	// none.
+	bind := path.Bound
+	if bind == "" && path.Interface != "" && (path.Kind != resolve.KindLoopback || path.Target.IsLoopback()) {
+		bind = path.Interface
+	}
+	if bind != "" {
+		if err := c.SetsockoptString(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, bind); err != nil {
 			return err
 		}
 	}

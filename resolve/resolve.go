@@ -80,6 +80,10 @@ type Path struct {
 	// or a subnet's directed one): ping -b territory. Multicast targets
 	// are told by Target.IsMulticast().
 	Broadcast bool
+	// Bound is the interface asked for (Options.Interface, ping -I), which
+	// sockets are bound to as iputils binds them, lo included, whatever
+	// interface the route takes (lo, for the host's own addresses).
+	Bound string
 	// Took is how long resolving took, ARP or NDP included.
 	Took time.Duration
 }
@@ -198,7 +202,7 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 			dst = o.Source
 		}
 	}
-	p := &Path{Name: target, Target: dst}
+	p := &Path{Name: target, Target: dst, Bound: o.Interface}
 
 	if o.Source.IsValid() && o.Source.Is6() != six {
 		return nil, failf(ErrNoAddress, "resolve: source %s and target %s are of different families", o.Source, dst)

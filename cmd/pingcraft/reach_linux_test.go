@@ -125,6 +125,12 @@ func TestSendGroupsAndNoRoute(t *testing.T) {
 		{[]string{"-c", "2", "-i", "0.2", "-W", "1", "ff02::1%h0"}, responders},
 		{[]string{"-c", "1", "-W", "1", "0.0.0.0"}, exact},
 		{[]string{"-c", "1", "-W", "1", "::"}, exact},
+		// -I binds to the interface asked for, as iputils does: the host's
+		// own address answers through h0 but not through lo, with
+		// iputils' warning for a source lo does not have.
+		{[]string{"-c", "1", "-W", "1", "-I", "h0", "198.18.0.2"}, exact},
+		{[]string{"-c", "1", "-W", "1", "-I", "lo", "198.18.0.2"}, exact},
+		{[]string{"-6", "-c", "1", "-W", "1", "-I", "lo", "fd00:198:18::2"}, exact},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			want, wantErr, wantCode := inHost(t, l, "", "ping", tc.args...)

@@ -377,6 +377,9 @@ func runSend(c *cli.Context) error {
 	if m.Path.Broadcast && !c.Bool("json") {
 		fmt.Fprintln(c.App.ErrWriter, "WARNING: pinging broadcast address")
 	}
+	if ifname := fc.Path.Interface; ifname != "" && m.Path.Target.Is4() && !c.Bool("json") && !hasAddress(ifname, m.Path.Source) {
+		fmt.Fprintf(c.App.ErrWriter, "%s: Warning: source address might be selected on device other than: %s\n", prog(c), ifname)
+	}
 	if fc.DryRun {
 		e, err := ping.FirstProbe(cfg, m.Path, fl.ID())
 		if err != nil {
@@ -541,4 +544,25 @@ func optionOrder(c *cli.Context) []string {
 		}
 	}
 	return order
+}
+
+// hasAddress reports whether interface name has address a, as iputils
+// checks the source the kernel picked for -I IFACE.
+func hasAddress(name string, a netip.Addr) bool {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return true // nothing to warn of: the run fails on its own
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return true
+	}
+	for _, ad := range addrs {
+		if n, ok := ad.(*net.IPNet); ok {
+			if b, ok := netip.AddrFromSlice(n.IP); ok && b.Unmap() == a.Unmap() {
+				return true
+			}
+		}
+	}
+	return false
 }

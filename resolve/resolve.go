@@ -186,6 +186,7 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 		now = time.Now
 	}
 	start := now()
+	asked := o.Interface // a target's zone is not a -I
 	dst, err := r.address(ctx, target, &o)
 	if err != nil {
 		return nil, err
@@ -202,7 +203,7 @@ func (r *Resolver) Resolve(ctx context.Context, target string, opts *Options) (*
 			dst = o.Source
 		}
 	}
-	p := &Path{Name: target, Target: dst, Bound: o.Interface}
+	p := &Path{Name: target, Target: dst, Bound: asked}
 
 	if o.Source.IsValid() && o.Source.Is6() != six {
 		return nil, failf(ErrNoAddress, "resolve: source %s and target %s are of different families", o.Source, dst)

@@ -86,9 +86,10 @@ func TestFpingHostSubnet(t *testing.T) {
 }
 
 // TestSendGroupsAndNoRoute: broadcast and multicast targets, with and
-// without -b, the unspecified addresses, and targets without a route, each beside iputils ping from
-// the same host: the same lines (times aside), stderr and exit code. The
-// router answers broadcasts; the host answers its own multicast probes.
+// without -b, the unspecified addresses, -I, and targets without a route,
+// each beside iputils ping from the same host: the same lines (times
+// aside), stderr and exit code. The router answers broadcasts; the host
+// answers its own multicast probes.
 func TestSendGroupsAndNoRoute(t *testing.T) {
 	labtest.RequireTool(t, "ping", "iputils-ping")
 	bin := pingcraftBinary(t)

@@ -37,9 +37,12 @@ type Config struct {
 	// Preload probes are sent at once when the run starts; in flood mode
 	// as many are kept in flight.
 	Preload int
-	// Flood sends the next probe as soon as a reply comes back.
-	Flood  bool
-	Faults craft.Faults
+	// Flood sends the next probe as soon as a reply comes back; FloodGap,
+	// when set, no sooner than that after the one before (iputils' 2ms
+	// for adaptive runs of users other than root).
+	Flood    bool
+	FloodGap time.Duration
+	Faults   craft.Faults
 	// Cookie tells our replies from other pingers'; zero picks a random one.
 	Cookie craft.Cookie
 

@@ -40,6 +40,8 @@ type Engine struct {
 	ev      Event  // the event being reported; onEvent must not keep &ev
 	check   []byte // what a corrupted reply should have held
 	sendErr bool   // the last round had a send error: wait an interval
+	// lastRound is when the last round of a flood went, for FloodGap.
+	lastRound time.Time
 	// inSend is the probe whose send call is running, with the lock
 	// released; held are the answers to it that came meanwhile.
 	inSend queued

@@ -41,7 +41,7 @@ func Refuse(cfg *Config, p *resolve.Path, m Mode) error {
 		return refusef("%d bytes of echo data to %s: IPv6 carries at most %d without jumbograms", c.Size, p.Target, craft.MaxPayloadIPv6)
 	}
 	switch {
-	case m == ModeDgram && c.Flood:
+	case m == ModeDgram && c.Flood && c.FloodGap < minUserInterval:
 		return refusef("a flood needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary")
 	case m == ModeDgram && !c.paced(1) && cfg != nil && cfg.Interval > 0 && cfg.Interval < minUserInterval:
 		return refusef("an interval of %v, below 2ms, needs CAP_NET_RAW; the ping socket is for users without it: run as root or 'setcap cap_net_raw+ep' the binary", cfg.Interval)

@@ -30,6 +30,7 @@ func (e *Engine) schedule(ctx context.Context, rc Conn) error {
 		done := e.done(now, deadline)
 		if !done && e.sendNow(now, nextSend, deadline) {
 			e.sendErr = false
+			e.lastRound = now
 			for _, t := range e.targets {
 				e.send(t, now)
 			}
@@ -61,6 +62,9 @@ func (e *Engine) schedule(ctx context.Context, rc Conn) error {
 					wake = l
 				}
 			}
+		}
+		if g := e.lastRound.Add(c.FloodGap); c.Flood && c.FloodGap > 0 && g.After(now) && (wake.IsZero() || g.Before(wake)) {
+			wake = g // a reply may have come meanwhile: the gap, not it, holds the flood
 		}
 		wait := e.nextWake(now, wake, deadline)
 		e.mu.Unlock()
@@ -111,7 +115,7 @@ func (e *Engine) sendNow(now, nextSend, deadline time.Time) bool {
 	if !now.Before(nextSend) {
 		return true
 	}
-	if !c.Flood || e.sendErr {
+	if !c.Flood || e.sendErr || c.FloodGap > 0 && now.Before(e.lastRound.Add(c.FloodGap)) {
 		return false
 	}
 	// In flight are the probes sent after the newest answered one: a lost

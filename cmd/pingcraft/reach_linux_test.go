@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -193,5 +194,26 @@ func TestMarkPolicyRouting(t *testing.T) {
 	}
 	if out, _, code := inHost(t, l, "", bin, "fping", target); code != 0 || out != target+" is alive\n" {
 		t.Errorf("fping without a mark: exit %d, %q: want it alive", code, out)
+	}
+}
+
+// TestSendAdaptiveUnprivileged: -A for a user other than root goes
+// through the ping socket with iputils' 2ms floor between probes, as
+// iputils' does, where a flood is refused.
+func TestSendAdaptiveUnprivileged(t *testing.T) {
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	setPingGroups(t, l.Host, "0 2147483647")
+	out, errs, code := inHost(t, l, "65534", bin, "send", "-A", "-c", "20", "127.0.0.1")
+	m := regexp.MustCompile(`, ipg/ewma ([0-9.]+)/[0-9.]+ ms`).FindStringSubmatch(out)
+	if code != 0 || m == nil || !strings.Contains(out, "20 packets transmitted, 20 received") {
+		t.Fatalf("exit %d, %q %q: want 20 replies and iputils' ipg/ewma", code, out, errs)
+	}
+	// The mean gap of a floor of 2ms cannot be below it.
+	if ipg, _ := strconv.ParseFloat(m[1], 64); ipg < 2 {
+		t.Errorf("ipg %v ms: probes closer than iputils' 2ms floor", ipg)
+	}
+	if _, errs, code := inHost(t, l, "65534", bin, "send", "-f", "-c", "2", "127.0.0.1"); code == 0 {
+		t.Errorf("an unprivileged flood ran: %q", errs)
 	}
 }

@@ -228,6 +228,11 @@ func sendConfig(c *cli.Context, a *pingArgs) (*ping.Config, error) {
 		if !c.IsSet("interval") {
 			cfg.Interval = ping.DefaultInterval
 		}
+		if os.Getuid() != 0 {
+			// iputils' floor for users other than root, which also lets
+			// the ping socket carry the run.
+			cfg.FloodGap = 2 * time.Millisecond
+		}
 	}
 	if c.Bool("bad-checksum") {
 		cfg.Faults = craft.FaultICMPHeaderChecksum

@@ -1,0 +1,72 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pingcraft/pingcraft/lab/labtest"
+)
+
+// TestRetry: a target whose name does not resolve at start is not a
+// refused configuration but a target not probed, with its failures
+// counted, and it is probed once its name resolves, without a reload.
+// Probes go to loopback only.
+func TestRetry(t *testing.T) {
+	labtest.RequireRoot(t)
+	var known atomic.Bool
+	s := New()
+	s.RetryMin, s.RetryMax = 20*time.Millisecond, 40*time.Millisecond
+	s.Lookup = func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		if host == "late.example" && known.Load() {
+			return []netip.Addr{netip.MustParseAddr("127.0.0.3")}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	cfg := &Config{Buckets: DefaultBuckets, Groups: []Group{{Name: "lo", Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
+		Size: 56, Targets: []string{"127.0.0.2", "late.example"}}}}
+	if err := s.Apply(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	scrape := func() string {
+		var b bytes.Buffer
+		if err := s.WriteMetrics(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if n := s.Targets(); n != 1 {
+		t.Fatalf("%d targets probed at start, want 127.0.0.2 alone", n)
+	}
+	body := scrape()
+	for _, want := range []string{`pingcraft_target_probed{group="lo",host="late.example"} 0`,
+		`pingcraft_target_probed{group="lo",host="127.0.0.2"} 1`, `pingcraft_target_resolve_errors_total{group="lo",host="late.example"} `} {
+		if !strings.Contains(body, want) {
+			t.Errorf("at start, no %s in\n%s", want, body)
+		}
+	}
+	known.Store(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Targets() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("late.example not probed 10s after its name resolves:\n%s", scrape())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	body = scrape()
+	for _, want := range []string{`pingcraft_target_probed{group="lo",host="late.example"} 1`,
+		`pingcraft_requests_total{group="lo",host="late.example",ip="127.0.0.3",source="127.0.0.1"} `} {
+		if !strings.Contains(body, want) {
+			t.Errorf("after the retry, no %s in\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "pingcraft_target_resolve_errors_total") {
+		t.Errorf("resolve errors of a target that is probed:\n%s", body)
+	}
+}

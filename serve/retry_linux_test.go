@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net"
 	"net/netip"
 	"strings"
@@ -68,5 +69,58 @@ func TestRetry(t *testing.T) {
 	}
 	if strings.Contains(body, "pingcraft_target_resolve_errors_total") {
 		t.Errorf("resolve errors of a target that is probed:\n%s", body)
+	}
+}
+
+// TestApplyKeeps: a reload that changes one target set resolves and
+// restarts that set alone; the others keep their fleets, engines and
+// counts. The group's and the file's labels are on the series. Probes go
+// to loopback only.
+func TestApplyKeeps(t *testing.T) {
+	labtest.RequireRoot(t)
+	s := New()
+	defer s.Close()
+	cfg := func(rack string) *Config {
+		return &Config{Buckets: DefaultBuckets, Groups: []Group{{Name: "lo", Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
+			Size: 56, Labels: map[string]string{"dc": "ams"}, Targets: []string{"127.0.0.2"},
+			FileSets: []TargetSet{{Targets: []string{"127.0.0.3"}, Labels: map[string]string{"rack": rack}}}}}}
+	}
+	if err := s.Apply(t.Context(), cfg("r1")); err != nil {
+		t.Fatal(err)
+	}
+	fleets := func() map[string]*setRun {
+		s.liveMu.Lock()
+		defer s.liveMu.Unlock()
+		return maps.Clone(s.live)
+	}
+	before := fleets()
+	if len(before) != 2 {
+		t.Fatalf("%d sets, want the group's list and the file's entry", len(before))
+	}
+	if err := s.Apply(t.Context(), cfg("r2")); err != nil {
+		t.Fatal(err)
+	}
+	after := fleets()
+	kept := 0
+	for key, sr := range after {
+		if before[key] == sr {
+			kept++
+		}
+	}
+	if kept != 1 || len(after) != 2 {
+		t.Errorf("after changing the file's label: %d of %d sets kept, want the group's list alone", kept, len(after))
+	}
+	var b bytes.Buffer
+	if err := s.WriteMetrics(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`pingcraft_requests_total{dc="ams",group="lo",host="127.0.0.2",ip="127.0.0.2",source="127.0.0.1"} `,
+		`pingcraft_requests_total{dc="ams",group="lo",host="127.0.0.3",ip="127.0.0.3",rack="r2",source="127.0.0.1"} `} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %s in\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), `rack="r1"`) {
+		t.Errorf("the old label's series are still there")
 	}
 }

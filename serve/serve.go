@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +24,8 @@ import (
 )
 
 // Server probes a Config's groups and serves their metrics. Apply starts
-// a configuration; a later Apply replaces it only if it can start.
+// a configuration; a later Apply replaces it only if it can start, and
+// keeps running what it did not change.
 type Server struct {
 	// Log gets one line per reload and per problem; nil discards them.
 	Log *slog.Logger
@@ -41,9 +44,13 @@ type Server struct {
 	reloadOK, reloadAt prometheus.Gauge
 	gzips              sync.Pool // of *gzip.Writer, for /metrics
 
-	mu     sync.Mutex // serialises Apply, Close and the drops collector
+	mu     sync.Mutex // serialises Apply and Close
 	bounds *bounds
-	run    *running
+
+	// liveMu guards live and publishing the targetSet from it: Apply and
+	// the retries publish. It is taken before any set's mu.
+	liveMu sync.Mutex
+	live   map[string]*setRun // by setKey
 }
 
 // Defaults of Server.RetryMin and RetryMax.
@@ -52,25 +59,30 @@ const (
 	DefaultRetryMax = 5 * time.Minute
 )
 
-// shardTargets is the most targets one engine runs: a group beyond it is
+// shardTargets is the most targets one engine runs: a set beyond it is
 // probed by several fleets, each with its own ICMP id and sockets, which
 // the kernel's ring filter keeps apart.
 const shardTargets = 1 << 16
 
-// running is one applied configuration: its engines and sockets.
-type running struct {
-	cfg    *Config
-	bounds *bounds // the histograms', for the targets the retries add
+// setRun is one running target set: a group's targets from one place (its
+// own list, or one entry of one file) and at most shardTargets of them.
+// It lives as long as the configuration keeps it unchanged: a reload
+// that changes one file resolves and restarts only that file's sets.
+type setRun struct {
+	key    string
+	group  string
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 
-	mu     sync.Mutex // guards shards: the retries add to them
-	shards []*shard
+	mu      sync.Mutex // guards shards and pending: the retry adds to them
+	shards  []*shard
+	pending *pending
 }
 
-// shard is one fleet of a group and the engine over it.
+// shard is one fleet of a set and the engine over it.
 type shard struct {
 	group   string
+	labels  []labelPair
 	fleet   *ping.Fleet // it owns the shard's sockets
 	engine  *ping.Engine
 	targets []*target // indexed as the engine's targets
@@ -101,103 +113,191 @@ func (s *Server) Reloaded(ok bool, now time.Time) {
 	s.reloadAt.Set(float64(now.UnixNano()) / 1e9)
 }
 
-// pending is a group's configured targets that are not probed yet.
+// pending is a set's targets that are not probed yet.
 type pending struct {
-	g     Group
 	names []string
 	state []*unprobed
 }
 
-// Apply resolves and opens everything cfg needs, then stops what was
-// running and starts cfg. If anything fails, nothing changes and the
-// error says what. A target that does not resolve is logged, counted
-// (pingcraft_target_probed 0, pingcraft_target_resolve_errors_total) and
-// tried again in the background; it does not refuse the configuration.
-// Kept targets count on; a change of buckets starts their histograms over.
+// setSpec is one target set of a configuration, before it runs.
+type setSpec struct {
+	key    string
+	g      Group
+	names  []string
+	labels []labelPair // the group's and the file's
+}
+
+// specs cuts cfg's groups into target sets.
+func specs(cfg *Config) []setSpec {
+	var out []setSpec
+	for _, g := range cfg.Groups {
+		for _, ts := range g.sets() {
+			labels := mergeLabels(g.Labels, ts.Labels)
+			for start := 0; start < len(ts.Targets); start += shardTargets {
+				names := ts.Targets[start:min(start+shardTargets, len(ts.Targets))]
+				// Everything that makes the set's probes and series: two
+				// configurations that agree on it run it alike.
+				key := fmt.Sprintf("%q %v %v %v %d %d %v %q %q %d\x00%s", g.Name, g.Interval, g.Timeout, g.Mode, g.Size, g.TOS,
+					g.Source, g.Interface, labels, start, strings.Join(names, "\n"))
+				out = append(out, setSpec{key: key, g: g, names: names, labels: labels})
+			}
+		}
+	}
+	return out
+}
+
+// Apply resolves and opens what cfg needs and the running configuration
+// does not have, then stops what cfg no longer has and starts the rest.
+// If anything fails, nothing changes and the error says what. A target
+// that does not resolve is logged, counted (pingcraft_target_probed 0,
+// pingcraft_target_resolve_errors_total) and tried again in the
+// background; it does not refuse the configuration. Kept targets count
+// on; a change of buckets starts their histograms over.
 func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var shards []*shard
+	want := specs(cfg)
+	s.liveMu.Lock()
+	live := s.live
+	s.liveMu.Unlock()
+
+	type opened struct {
+		spec    setSpec
+		shard   *shard
+		pending *pending
+	}
+	var fresh []opened
 	fail := func(err error) error {
-		for _, sh := range shards {
-			sh.fleet.Close()
+		for _, o := range fresh {
+			if o.shard != nil {
+				o.shard.fleet.Close()
+			}
 		}
 		return err
 	}
-	resolver, err := s.resolver()
-	if err != nil {
-		return err
-	}
-	defer resolver.Close()
-	var waiting []*pending
-	for _, g := range cfg.Groups {
-		var pend *pending
-		for start := 0; start < len(g.Targets); start += shardTargets {
-			names := g.Targets[start:min(start+shardTargets, len(g.Targets))]
-			sh, failed, err := openShard(ctx, resolver, g, names)
-			if err != nil {
-				return fail(fmt.Errorf("group %q: %w", g.Name, err))
-			}
-			if sh != nil {
-				shards = append(shards, sh)
-			}
-			for _, m := range failed {
-				s.log().Warn("target is not probed", "group", g.Name, "target", m.Name, "err", m.Err)
-				if pend == nil {
-					pend = &pending{g: g}
-					waiting = append(waiting, pend)
-				}
-				u := &unprobed{probed: probedLabels(g.Name, m.Name)}
-				u.fails.Store(1)
-				pend.names, pend.state = append(pend.names, m.Name), append(pend.state, u)
+	var resolver *resolve.Resolver
+	defer func() {
+		if resolver != nil {
+			resolver.Close()
+		}
+	}()
+	for _, sp := range want {
+		if live[sp.key] != nil {
+			continue // running as it is
+		}
+		if resolver == nil {
+			var err error
+			if resolver, err = s.resolver(); err != nil {
+				return err
 			}
 		}
+		sh, failed, err := openShard(ctx, resolver, sp.g, sp.names, sp.labels)
+		if err != nil {
+			return fail(fmt.Errorf("group %q: %w", sp.g.Name, err))
+		}
+		o := opened{spec: sp, shard: sh}
+		for _, m := range failed {
+			s.log().Warn("target is not probed", "group", sp.g.Name, "target", m.Name, "err", m.Err)
+			if o.pending == nil {
+				o.pending = &pending{}
+			}
+			u := &unprobed{probed: probedLabels(sp.g.Name, m.Name)}
+			u.fails.Store(1)
+			o.pending.names, o.pending.state = append(o.pending.names, m.Name), append(o.pending.state, u)
+		}
+		fresh = append(fresh, o)
 	}
 
-	s.stop()
-	// Kept targets (same labels: group, name, address and source) keep
-	// their counts; the others' series go with the old set.
+	// From here on nothing fails. Sets cfg no longer has stop; their
+	// targets' counts go to new sets with the same labels (a target moved
+	// from one file to another, or buckets changed).
+	keep := map[string]bool{}
+	for _, sp := range want {
+		keep[sp.key] = true
+	}
 	old := map[string]*target{}
 	oldFails := map[string]*unprobed{}
-	for _, t := range s.targets.load().probed {
-		old[t.labels] = t
+	for key, sr := range live {
+		if keep[key] {
+			continue
+		}
+		sr.stop()
+		for _, sh := range sr.shards {
+			for _, t := range sh.targets {
+				old[t.labels] = t
+			}
+		}
+		if sr.pending != nil {
+			for _, u := range sr.pending.state {
+				oldFails[u.probed] = u
+			}
+		}
 	}
-	for _, u := range s.targets.load().unprobed {
-		oldFails[u.probed] = u
-	}
+	// The retries of kept sets read bounds and publish: liveMu from here.
+	s.liveMu.Lock()
+	defer s.liveMu.Unlock()
 	if s.bounds == nil || !slices.Equal(s.bounds.v, cfg.Buckets) {
 		s.bounds = newBounds(cfg.Buckets)
 	}
-	set := &targetSet{}
-	rctx, cancel := context.WithCancel(context.Background())
-	r := &running{cfg: cfg, bounds: s.bounds, cancel: cancel}
-	for _, p := range waiting {
-		for i, u := range p.state {
-			if o := oldFails[u.probed]; o != nil {
-				o.fails.Add(1)
-				p.state[i] = o
+	next := map[string]*setRun{}
+	for key, sr := range live {
+		if keep[key] {
+			sr.mu.Lock()
+			for _, sh := range sr.shards {
+				for _, t := range sh.targets {
+					t.rebucket(s.bounds)
+				}
 			}
+			sr.mu.Unlock()
+			next[key] = sr
 		}
-		set.unprobed = append(set.unprobed, p.state...)
 	}
-	for _, sh := range shards {
-		adopt(sh, old, s.bounds)
-		set.probed = append(set.probed, sh.targets...)
-		r.start(rctx, sh, s.log())
+	for _, o := range fresh {
+		ctx, cancel := context.WithCancel(context.Background())
+		sr := &setRun{key: o.spec.key, group: o.spec.g.Name, cancel: cancel, pending: o.pending}
+		if o.shard != nil {
+			adopt(o.shard, old, s.bounds)
+			sr.shards = []*shard{o.shard}
+			sr.start(ctx, o.shard, s.log())
+		}
+		if o.pending != nil {
+			for i, u := range o.pending.state {
+				if f := oldFails[u.probed]; f != nil {
+					f.fails.Add(1)
+					o.pending.state[i] = f
+				}
+			}
+			sr.done.Go(func() { s.retry(ctx, sr, o.spec) })
+		}
+		next[o.spec.key] = sr
 	}
-	r.shards = shards
+	s.live = next
 	// Every target's series exist from here on, at zero until it counts.
-	s.targets.p.Store(set)
+	s.publish()
 	modules := cfg.Modules
 	if modules == nil {
 		modules = map[string]Module{"icmp": DefaultModule}
 	}
 	s.modules.Store(&modules)
-	s.run = r
-	for _, p := range waiting {
-		r.done.Go(func() { s.retry(rctx, r, p) })
-	}
 	return nil
+}
+
+// publish makes the live sets' targets what a scrape reads, in the order
+// of their sets' keys, so that scrapes list them alike. s.liveMu is held.
+func (s *Server) publish() {
+	set := &targetSet{}
+	for _, key := range slices.Sorted(maps.Keys(s.live)) {
+		sr := s.live[key]
+		sr.mu.Lock()
+		for _, sh := range sr.shards {
+			set.probed = append(set.probed, sh.targets...)
+		}
+		if sr.pending != nil {
+			set.unprobed = append(set.unprobed, sr.pending.state...)
+		}
+		sr.mu.Unlock()
+	}
+	s.targets.p.Store(set)
 }
 
 // resolver is a batch resolver for one Apply or one retry: links and
@@ -212,7 +312,7 @@ func (s *Server) resolver() (*resolve.Resolver, error) {
 
 // openShard opens a fleet over names of g and its engine. It returns the
 // members that could not be resolved; sh is nil when none could.
-func openShard(ctx context.Context, resolver *resolve.Resolver, g Group, names []string) (*shard, []ping.Member, error) {
+func openShard(ctx context.Context, resolver *resolve.Resolver, g Group, names []string, labels []labelPair) (*shard, []ping.Member, error) {
 	run := &ping.Config{Interval: g.Interval, Timeout: g.Timeout, Size: g.Size, TOS: g.TOS,
 		// Spread over the interval, so that the group never bursts.
 		Gap: g.Interval / time.Duration(len(names))}
@@ -231,7 +331,7 @@ func openShard(ctx context.Context, resolver *resolve.Resolver, g Group, names [
 		fl.Close()
 		return nil, failed, nil
 	}
-	sh := &shard{group: g.Name, fleet: fl}
+	sh := &shard{group: g.Name, labels: labels, fleet: fl}
 	if sh.engine, err = fl.Engine(func(ev *ping.Event) { sh.targets[ev.Target].record(ev) }); err != nil {
 		fl.Close()
 		return nil, nil, err
@@ -244,7 +344,7 @@ func openShard(ctx context.Context, resolver *resolve.Resolver, g Group, names [
 func adopt(sh *shard, old map[string]*target, b *bounds) {
 	for i, pt := range sh.fleet.Targets() {
 		host := sh.fleet.MemberOf(i).Name
-		t := newTarget(targetLabels(pt.Path.Target.String(), host, pt.Path.Source.String(), sh.group, nil),
+		t := newTarget(targetLabels(pt.Path.Target.String(), host, pt.Path.Source.String(), sh.group, sh.labels),
 			probedLabels(sh.group, host), b)
 		if o, ok := old[t.labels]; ok {
 			o.rebucket(b)
@@ -255,18 +355,30 @@ func adopt(sh *shard, old map[string]*target, b *bounds) {
 }
 
 // start runs sh's engine until ctx ends.
-func (r *running) start(ctx context.Context, sh *shard, log *slog.Logger) {
-	r.done.Go(func() {
+func (sr *setRun) start(ctx context.Context, sh *shard, log *slog.Logger) {
+	sr.done.Go(func() {
 		if err := sh.engine.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Error("group stopped", "group", sh.group, "err", err)
 		}
 	})
 }
 
-// retry tries p's targets again, waiting RetryMin and then twice as long
-// each time up to RetryMax, until each is probed or ctx ends. Those that
-// resolve become a shard of their own, whose series join the set.
-func (s *Server) retry(ctx context.Context, r *running, p *pending) {
+// stop ends sr's engines and retries and closes its sockets.
+func (sr *setRun) stop() {
+	sr.mu.Lock()
+	sr.cancel()
+	sr.mu.Unlock()
+	sr.done.Wait()
+	for _, sh := range sr.shards {
+		sh.fleet.Close()
+	}
+}
+
+// retry tries sr's pending targets again, waiting RetryMin and then twice
+// as long each time up to RetryMax, until each is probed or ctx ends.
+// Those that resolve become a shard of their own, whose series join the
+// set.
+func (s *Server) retry(ctx context.Context, sr *setRun, sp setSpec) {
 	wait, most := s.RetryMin, s.RetryMax
 	if wait <= 0 {
 		wait = DefaultRetryMin
@@ -274,7 +386,13 @@ func (s *Server) retry(ctx context.Context, r *running, p *pending) {
 	if most <= 0 {
 		most = DefaultRetryMax
 	}
-	for len(p.names) > 0 {
+	for {
+		sr.mu.Lock()
+		p := sr.pending
+		sr.mu.Unlock()
+		if p == nil {
+			return
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -284,15 +402,21 @@ func (s *Server) retry(ctx context.Context, r *running, p *pending) {
 		// A batch resolver of its own: links may have come since Apply.
 		resolver, err := s.resolver()
 		if err != nil {
-			s.log().Warn("retry", "group", p.g.Name, "err", err)
+			s.log().Warn("retry", "group", sp.g.Name, "err", err)
 			continue
 		}
-		sh, failed, err := openShard(ctx, resolver, p.g, p.names)
+		sh, failed, err := openShard(ctx, resolver, sp.g, p.names, sp.labels)
 		resolver.Close()
 		if err != nil {
 			if ctx.Err() == nil {
-				s.log().Warn("retry", "group", p.g.Name, "err", err)
+				s.log().Warn("retry", "group", sp.g.Name, "err", err)
 			}
+			for _, u := range p.state {
+				u.fails.Add(1)
+			}
+			continue
+		}
+		if sh == nil {
 			for _, u := range p.state {
 				u.fails.Add(1)
 			}
@@ -302,52 +426,35 @@ func (s *Server) retry(ctx context.Context, r *running, p *pending) {
 		for _, m := range failed {
 			still[m.Name] = true
 		}
-		var names []string
-		var state []*unprobed
+		var left *pending
 		for i, n := range p.names {
 			if still[n] {
+				if left == nil {
+					left = &pending{}
+				}
 				p.state[i].fails.Add(1)
-				names, state = append(names, n), append(state, p.state[i])
+				left.names, left.state = append(left.names, n), append(left.state, p.state[i])
 			}
 		}
-		if sh == nil {
-			continue
-		}
 		// Not s.mu: Apply holds it while it waits for this goroutine.
-		r.mu.Lock()
-		if ctx.Err() != nil { // Apply or Close is stopping r
-			r.mu.Unlock()
+		s.liveMu.Lock()
+		sr.mu.Lock()
+		if ctx.Err() != nil { // Apply or Close is stopping sr
+			sr.mu.Unlock()
+			s.liveMu.Unlock()
 			sh.fleet.Close()
 			return
 		}
-		adopt(sh, nil, r.bounds)
-		r.shards = append(r.shards, sh)
-		r.start(ctx, sh, s.log())
-		cur := s.targets.load()
-		next := &targetSet{probed: append(slices.Clip(cur.probed), sh.targets...)}
-		for _, u := range cur.unprobed {
-			if !slices.Contains(p.state, u) || slices.Contains(state, u) {
-				next.unprobed = append(next.unprobed, u)
-			}
+		adopt(sh, nil, s.bounds)
+		sr.shards = append(sr.shards, sh)
+		sr.pending = left
+		sr.start(ctx, sh, s.log())
+		sr.mu.Unlock()
+		if s.live[sr.key] == sr {
+			s.publish()
 		}
-		s.targets.p.Store(next)
-		r.mu.Unlock()
-		s.log().Info("targets probed after a retry", "group", p.g.Name, "targets", len(sh.targets), "still", len(names))
-		p.names, p.state = names, state
-	}
-}
-
-// stop ends the running configuration and closes its sockets. s.mu is held.
-func (s *Server) stop() {
-	if s.run == nil {
-		return
-	}
-	s.run.mu.Lock()
-	s.run.cancel()
-	s.run.mu.Unlock()
-	s.run.done.Wait()
-	for _, sh := range s.run.shards {
-		sh.fleet.Close()
+		s.liveMu.Unlock()
+		s.log().Info("targets probed after a retry", "group", sp.g.Name, "targets", len(sh.targets))
 	}
 }
 
@@ -355,8 +462,13 @@ func (s *Server) stop() {
 func (s *Server) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stop()
-	s.run = nil
+	s.liveMu.Lock()
+	live := s.live
+	s.live = nil
+	s.liveMu.Unlock()
+	for _, sr := range live {
+		sr.stop()
+	}
 }
 
 func (s *Server) log() *slog.Logger {
@@ -375,23 +487,20 @@ var dropsDesc = prometheus.NewDesc("pingcraft_ring_drops_total",
 func (d dropsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- dropsDesc }
 
 func (d dropsCollector) Collect(ch chan<- prometheus.Metric) {
-	if !d.s.mu.TryLock() {
-		return // a reload holds it: this scrape goes without
-	}
-	defer d.s.mu.Unlock()
-	if d.s.run == nil {
-		return
-	}
 	sum := map[[3]string]uint64{}
-	d.s.run.mu.Lock()
-	for _, sh := range d.s.run.shards {
-		for _, c := range sh.fleet.Conns() {
-			if n, err := c.Conn.Drops(); err == nil {
-				sum[[3]string{sh.group, c.Source.String(), c.Interface}] += n
+	d.s.liveMu.Lock()
+	for _, sr := range d.s.live {
+		sr.mu.Lock()
+		for _, sh := range sr.shards {
+			for _, c := range sh.fleet.Conns() {
+				if n, err := c.Conn.Drops(); err == nil {
+					sum[[3]string{sh.group, c.Source.String(), c.Interface}] += n
+				}
 			}
 		}
+		sr.mu.Unlock()
 	}
-	d.s.run.mu.Unlock()
+	d.s.liveMu.Unlock()
 	for k, n := range sum {
 		ch <- prometheus.MustNewConstMetric(dropsDesc, prometheus.CounterValue, float64(n), k[0], k[1], k[2])
 	}

@@ -65,7 +65,10 @@ type Group struct {
 	TOS       uint8
 	Source    netip.Addr
 	Interface string
-	Targets   []string
+	// Burst, when its Count is above 1, sends each target Count probes
+	// Gap apart at every Interval, instead of one.
+	Burst   Burst
+	Targets []string
 	// Labels go on every series of the group's targets.
 	Labels map[string]string
 	// Files are globs of Prometheus file_sd files (YAML or JSON), relative
@@ -73,6 +76,12 @@ type Group struct {
 	// their own. Load reads them into FileSets; serve watches them.
 	Files    []string
 	FileSets []TargetSet
+}
+
+// Burst is a burst schedule: Count probes, Gap apart.
+type Burst struct {
+	Count int
+	Gap   time.Duration
 }
 
 // TargetSet is one entry of a file_sd file: targets and their labels.
@@ -174,12 +183,16 @@ type groupFile struct {
 	Targets   []yaml.Node       `yaml:"targets"`
 	Labels    map[string]string `yaml:"labels"`
 	Files     []string          `yaml:"files"`
+	Burst     *struct {
+		Count int    `yaml:"count"`
+		Gap   string `yaml:"gap"`
+	} `yaml:"burst"`
 }
 
 var groupFields = map[string]bool{"name": true, "interval": true, "timeout": true, "mode": true, "size": true,
-	"tos": true, "source": true, "interface": true, "targets": true, "labels": true, "files": true}
+	"tos": true, "source": true, "interface": true, "targets": true, "labels": true, "files": true, "burst": true}
 
-const groupFieldList = "name, interval, timeout, mode, size, tos, source, interface, targets, labels, files"
+const groupFieldList = "name, interval, timeout, mode, size, tos, source, interface, targets, labels, files, burst"
 
 // Load reads and checks the configuration at path and the file_sd files
 // its groups name. Errors name the file and line, and say what to write
@@ -438,6 +451,19 @@ func Parse(name string, b []byte) (*Config, error) {
 			g.Labels[k] = v
 		}
 		g.Files = gf.Files
+		if b := gf.Burst; b != nil {
+			gap, err := time.ParseDuration(b.Gap)
+			switch {
+			case b.Count < 1 || b.Count > maxCount:
+				return nil, at(node.Line, "group %q: burst count %d: give 1 to %d probes", g.Name, b.Count, maxCount)
+			case err != nil || gap < minInterval:
+				return nil, at(node.Line, "group %q: burst gap %q: give a duration of %v or more, such as 100ms", g.Name, b.Gap, minInterval)
+			case time.Duration(b.Count-1)*gap >= g.Interval:
+				return nil, at(node.Line, "group %q: a burst of %d probes %v apart does not fit in the interval %v: lengthen the interval or shorten the burst",
+					g.Name, b.Count, gap, g.Interval)
+			}
+			g.Burst = Burst{Count: b.Count, Gap: gap}
+		}
 		for _, tn := range gf.Targets {
 			var t string
 			if err := tn.Decode(&t); err != nil || strings.TrimSpace(t) == "" || strings.ContainsAny(t, " \t") {

@@ -84,6 +84,11 @@ func TestParseErrors(t *testing.T) {
 		{"module name", "modules:\n  a b:\n    count: 1\n", `module "a b": name it`},
 		{"module not a map", "modules:\n  m: 3\n", `pingcraft.yaml:2: module "m": give its fields`},
 		{"group not a map", "groups: [3]\n", `pingcraft.yaml:1: a group is a mapping`},
+		{"burst count", "groups:\n  - name: a\n    burst: {count: 0, gap: 100ms}\n    targets: [198.18.1.2]\n", `group "a": burst count 0`},
+		{"burst gap", "groups:\n  - name: a\n    burst: {count: 3, gap: soon}\n    targets: [198.18.1.2]\n", `group "a": burst gap "soon"`},
+		{"burst too long", "groups:\n  - name: a\n    interval: 1s\n    burst: {count: 11, gap: 100ms}\n    targets: [198.18.1.2]\n", "does not fit in the interval 1s"},
+		{"group label", "groups:\n  - name: a\n    labels: {__x: y}\n    targets: [198.18.1.2]\n", `label "__x"`},
+		{"no targets nor files", "groups:\n  - name: a\n    labels: {x: y}\n", "or file_sd files under files:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("pingcraft.yaml", []byte(tc.yaml))

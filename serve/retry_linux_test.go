@@ -124,3 +124,31 @@ func TestApplyKeeps(t *testing.T) {
 		t.Errorf("the old label's series are still there")
 	}
 }
+
+// TestBurst: a group with a burst schedule sends each target its burst
+// at every interval, and the replies are counted. Probes go to loopback
+// only.
+func TestBurst(t *testing.T) {
+	labtest.RequireRoot(t)
+	s := New()
+	defer s.Close()
+	cfg := &Config{Buckets: DefaultBuckets, Groups: []Group{{Name: "lo", Interval: 200 * time.Millisecond, Timeout: 100 * time.Millisecond,
+		Size: 56, Burst: Burst{Count: 3, Gap: 20 * time.Millisecond}, Targets: []string{"127.0.0.2", "127.0.0.3"}}}}
+	if err := s.Apply(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	tg := s.targets.load().probed[0]
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tg.mu.Lock()
+		requests, responses := tg.requests, tg.count
+		tg.mu.Unlock()
+		if requests >= 6 && responses >= 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s, %d requests and %d responses, want two bursts of 3 answered", requests, responses)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

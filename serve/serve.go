@@ -83,9 +83,14 @@ type setRun struct {
 type shard struct {
 	group   string
 	labels  []labelPair
-	fleet   *ping.Fleet // it owns the shard's sockets
-	engine  *ping.Engine
+	fleet   *ping.Fleet  // it owns the shard's sockets
+	engine  *ping.Engine // nil for a burst schedule
+	onEvent func(*ping.Event)
 	targets []*target // indexed as the engine's targets
+	// A burst schedule's run, every interval.
+	burst    Burst
+	burstRun *ping.Config
+	interval time.Duration
 }
 
 // New returns a Server with its metrics registered: pingcraft's, its
@@ -137,8 +142,8 @@ func specs(cfg *Config) []setSpec {
 				names := ts.Targets[start:min(start+shardTargets, len(ts.Targets))]
 				// Everything that makes the set's probes and series: two
 				// configurations that agree on it run it alike.
-				key := fmt.Sprintf("%q %v %v %v %d %d %v %q %q %d\x00%s", g.Name, g.Interval, g.Timeout, g.Mode, g.Size, g.TOS,
-					g.Source, g.Interface, labels, start, strings.Join(names, "\n"))
+				key := fmt.Sprintf("%q %v %v %v %d %d %v %q %v %q %d\x00%s", g.Name, g.Interval, g.Timeout, g.Mode, g.Size, g.TOS,
+					g.Source, g.Interface, g.Burst, labels, start, strings.Join(names, "\n"))
 				out = append(out, setSpec{key: key, g: g, names: names, labels: labels})
 			}
 		}
@@ -331,8 +336,18 @@ func openShard(ctx context.Context, resolver *resolve.Resolver, g Group, names [
 		fl.Close()
 		return nil, failed, nil
 	}
-	sh := &shard{group: g.Name, labels: labels, fleet: fl}
-	if sh.engine, err = fl.Engine(func(ev *ping.Event) { sh.targets[ev.Target].record(ev) }); err != nil {
+	sh := &shard{group: g.Name, labels: labels, fleet: fl, burst: g.Burst, interval: g.Interval}
+	sh.onEvent = func(ev *ping.Event) { sh.targets[ev.Target].record(ev) }
+	if g.Burst.Count > 1 {
+		// One engine a burst, each with a cookie of its own, so that a
+		// late reply to the last burst is not taken for one of this.
+		sh.burstRun = &ping.Config{Count: g.Burst.Count, Interval: g.Burst.Gap, Timeout: g.Timeout, Size: g.Size, TOS: g.TOS,
+			Gap: g.Burst.Gap / time.Duration(len(fl.Targets()))}
+		_, err = ping.New(sh.burstRun, fl.Targets(), nil) // refused now, not at the first burst
+	} else {
+		sh.engine, err = fl.Engine(sh.onEvent)
+	}
+	if err != nil {
 		fl.Close()
 		return nil, nil, err
 	}
@@ -356,9 +371,32 @@ func adopt(sh *shard, old map[string]*target, b *bounds) {
 
 // start runs sh's engine until ctx ends.
 func (sr *setRun) start(ctx context.Context, sh *shard, log *slog.Logger) {
+	if sh.engine != nil {
+		sr.done.Go(func() {
+			if err := sh.engine.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("group stopped", "group", sh.group, "err", err)
+			}
+		})
+		return
+	}
 	sr.done.Go(func() {
-		if err := sh.engine.Run(ctx); err != nil && ctx.Err() == nil {
-			log.Error("group stopped", "group", sh.group, "err", err)
+		tick := time.NewTicker(sh.interval)
+		defer tick.Stop()
+		for {
+			e, err := ping.New(sh.burstRun, sh.fleet.Targets(), sh.onEvent)
+			if err == nil {
+				err = e.Run(ctx)
+			}
+			if err != nil && ctx.Err() == nil {
+				log.Error("burst failed", "group", sh.group, "err", err)
+			}
+			// A burst longer than the interval delays the next, as a
+			// ticker drops the ticks it missed.
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
 	})
 }

@@ -67,7 +67,14 @@ type Group struct {
 	Interface string
 	// Burst, when its Count is above 1, sends each target Count probes
 	// Gap apart at every Interval, instead of one.
-	Burst   Burst
+	Burst Burst
+	// AllAddresses probes every address a name resolves to, A and AAAA
+	// (addresses: all), each its own target with the name as host; without
+	// it, the first, as ping does.
+	AllAddresses bool
+	// Refresh, when set, looks the group's names up again this often and
+	// restarts the targets of those whose addresses changed.
+	Refresh time.Duration
 	Targets []string
 	// Labels go on every series of the group's targets.
 	Labels map[string]string
@@ -183,6 +190,8 @@ type groupFile struct {
 	Targets   []yaml.Node       `yaml:"targets"`
 	Labels    map[string]string `yaml:"labels"`
 	Files     []string          `yaml:"files"`
+	Addresses string `yaml:"addresses"`
+	Refresh   string `yaml:"refresh"`
 	Burst     *struct {
 		Count int    `yaml:"count"`
 		Gap   string `yaml:"gap"`
@@ -190,9 +199,9 @@ type groupFile struct {
 }
 
 var groupFields = map[string]bool{"name": true, "interval": true, "timeout": true, "mode": true, "size": true,
-	"tos": true, "source": true, "interface": true, "targets": true, "labels": true, "files": true, "burst": true}
+	"tos": true, "source": true, "interface": true, "targets": true, "labels": true, "files": true, "burst": true, "addresses": true, "refresh": true}
 
-const groupFieldList = "name, interval, timeout, mode, size, tos, source, interface, targets, labels, files, burst"
+const groupFieldList = "name, interval, timeout, mode, size, tos, source, interface, targets, labels, files, burst, addresses, refresh"
 
 // Load reads and checks the configuration at path and the file_sd files
 // its groups name. Errors name the file and line, and say what to write
@@ -451,6 +460,20 @@ func Parse(name string, b []byte) (*Config, error) {
 			g.Labels[k] = v
 		}
 		g.Files = gf.Files
+		switch gf.Addresses {
+		case "", "first":
+		case "all":
+			g.AllAddresses = true
+		default:
+			return nil, at(node.Line, "group %q: addresses %q: use first (the default) or all", g.Name, gf.Addresses)
+		}
+		if gf.Refresh != "" {
+			d, err := time.ParseDuration(gf.Refresh)
+			if err != nil || d < time.Second {
+				return nil, at(node.Line, "group %q: refresh %q: give a duration of 1s or more, such as 5m", g.Name, gf.Refresh)
+			}
+			g.Refresh = d
+		}
 		if b := gf.Burst; b != nil {
 			gap, err := time.ParseDuration(b.Gap)
 			switch {

@@ -129,12 +129,16 @@ func targetLabels(ip, host, source, group string, extra []labelPair) string {
 }
 
 // probedLabels renders the labels of a configured target's
-// pingcraft_target_probed.
-func probedLabels(group, host string) string {
+// pingcraft_target_probed, and of a name's address when ip is given too.
+func probedLabels(group, host string, ip ...string) string {
 	var b strings.Builder
 	writeLabel(&b, "group", group)
 	b.WriteByte(',')
 	writeLabel(&b, "host", host)
+	for _, a := range ip {
+		b.WriteByte(',')
+		writeLabel(&b, "ip", a)
+	}
 	return b.String()
 }
 

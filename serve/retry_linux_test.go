@@ -152,3 +152,55 @@ func TestBurst(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestAllAddresses: with addresses: all, every address of a name is a
+// target, its host the name; with refresh, a name that comes to resolve
+// elsewhere makes its set stale, and the next Apply probes the new
+// address. Probes go to loopback only.
+func TestAllAddresses(t *testing.T) {
+	labtest.RequireRoot(t)
+	var moved atomic.Bool
+	s := New()
+	defer s.Close()
+	s.Lookup = func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		if host != "mesh.example" {
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+		if moved.Load() {
+			return []netip.Addr{netip.MustParseAddr("127.0.0.4"), netip.MustParseAddr("::1")}, nil
+		}
+		return []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3"), netip.MustParseAddr("::1")}, nil
+	}
+	cfg := &Config{Buckets: DefaultBuckets, Groups: []Group{{Name: "lo", Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
+		Size: 56, AllAddresses: true, Refresh: 50 * time.Millisecond, Targets: []string{"mesh.example"}}}}
+	if err := s.Apply(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() string {
+		var b bytes.Buffer
+		if err := s.WriteMetrics(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	body := scrape()
+	for _, ip := range []string{"127.0.0.2", "127.0.0.3", "::1"} {
+		want := `pingcraft_target_probed{group="lo",host="mesh.example",ip="` + ip + `"} 1`
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s in\n%s", want, body)
+		}
+	}
+	moved.Store(true)
+	select {
+	case <-s.Stale():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no stale set 10s after the name moved")
+	}
+	if err := s.Apply(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	body = scrape()
+	if !strings.Contains(body, `ip="127.0.0.4"`) || strings.Contains(body, `ip="127.0.0.2"`) {
+		t.Errorf("after the name moved, want 127.0.0.4 probed and 127.0.0.2 gone:\n%s", body)
+	}
+}

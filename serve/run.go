@@ -120,6 +120,9 @@ func Run(ctx context.Context, o *Options) error {
 			}
 		case <-o.Reload:
 			reload()
+		case <-s.Stale():
+			log.Info("names resolve to other addresses: reopening their targets", "file", o.ConfigFile)
+			reload()
 		case err := <-served:
 			return fmt.Errorf("serve: %w", err)
 		case <-ctx.Done():

@@ -2,11 +2,14 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"maps"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -51,7 +54,14 @@ type Server struct {
 	// the retries publish. It is taken before any set's mu.
 	liveMu sync.Mutex
 	live   map[string]*setRun // by setKey
+
+	stale chan struct{} // a refresh found a set stale (see Stale)
 }
+
+// Stale delivers when a refresh found that names resolve to other
+// addresses than those probed: applying the configuration again reopens
+// their sets, and only theirs.
+func (s *Server) Stale() <-chan struct{} { return s.stale }
 
 // Defaults of Server.RetryMin and RetryMax.
 const (
@@ -77,6 +87,9 @@ type setRun struct {
 	mu      sync.Mutex // guards shards and pending: the retry adds to them
 	shards  []*shard
 	pending *pending
+	// stale: a refresh found a name's addresses changed; the next Apply
+	// opens the set again.
+	stale atomic.Bool
 }
 
 // shard is one fleet of a set and the engine over it.
@@ -87,6 +100,11 @@ type shard struct {
 	engine  *ping.Engine // nil for a burst schedule
 	onEvent func(*ping.Event)
 	targets []*target // indexed as the engine's targets
+	// hostOf maps an address probed for a name (addresses: all) to the
+	// name; nil when each member is its own host.
+	hostOf map[string]string
+	// resolved is what each name resolved to, for a refresh to compare.
+	resolved map[string]string
 	// A burst schedule's run, every interval.
 	burst    Burst
 	burstRun *ping.Config
@@ -98,7 +116,7 @@ type shard struct {
 // the process's. The targets' series are not in the registry: /metrics
 // writes them itself (see WriteMetrics).
 func New() *Server {
-	s := &Server{reg: prometheus.NewRegistry()}
+	s := &Server{reg: prometheus.NewRegistry(), stale: make(chan struct{}, 1)}
 	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "pingcraft_config_last_reload_successful",
 		Help: "Whether the last configuration load (start, SIGHUP or POST /-/reload) succeeded: 1 or 0."})
 	s.reloadAt = prometheus.NewGauge(prometheus.GaugeOpts{Name: "pingcraft_config_last_reload_success_timestamp_seconds",
@@ -187,7 +205,7 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 		}
 	}()
 	for _, sp := range want {
-		if live[sp.key] != nil {
+		if sr := live[sp.key]; sr != nil && !sr.stale.Load() {
 			continue // running as it is
 		}
 		if resolver == nil {
@@ -196,7 +214,7 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 				return err
 			}
 		}
-		sh, failed, err := openShard(ctx, resolver, sp.g, sp.names, sp.labels)
+		sh, failed, err := openShard(ctx, s.log(), resolver, sp.g, sp.names, sp.labels)
 		if err != nil {
 			return fail(fmt.Errorf("group %q: %w", sp.g.Name, err))
 		}
@@ -217,8 +235,13 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 	// targets' counts go to new sets with the same labels (a target moved
 	// from one file to another, or buckets changed).
 	keep := map[string]bool{}
+	for _, o := range fresh {
+		keep[o.spec.key] = false
+	}
 	for _, sp := range want {
-		keep[sp.key] = true
+		if _, reopened := keep[sp.key]; !reopened {
+			keep[sp.key] = true
+		}
 	}
 	old := map[string]*target{}
 	oldFails := map[string]*unprobed{}
@@ -264,6 +287,9 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 			adopt(o.shard, old, s.bounds)
 			sr.shards = []*shard{o.shard}
 			sr.start(ctx, o.shard, s.log())
+		}
+		if o.spec.g.Refresh > 0 {
+			sr.done.Go(func() { s.refresh(ctx, sr, o.spec) })
 		}
 		if o.pending != nil {
 			for i, u := range o.pending.state {
@@ -317,26 +343,58 @@ func (s *Server) resolver() (*resolve.Resolver, error) {
 
 // openShard opens a fleet over names of g and its engine. It returns the
 // members that could not be resolved; sh is nil when none could.
-func openShard(ctx context.Context, resolver *resolve.Resolver, g Group, names []string, labels []labelPair) (*shard, []ping.Member, error) {
+func openShard(ctx context.Context, log *slog.Logger, resolver *resolve.Resolver, g Group, names []string, labels []labelPair) (*shard, []ping.Member, error) {
+	sh := &shard{group: g.Name, labels: labels, burst: g.Burst, interval: g.Interval, resolved: map[string]string{}}
+	var failed []ping.Member
+	fleetNames := names
+	if g.AllAddresses {
+		// Every address of each name, the first name of an address
+		// winning: an engine probes an address once.
+		fleetNames, sh.hostOf = nil, map[string]string{}
+		for _, n := range names {
+			addrs, err := lookupAll(ctx, resolver, n)
+			if err != nil {
+				failed = append(failed, ping.Member{Name: n, Err: err})
+				continue
+			}
+			sh.resolved[n] = addrKey(addrs)
+			for _, a := range addrs {
+				if lit := a.String(); sh.hostOf[lit] == "" {
+					sh.hostOf[lit] = n
+					fleetNames = append(fleetNames, lit)
+				}
+			}
+		}
+		if len(fleetNames) == 0 {
+			return nil, failed, ctx.Err()
+		}
+	}
 	run := &ping.Config{Interval: g.Interval, Timeout: g.Timeout, Size: g.Size, TOS: g.TOS,
 		// Spread over the interval, so that the group never bursts.
-		Gap: g.Interval / time.Duration(len(names))}
-	fl, err := ping.NewFleet(ctx, names, run, &ping.FleetConfig{Mode: g.Mode, Resolver: resolver,
+		Gap: g.Interval / time.Duration(len(fleetNames))}
+	fl, err := ping.NewFleet(ctx, fleetNames, run, &ping.FleetConfig{Mode: g.Mode, Resolver: resolver,
 		Path: resolve.Options{Interface: g.Interface, Source: g.Source}})
 	if err != nil {
 		return nil, nil, err
 	}
-	var failed []ping.Member
 	for _, m := range fl.Members() {
-		if m.Err != nil {
+		switch {
+		case m.Err != nil && sh.hostOf != nil:
+			// One address of a name without a route: the name's other
+			// addresses are probed, and a reload tries it again. It is not
+			// retried alone: its name's series would be there twice.
+			log.Warn("address is not probed", "group", g.Name, "target", sh.hostOf[m.Name], "ip", m.Name, "err", m.Err)
+		case m.Err != nil:
 			failed = append(failed, m)
+		case sh.hostOf == nil && m.Path.Target.String() != m.Name:
+			sh.resolved[m.Name] = m.Path.Target.String()
 		}
 	}
 	if len(fl.Targets()) == 0 {
 		fl.Close()
 		return nil, failed, nil
 	}
-	sh := &shard{group: g.Name, labels: labels, fleet: fl, burst: g.Burst, interval: g.Interval}
+	sh.fleet = fl
 	sh.onEvent = func(ev *ping.Event) { sh.targets[ev.Target].record(ev) }
 	if g.Burst.Count > 1 {
 		// One engine a burst, each with a cookie of its own, so that a
@@ -359,13 +417,96 @@ func openShard(ctx context.Context, resolver *resolve.Resolver, g Group, names [
 func adopt(sh *shard, old map[string]*target, b *bounds) {
 	for i, pt := range sh.fleet.Targets() {
 		host := sh.fleet.MemberOf(i).Name
-		t := newTarget(targetLabels(pt.Path.Target.String(), host, pt.Path.Source.String(), sh.group, sh.labels),
-			probedLabels(sh.group, host), b)
+		if sh.hostOf != nil {
+			host = sh.hostOf[host]
+		}
+		probed := probedLabels(sh.group, host)
+		if sh.hostOf != nil {
+			// A name's addresses are each a target: told apart by ip.
+			probed = probedLabels(sh.group, host, pt.Path.Target.String())
+		}
+		t := newTarget(targetLabels(pt.Path.Target.String(), host, pt.Path.Source.String(), sh.group, sh.labels), probed, b)
 		if o, ok := old[t.labels]; ok {
 			o.rebucket(b)
 			t = o
 		}
 		sh.targets = append(sh.targets, t)
+	}
+}
+
+// lookupAll is every address name resolves to, or name itself when it is
+// an address.
+func lookupAll(ctx context.Context, r *resolve.Resolver, name string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(name); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	lookup := r.Lookup
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupNetIP
+	}
+	lctx, cancel := context.WithTimeout(ctx, resolve.LookupTimeout)
+	defer cancel()
+	addrs, err := lookup(lctx, "ip", name)
+	if err == nil && len(addrs) == 0 {
+		err = errors.New("no address")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve: name %s: %w", name, errors.Join(resolve.ErrNoName, err))
+	}
+	for i := range addrs {
+		addrs[i] = addrs[i].Unmap()
+	}
+	return addrs, nil
+}
+
+// addrKey is a name's addresses, in a form a refresh compares.
+func addrKey(addrs []netip.Addr) string {
+	ss := make([]string, len(addrs))
+	for i, a := range addrs {
+		ss[i] = a.String()
+	}
+	slices.Sort(ss)
+	return strings.Join(ss, ",")
+}
+
+// refresh looks sr's names up every Refresh and, when one resolves to
+// other addresses than those probed, marks sr stale and says so on
+// s.Stale: the next Apply reopens it.
+func (s *Server) refresh(ctx context.Context, sr *setRun, sp setSpec) {
+	tick := time.NewTicker(sp.g.Refresh)
+	defer tick.Stop()
+	resolver := &resolve.Resolver{Lookup: s.Lookup}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		sr.mu.Lock()
+		was := map[string]string{}
+		for _, sh := range sr.shards {
+			maps.Copy(was, sh.resolved)
+		}
+		sr.mu.Unlock()
+		for name, key := range was {
+			addrs, err := lookupAll(ctx, resolver, name)
+			if err != nil {
+				continue // a failing resolver changes nothing probed
+			}
+			now := addrs[0].String()
+			if sp.g.AllAddresses {
+				now = addrKey(addrs)
+			}
+			if now != key {
+				s.log().Info("name resolves to other addresses", "group", sp.g.Name, "target", name, "was", key, "now", now)
+				sr.stale.Store(true)
+				select {
+				case s.stale <- struct{}{}:
+				default:
+				}
+				return
+			}
+		}
 	}
 }
 
@@ -443,7 +584,7 @@ func (s *Server) retry(ctx context.Context, sr *setRun, sp setSpec) {
 			s.log().Warn("retry", "group", sp.g.Name, "err", err)
 			continue
 		}
-		sh, failed, err := openShard(ctx, resolver, sp.g, p.names, sp.labels)
+		sh, failed, err := openShard(ctx, s.log(), resolver, sp.g, p.names, sp.labels)
 		resolver.Close()
 		if err != nil {
 			if ctx.Err() == nil {

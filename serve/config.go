@@ -190,8 +190,8 @@ type groupFile struct {
 	Targets   []yaml.Node       `yaml:"targets"`
 	Labels    map[string]string `yaml:"labels"`
 	Files     []string          `yaml:"files"`
-	Addresses string `yaml:"addresses"`
-	Refresh   string `yaml:"refresh"`
+	Addresses string            `yaml:"addresses"`
+	Refresh   string            `yaml:"refresh"`
 	Burst     *struct {
 		Count int    `yaml:"count"`
 		Gap   string `yaml:"gap"`

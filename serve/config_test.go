@@ -129,7 +129,7 @@ func TestReadmeSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Groups) != 2 || len(c.Groups[0].Targets) != 2 {
+	if len(c.Groups) != 3 || len(c.Groups[0].Targets) != 2 || c.Groups[2].Burst.Count != 5 {
 		t.Errorf("parsed %+v", c)
 	}
 }

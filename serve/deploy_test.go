@@ -33,8 +33,8 @@ func TestDeploySample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Groups) != 3 || c.Modules["burst"].Count != 20 {
-		t.Errorf("%d groups, module burst %+v: want the sample's 3 groups and a burst of 20", len(c.Groups), c.Modules["burst"])
+	if len(c.Groups) != 4 || c.Modules["burst"].Count != 20 {
+		t.Errorf("%d groups, module burst %+v: want the sample's 4 groups and a burst of 20", len(c.Groups), c.Modules["burst"])
 	}
 }
 

@@ -1,10 +1,18 @@
 package serve
 
+// Loopback tests of the Server: retries, reloads of what changed, bursts,
+// every address of a name and the file_sd watch. They need root (raw
+// sockets) and run under the lab lock with the other privileged tests.
+
 import (
 	"bytes"
 	"context"
+	"io"
 	"maps"
 	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -203,4 +211,54 @@ func TestAllAddresses(t *testing.T) {
 	if !strings.Contains(body, `ip="127.0.0.4"`) || strings.Contains(body, `ip="127.0.0.2"`) {
 		t.Errorf("after the name moved, want 127.0.0.4 probed and 127.0.0.2 gone:\n%s", body)
 	}
+}
+
+// TestRunWatchesFiles: serve looks at its file_sd files and a change
+// starts the targets it adds, without a signal. Probes go to loopback only.
+func TestRunWatchesFiles(t *testing.T) {
+	labtest.RequireRoot(t)
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pingcraft.yaml", "groups:\n  - name: lo\n    interval: 100ms\n    files: [sd.json]\n")
+	write("sd.json", `[{"targets": ["127.0.0.2"], "labels": {"rack": "r1"}}]`)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // Run listens itself; the port was free a moment ago
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, &Options{ConfigFile: filepath.Join(dir, "pingcraft.yaml"), Listen: addr}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		var body string
+		for time.Now().Before(deadline) {
+			if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if body = string(b); strings.Contains(body, want) {
+					return
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("no %s after 15s in\n%s", want, body)
+	}
+	waitFor(`pingcraft_target_probed{group="lo",host="127.0.0.2"} 1`)
+	write("sd.json", `[{"targets": ["127.0.0.2"], "labels": {"rack": "r1"}}, {"targets": ["127.0.0.3"]}]`)
+	waitFor(`pingcraft_target_probed{group="lo",host="127.0.0.3"} 1`)
+	waitFor(`pingcraft_requests_total{group="lo",host="127.0.0.2",ip="127.0.0.2",rack="r1",source="127.0.0.1"} `)
 }

@@ -99,7 +99,11 @@ type shard struct {
 	fleet   *ping.Fleet  // it owns the shard's sockets
 	engine  *ping.Engine // nil for a burst schedule
 	onEvent func(*ping.Event)
-	targets []*target // indexed as the engine's targets
+	// probes are the engine's targets, of the fleet's; hosts their names
+	// as configured, and targets their counts, indexed alike.
+	probes  []ping.Target
+	hosts   []string
+	targets []*target
 	// hostOf maps an address probed for a name (addresses: all) to the
 	// name; nil when each member is its own host.
 	hostOf map[string]string
@@ -390,7 +394,23 @@ func openShard(ctx context.Context, log *slog.Logger, resolver *resolve.Resolver
 			sh.resolved[m.Name] = m.Path.Target.String()
 		}
 	}
-	if len(fl.Targets()) == 0 {
+	// An engine probes an address once: of two names that resolve to the
+	// same address (a name and its address, in two files), the first is
+	// probed and the other logged, not a refused configuration.
+	byAddr := map[netip.Addr]string{}
+	for i, pt := range fl.Targets() {
+		host := fl.MemberOf(i).Name
+		if sh.hostOf != nil {
+			host = sh.hostOf[host]
+		}
+		if first, dup := byAddr[pt.Path.Target]; dup {
+			log.Warn("target is not probed: its address is another's", "group", g.Name, "target", host, "ip", pt.Path.Target, "probed as", first)
+			continue
+		}
+		byAddr[pt.Path.Target] = host
+		sh.probes, sh.hosts = append(sh.probes, pt), append(sh.hosts, host)
+	}
+	if len(sh.probes) == 0 {
 		fl.Close()
 		return nil, failed, nil
 	}
@@ -400,10 +420,10 @@ func openShard(ctx context.Context, log *slog.Logger, resolver *resolve.Resolver
 		// One engine a burst, each with a cookie of its own, so that a
 		// late reply to the last burst is not taken for one of this.
 		sh.burstRun = &ping.Config{Count: g.Burst.Count, Interval: g.Burst.Gap, Timeout: g.Timeout, Size: g.Size, TOS: g.TOS,
-			Gap: g.Burst.Gap / time.Duration(len(fl.Targets()))}
-		_, err = ping.New(sh.burstRun, fl.Targets(), nil) // refused now, not at the first burst
+			Gap: g.Burst.Gap / time.Duration(len(sh.probes))}
+		_, err = ping.New(sh.burstRun, sh.probes, nil) // refused now, not at the first burst
 	} else {
-		sh.engine, err = fl.Engine(sh.onEvent)
+		sh.engine, err = ping.New(run, sh.probes, sh.onEvent)
 	}
 	if err != nil {
 		fl.Close()
@@ -415,11 +435,8 @@ func openShard(ctx context.Context, log *slog.Logger, resolver *resolve.Resolver
 // adopt makes sh's targets, taking over the counts of old ones with the
 // same labels.
 func adopt(sh *shard, old map[string]*target, b *bounds) {
-	for i, pt := range sh.fleet.Targets() {
-		host := sh.fleet.MemberOf(i).Name
-		if sh.hostOf != nil {
-			host = sh.hostOf[host]
-		}
+	for i, pt := range sh.probes {
+		host := sh.hosts[i]
 		probed := probedLabels(sh.group, host)
 		if sh.hostOf != nil {
 			// A name's addresses are each a target: told apart by ip.
@@ -524,7 +541,7 @@ func (sr *setRun) start(ctx context.Context, sh *shard, log *slog.Logger) {
 		tick := time.NewTicker(sh.interval)
 		defer tick.Stop()
 		for {
-			e, err := ping.New(sh.burstRun, sh.fleet.Targets(), sh.onEvent)
+			e, err := ping.New(sh.burstRun, sh.probes, sh.onEvent)
 			if err == nil {
 				err = e.Run(ctx)
 			}

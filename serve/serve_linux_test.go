@@ -11,9 +11,9 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
-	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -261,4 +261,23 @@ func TestRunWatchesFiles(t *testing.T) {
 	write("sd.json", `[{"targets": ["127.0.0.2"], "labels": {"rack": "r1"}}, {"targets": ["127.0.0.3"]}]`)
 	waitFor(`pingcraft_target_probed{group="lo",host="127.0.0.3"} 1`)
 	waitFor(`pingcraft_requests_total{group="lo",host="127.0.0.2",ip="127.0.0.2",rack="r1",source="127.0.0.1"} `)
+}
+
+// TestSameAddress: two names of one address in a group are not a refused
+// configuration: the first is probed. Probes go to loopback only.
+func TestSameAddress(t *testing.T) {
+	labtest.RequireRoot(t)
+	s := New()
+	defer s.Close()
+	s.Lookup = func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.2")}, nil
+	}
+	cfg := &Config{Buckets: DefaultBuckets, Groups: []Group{{Name: "lo", Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
+		Size: 56, Targets: []string{"127.0.0.2", "again.example"}}}}
+	if err := s.Apply(t.Context(), cfg); err != nil {
+		t.Fatalf("two names of one address: %v", err)
+	}
+	if n := s.Targets(); n != 1 {
+		t.Errorf("%d targets probed, want 127.0.0.2 once", n)
+	}
 }

@@ -3,9 +3,11 @@ package serve
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"maps"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -265,5 +267,45 @@ func BenchmarkTargetMemory(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/target")
 		runtime.KeepAlive(ts)
+	}
+}
+
+// TestHandleMetrics: /metrics answers in the text format, gzipped when
+// asked, the registry's series and the targets' in one body that
+// Prometheus' parser reads.
+func TestHandleMetrics(t *testing.T) {
+	s := New()
+	s.targets.p.Store(&targetSet{probed: []*target{testTarget(lv, DefaultBuckets)}})
+	for _, gz := range []bool{false, true} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		rec := httptest.NewRecorder()
+		s.handleMetrics(rec, req)
+		var body io.Reader = rec.Body
+		if gz {
+			if rec.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("asked for gzip, got Content-Encoding %q", rec.Header().Get("Content-Encoding"))
+			}
+			zr, err := gzip.NewReader(rec.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = zr
+		}
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Errorf("Content-Type %q", ct)
+		}
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		mfs, err := p.TextToMetricFamilies(body)
+		if err != nil {
+			t.Fatalf("gzip %v: %v", gz, err)
+		}
+		for _, name := range []string{"pingcraft_build_info", "pingcraft_requests_total", "pingcraft_response_duration_seconds", "go_goroutines"} {
+			if mfs[name] == nil {
+				t.Errorf("gzip %v: no %s", gz, name)
+			}
+		}
 	}
 }

@@ -7,12 +7,14 @@ package serve
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -63,16 +65,93 @@ type Group struct {
 	TOS       uint8
 	Source    netip.Addr
 	Interface string
-	Targets   []string
+	// Burst, when its Count is above 1, sends each target Count probes
+	// Gap apart at every Interval, instead of one.
+	Burst Burst
+	// AllAddresses probes every address a name resolves to, A and AAAA
+	// (addresses: all), each its own target with the name as host; without
+	// it, the first, as ping does.
+	AllAddresses bool
+	// Refresh, when set, looks the group's names up again this often and
+	// restarts the targets of those whose addresses changed.
+	Refresh time.Duration
+	Targets []string
+	// Labels go on every series of the group's targets.
+	Labels map[string]string
+	// Files are globs of Prometheus file_sd files (YAML or JSON), relative
+	// to the configuration's directory: more targets, with labels of
+	// their own. Load reads them into FileSets; serve watches them.
+	Files    []string
+	FileSets []TargetSet
+}
+
+// Burst is a burst schedule: Count probes, Gap apart.
+type Burst struct {
+	Count int
+	Gap   time.Duration
+}
+
+// TargetSet is one entry of a file_sd file: targets and their labels.
+type TargetSet struct {
+	// Source is where it was read: the file and the entry's index.
+	Source  string
+	Targets []string
+	Labels  map[string]string
+}
+
+// sets are the group's targets by where they come from: its own list,
+// then each file's entries.
+func (g *Group) sets() []TargetSet {
+	var out []TargetSet
+	if len(g.Targets) > 0 {
+		out = append(out, TargetSet{Targets: g.Targets})
+	}
+	return append(out, g.FileSets...)
+}
+
+// mergeLabels are a target's extra labels, sorted: its group's, then its
+// file's, which win.
+func mergeLabels(group, file map[string]string) []labelPair {
+	m := maps.Clone(group)
+	if m == nil {
+		m = map[string]string{}
+	}
+	maps.Copy(m, file)
+	var out []labelPair
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, labelPair{k, m[k]})
+	}
+	return out
+}
+
+// reservedLabels are the labels serve sets itself.
+var reservedLabels = map[string]bool{"ip": true, "host": true, "source": true, "group": true, "le": true, "type": true}
+
+// checkLabel says what is wrong with a label name, or "".
+func checkLabel(name string) string {
+	ok := name != ""
+	for i, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			ok = false
+		}
+	}
+	switch {
+	case !ok:
+		return fmt.Sprintf("label %q: name it with letters, digits and _, not starting with a digit", name)
+	case reservedLabels[name]:
+		return fmt.Sprintf("label %q: serve sets ip, host, source, group, le and type itself: rename it", name)
+	}
+	return ""
 }
 
 // DefaultBuckets span a LAN's tens of microseconds to a satellite link's
 // second, roughly doubling.
 var DefaultBuckets = []float64{0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2}
 
-// Limits on a configuration.
+// Limits on a configuration. A group of more than 65,536 targets, one
+// engine's worth, is probed by several (see shardTargets).
 const (
-	maxTargets  = 1 << 16
+	maxTargets  = 1 << 20
 	minInterval = 10 * time.Millisecond
 )
 
@@ -100,30 +179,168 @@ var moduleFields = map[string]bool{"count": true, "interval": true, "timeout": t
 const moduleFieldList = "count, interval, timeout, mode, size, tos, source, interface"
 
 type groupFile struct {
-	Name      string      `yaml:"name"`
-	Interval  string      `yaml:"interval"`
-	Timeout   string      `yaml:"timeout"`
-	Mode      string      `yaml:"mode"`
-	Size      *int        `yaml:"size"`
-	TOS       int         `yaml:"tos"`
-	Source    string      `yaml:"source"`
-	Interface string      `yaml:"interface"`
-	Targets   []yaml.Node `yaml:"targets"`
+	Name      string            `yaml:"name"`
+	Interval  string            `yaml:"interval"`
+	Timeout   string            `yaml:"timeout"`
+	Mode      string            `yaml:"mode"`
+	Size      *int              `yaml:"size"`
+	TOS       int               `yaml:"tos"`
+	Source    string            `yaml:"source"`
+	Interface string            `yaml:"interface"`
+	Targets   []yaml.Node       `yaml:"targets"`
+	Labels    map[string]string `yaml:"labels"`
+	Files     []string          `yaml:"files"`
+	Addresses string            `yaml:"addresses"`
+	Refresh   string            `yaml:"refresh"`
+	Burst     *struct {
+		Count int    `yaml:"count"`
+		Gap   string `yaml:"gap"`
+	} `yaml:"burst"`
 }
 
 var groupFields = map[string]bool{"name": true, "interval": true, "timeout": true, "mode": true, "size": true,
-	"tos": true, "source": true, "interface": true, "targets": true}
+	"tos": true, "source": true, "interface": true, "targets": true, "labels": true, "files": true, "burst": true, "addresses": true, "refresh": true}
 
-const groupFieldList = "name, interval, timeout, mode, size, tos, source, interface, targets"
+const groupFieldList = "name, interval, timeout, mode, size, tos, source, interface, targets, labels, files, burst, addresses, refresh"
 
-// Load reads and checks the configuration at path. Errors name the file
-// and line, and say what to write instead.
+// Load reads and checks the configuration at path and the file_sd files
+// its groups name. Errors name the file and line, and say what to write
+// instead.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	return Parse(path, b)
+	c, err := Parse(path, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.readFiles(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Watched are the globs of every group's files, as Load reads them from
+// a configuration in dir.
+func (c *Config) Watched(dir string) []string {
+	var out []string
+	for _, g := range c.Groups {
+		for _, f := range g.Files {
+			if !filepath.IsAbs(f) {
+				f = filepath.Join(dir, f)
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// sdEntry is one entry of a file_sd file, as Prometheus reads it.
+type sdEntry struct {
+	Targets []string          `yaml:"targets" json:"targets"`
+	Labels  map[string]string `yaml:"labels" json:"labels"`
+}
+
+// readFiles fills each group's FileSets from its files, in the globs'
+// order and each glob's sorted. A target already in the group (its list or
+// an earlier file) is left out: the first one counts. Labels starting with
+// __ are Prometheus' meta labels, for relabelling, which serve does not do:
+// they are left out.
+func (c *Config) readFiles(dir string) error {
+	seen := map[string]bool{}
+	for _, g := range c.Groups {
+		for _, t := range g.Targets {
+			seen[g.Name+"\x00"+t] = true
+		}
+	}
+	for gi := range c.Groups {
+		g := &c.Groups[gi]
+		g.FileSets = nil
+		for _, pattern := range g.Files {
+			if !filepath.IsAbs(pattern) {
+				pattern = filepath.Join(dir, pattern)
+			}
+			names, err := filepath.Glob(pattern)
+			if err != nil {
+				return fmt.Errorf("group %q: files %q: %v", g.Name, pattern, err)
+			}
+			for _, name := range names {
+				sets, err := readSD(name)
+				if err != nil {
+					return fmt.Errorf("group %q: %w", g.Name, err)
+				}
+				for _, ts := range sets {
+					var keep []string
+					for _, t := range ts.Targets {
+						if !seen[g.Name+"\x00"+t] {
+							seen[g.Name+"\x00"+t] = true
+							keep = append(keep, t)
+						}
+					}
+					if len(keep) > 0 {
+						ts.Targets = keep
+						g.FileSets = append(g.FileSets, ts)
+					}
+				}
+			}
+		}
+	}
+	total := 0
+	for _, g := range c.Groups {
+		for _, ts := range g.sets() {
+			total += len(ts.Targets)
+		}
+	}
+	if total > maxTargets {
+		return fmt.Errorf("more than %d targets in all, files included: split them over several serve processes", maxTargets)
+	}
+	return nil
+}
+
+// readSD reads one file_sd file: JSON if it ends in .json, else YAML.
+func readSD(name string) ([]TargetSet, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var entries []sdEntry
+	if strings.HasSuffix(name, ".json") {
+		err = json.Unmarshal(b, &entries)
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err = dec.Decode(&entries); errors.Is(err, io.EOF) {
+			err = nil // an empty file is no targets, as in Prometheus
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: give a list of {targets: [...], labels: {...}}", name, oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
+	}
+	var out []TargetSet
+	for i, e := range entries {
+		ts := TargetSet{Source: fmt.Sprintf("%s[%d]", name, i)}
+		for _, t := range e.Targets {
+			if strings.TrimSpace(t) == "" || strings.ContainsAny(t, " \t") {
+				return nil, fmt.Errorf("%s: entry %d: target %q: give one address or host name", name, i, t)
+			}
+			ts.Targets = append(ts.Targets, t)
+		}
+		for k, v := range e.Labels {
+			if strings.HasPrefix(k, "__") {
+				continue
+			}
+			if msg := checkLabel(k); msg != "" {
+				return nil, fmt.Errorf("%s: entry %d: %s", name, i, msg)
+			}
+			if ts.Labels == nil {
+				ts.Labels = map[string]string{}
+			}
+			ts.Labels[k] = v
+		}
+		out = append(out, ts)
+	}
+	return out, nil
 }
 
 // Parse checks a configuration read from name.
@@ -227,8 +444,48 @@ func Parse(name string, b []byte) (*Config, error) {
 			}
 			g.Source = a
 		}
-		if len(gf.Targets) == 0 {
-			return nil, at(node.Line, "group %q has no targets: list addresses or names under targets:", g.Name)
+		if len(gf.Targets) == 0 && len(gf.Files) == 0 {
+			return nil, at(node.Line, "group %q has no targets: list addresses or names under targets:, or file_sd files under files:", g.Name)
+		}
+		for k, v := range gf.Labels {
+			if msg := checkLabel(k); msg != "" || strings.HasPrefix(k, "__") {
+				if msg == "" {
+					msg = fmt.Sprintf("label %q: names starting with __ are Prometheus' own", k)
+				}
+				return nil, at(node.Line, "group %q: %s", g.Name, msg)
+			}
+			if g.Labels == nil {
+				g.Labels = map[string]string{}
+			}
+			g.Labels[k] = v
+		}
+		g.Files = gf.Files
+		switch gf.Addresses {
+		case "", "first":
+		case "all":
+			g.AllAddresses = true
+		default:
+			return nil, at(node.Line, "group %q: addresses %q: use first (the default) or all", g.Name, gf.Addresses)
+		}
+		if gf.Refresh != "" {
+			d, err := time.ParseDuration(gf.Refresh)
+			if err != nil || d < time.Second {
+				return nil, at(node.Line, "group %q: refresh %q: give a duration of 1s or more, such as 5m", g.Name, gf.Refresh)
+			}
+			g.Refresh = d
+		}
+		if b := gf.Burst; b != nil {
+			gap, err := time.ParseDuration(b.Gap)
+			switch {
+			case b.Count < 1 || b.Count > maxCount:
+				return nil, at(node.Line, "group %q: burst count %d: give 1 to %d probes", g.Name, b.Count, maxCount)
+			case err != nil || gap < minInterval:
+				return nil, at(node.Line, "group %q: burst gap %q: give a duration of %v or more, such as 100ms", g.Name, b.Gap, minInterval)
+			case time.Duration(b.Count-1)*gap >= g.Interval:
+				return nil, at(node.Line, "group %q: a burst of %d probes %v apart does not fit in the interval %v: lengthen the interval or shorten the burst",
+					g.Name, b.Count, gap, g.Interval)
+			}
+			g.Burst = Burst{Count: b.Count, Gap: gap}
 		}
 		for _, tn := range gf.Targets {
 			var t string

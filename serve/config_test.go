@@ -3,6 +3,7 @@ package serve
 import (
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,11 @@ func TestParseErrors(t *testing.T) {
 		{"module name", "modules:\n  a b:\n    count: 1\n", `module "a b": name it`},
 		{"module not a map", "modules:\n  m: 3\n", `pingcraft.yaml:2: module "m": give its fields`},
 		{"group not a map", "groups: [3]\n", `pingcraft.yaml:1: a group is a mapping`},
+		{"burst count", "groups:\n  - name: a\n    burst: {count: 0, gap: 100ms}\n    targets: [198.18.1.2]\n", `group "a": burst count 0`},
+		{"burst gap", "groups:\n  - name: a\n    burst: {count: 3, gap: soon}\n    targets: [198.18.1.2]\n", `group "a": burst gap "soon"`},
+		{"burst too long", "groups:\n  - name: a\n    interval: 1s\n    burst: {count: 11, gap: 100ms}\n    targets: [198.18.1.2]\n", "does not fit in the interval 1s"},
+		{"group label", "groups:\n  - name: a\n    labels: {__x: y}\n    targets: [198.18.1.2]\n", `label "__x"`},
+		{"no targets nor files", "groups:\n  - name: a\n    labels: {x: y}\n", "or file_sd files under files:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("pingcraft.yaml", []byte(tc.yaml))
@@ -123,7 +129,64 @@ func TestReadmeSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Groups) != 2 || len(c.Groups[0].Targets) != 2 {
+	if len(c.Groups) != 3 || len(c.Groups[0].Targets) != 2 || c.Groups[2].Burst.Count != 5 {
 		t.Errorf("parsed %+v", c)
+	}
+}
+
+// TestLoadFiles: a group's file_sd files, JSON and YAML, give it targets
+// with labels of their own; a target already in the group is left out,
+// and so are Prometheus' __ labels.
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pingcraft.yaml", "groups:\n  - name: mesh\n    labels: {dc: ams}\n    targets: [198.18.1.2]\n    files: [sd/*.json, extra.yml]\n")
+	write("sd/a.json", `[{"targets": ["198.18.1.3", "198.18.1.2"], "labels": {"rack": "r1", "__meta_x": "y"}}]`)
+	write("sd/b.json", `[{"targets": ["198.18.1.4"], "labels": {"dc": "fra"}}]`)
+	write("extra.yml", "- targets: [svc.example]\n")
+	c, err := Load(filepath.Join(dir, "pingcraft.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []TargetSet{
+		{Source: filepath.Join(dir, "sd/a.json") + "[0]", Targets: []string{"198.18.1.3"}, Labels: map[string]string{"rack": "r1"}},
+		{Source: filepath.Join(dir, "sd/b.json") + "[0]", Targets: []string{"198.18.1.4"}, Labels: map[string]string{"dc": "fra"}},
+		{Source: filepath.Join(dir, "extra.yml") + "[0]", Targets: []string{"svc.example"}},
+	}
+	if diff := cmp.Diff(want, c.Groups[0].FileSets); diff != "" {
+		t.Errorf("file sets (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]labelPair{{"dc", "fra"}}, mergeLabels(c.Groups[0].Labels, want[1].Labels), cmp.AllowUnexported(labelPair{})); diff != "" {
+		t.Errorf("a file's label beside the group's (-want +got):\n%s", diff)
+	}
+
+	for _, tc := range []struct{ name, file, text, want string }{
+		{"not a list", "sd/a.json", `{"targets": []}`, "sd/a.json: "},
+		{"bad label", "sd/a.json", `[{"targets": ["198.18.1.3"], "labels": {"9x": "y"}}]`, `entry 0: label "9x"`},
+		{"reserved label", "sd/a.json", `[{"targets": ["198.18.1.3"], "labels": {"host": "y"}}]`, `label "host": serve sets`},
+		{"bad target", "extra.yml", "- targets: [two words]\n", `target "two words"`},
+		{"unknown field", "extra.yml", "- targets: [a]\n  lables: {}\n", "extra.yml: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			write("sd/a.json", `[]`)
+			write("extra.yml", "")
+			write(tc.file, tc.text)
+			_, err := Load(filepath.Join(dir, "pingcraft.yaml"))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("Load: %v, want one line containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := Parse("pingcraft.yaml", []byte("groups:\n  - name: a\n    labels: {group: x}\n    targets: [198.18.1.2]\n")); err == nil ||
+		!strings.Contains(err.Error(), `pingcraft.yaml:2: group "a": label "group"`) {
+		t.Errorf("a group label named group: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/pingcraft/pingcraft/craft"
@@ -29,8 +33,8 @@ func TestDeploySample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Groups) != 3 || c.Modules["burst"].Count != 20 {
-		t.Errorf("%d groups, module burst %+v: want the sample's 3 groups and a burst of 20", len(c.Groups), c.Modules["burst"])
+	if len(c.Groups) != 4 || c.Modules["burst"].Count != 20 {
+		t.Errorf("%d groups, module burst %+v: want the sample's 4 groups and a burst of 20", len(c.Groups), c.Modules["burst"])
 	}
 }
 
@@ -74,15 +78,25 @@ func TestDeployWebConfig(t *testing.T) {
 // exported returns the name of every series serve can export.
 func exported(t *testing.T) []string {
 	s := New()
-	tg := newTarget(lv, DefaultBuckets)
+	tg := testTarget(lv, DefaultBuckets)
 	for _, ev := range []ping.Event{{Kind: ping.EventSent}, {Kind: ping.EventReply, HasTTL: true},
 		{Kind: ping.EventICMPError, Error: craft.ICMPError{Kind: craft.ErrUnreachable}}} {
 		tg.record(&ev)
 	}
-	s.targets.p.Store(&targetSet{probed: []*target{tg}})
-	mfs, err := s.reg.Gather()
+	gone := &unprobed{probed: probedLabels("lab", "gone.example")}
+	s.targets.p.Store(&targetSet{probed: []*target{tg}, unprobed: []*unprobed{gone}})
+	var b bytes.Buffer
+	if err := s.WriteMetrics(&b); err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	byName, err := p.TextToMetricFamilies(&b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var mfs []*dto.MetricFamily
+	for _, mf := range byName {
+		mfs = append(mfs, mf)
 	}
 	probed, err := burstRegistry(&burst{requests: 1, responses: 1, hasTTL: true}, time.Second).Gather()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -61,13 +62,18 @@ func Run(ctx context.Context, o *Options) error {
 	s.Reloaded(true, time.Now())
 	defer s.Close()
 
-	var mu sync.Mutex // one reload at a time, whether by signal or by HTTP
+	var mu sync.Mutex // one reload at a time, whether by signal, by HTTP or by a file_sd change
+	dir := filepath.Dir(o.ConfigFile)
+	globs := cfg.Watched(dir) // of the running configuration; mu guards it
 	reload := func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		cfg, err := Load(o.ConfigFile)
 		if err == nil {
 			err = s.Apply(ctx, cfg)
+		}
+		if err == nil {
+			globs = cfg.Watched(dir)
 		}
 		s.Reloaded(err == nil, time.Now())
 		if err != nil {
@@ -93,9 +99,29 @@ func Run(ctx context.Context, o *Options) error {
 	flags := &web.FlagConfig{WebListenAddresses: &[]string{o.Listen}, WebSystemdSocket: &noSystemd, WebConfigFile: &o.WebConfigFile}
 	go func() { served <- web.Serve(ln, srv, flags, log) }()
 	log.Info("serving", "targets", s.Targets(), "address", ln.Addr().String(), "file", o.ConfigFile)
+	// file_sd files are watched as Prometheus watches them, by looking:
+	// a change to what the globs match, or to a file's size or time,
+	// reloads (and Apply restarts only the sets that changed).
+	poll := time.NewTicker(filesPoll)
+	defer poll.Stop()
+	mu.Lock()
+	seen := fingerprint(globs)
+	mu.Unlock()
 	for {
 		select {
+		case <-poll.C:
+			mu.Lock()
+			now := fingerprint(globs)
+			mu.Unlock()
+			if now != seen {
+				seen = now
+				log.Info("file_sd files changed", "file", o.ConfigFile)
+				reload()
+			}
 		case <-o.Reload:
+			reload()
+		case <-s.Stale():
+			log.Info("names resolve to other addresses: reopening their targets", "file", o.ConfigFile)
 			reload()
 		case err := <-served:
 			return fmt.Errorf("serve: %w", err)
@@ -110,6 +136,24 @@ func Run(ctx context.Context, o *Options) error {
 			return nil
 		}
 	}
+}
+
+// filesPoll is how often the file_sd files are looked at.
+const filesPoll = 2 * time.Second
+
+// fingerprint names what the globs match, with each file's size and
+// modification time.
+func fingerprint(globs []string) string {
+	var b strings.Builder
+	for _, g := range globs {
+		names, _ := filepath.Glob(g)
+		for _, n := range names {
+			if fi, err := os.Stat(n); err == nil {
+				fmt.Fprintf(&b, "%s %d %d\n", n, fi.Size(), fi.ModTime().UnixNano())
+			}
+		}
+	}
+	return b.String()
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

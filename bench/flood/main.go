@@ -14,7 +14,9 @@
 // Last, pingcraft serve over 10,000 targets for -serve, its CPU and memory
 // sampled ten times.
 //
-//	go run ./bench/flood [-count 20000] [-capture 200000] [-many] [-sustain 1m] [-serve 5m] [-timeout 2m]
+// -count 0 skips the floods, for a run of serve alone.
+//
+//	go run ./bench/flood [-count 20000] [-capture 200000] [-many] [-sustain 1m] [-serve 5m] [-serve-targets 10000] [-timeout 2m]
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,6 +36,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -64,19 +68,20 @@ func main() {
 	capture := flag.Int("capture", 200000, "probes of the flood that pingcraft watch -w and tcpdump -w capture (0: skip)")
 	many := flag.Bool("many", true, "also compare send over 1,000 and 10,000 targets with fping")
 	sustain := flag.Duration("sustain", time.Minute, "then hold 10,000 targets at a probe a second each this long (0: skip)")
-	serveFor := flag.Duration("serve", 5*time.Minute, "then run pingcraft serve over 10,000 targets this long (0: skip)")
+	serveFor := flag.Duration("serve", 5*time.Minute, "then run pingcraft serve over -serve-targets targets this long (0: skip)")
+	serveTargets := flag.Int("serve-targets", 10000, "targets of the serve run: IPv4 up to 16,382, IPv6 beyond")
 	flag.Parse()
-	if *count < 1 || *timeout <= 0 || *capture < 0 {
-		fmt.Fprintln(os.Stderr, "flood: -count and -timeout must be positive, -capture not negative")
+	if *count < 0 || *timeout <= 0 || *capture < 0 || *serveTargets < 1 {
+		fmt.Fprintln(os.Stderr, "flood: -timeout and -serve-targets must be positive, -count and -capture not negative")
 		os.Exit(2)
 	}
-	if err := run(*count, *timeout, *extra, *capture, *many, *sustain, *serveFor); err != nil {
+	if err := run(*count, *timeout, *extra, *capture, *many, *sustain, *serveFor, *serveTargets); err != nil {
 		fmt.Fprintln(os.Stderr, "flood:", err)
 		os.Exit(1)
 	}
 }
 
-func run(count int, timeout time.Duration, extra bool, capture int, many bool, sustain, serveFor time.Duration) error {
+func run(count int, timeout time.Duration, extra bool, capture int, many bool, sustain, serveFor time.Duration, serveTargets int) error {
 	if missing := requirements(); missing != "" {
 		if os.Getenv("PINGCRAFT_REQUIRE_ROOT") == "1" {
 			return errors.New(missing + "; PINGCRAFT_REQUIRE_ROOT=1 makes this a failure")
@@ -139,7 +144,7 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 			floor.wall.Seconds(), floor.user.Seconds(), floor.sys.Seconds(), float64(floor.maxRSS)/1024)
 	}
 	for _, r := range rows {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || count == 0 {
 			break
 		}
 		name := r.tool
@@ -164,12 +169,12 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 			float64(res.received)/res.wall.Seconds())
 	}
 	tw.Flush()
-	if ctx.Err() == nil && capture > 0 {
+	if ctx.Err() == nil && capture > 0 && count > 0 {
 		if err := benchWatch(ctx, l, dir, bin, capture, timeout); err != nil {
 			return err
 		}
 	}
-	if ctx.Err() == nil && many {
+	if ctx.Err() == nil && many && count > 0 {
 		if _, err := exec.LookPath("fping"); err != nil {
 			return fmt.Errorf("fping is not on PATH: apt-get install fping")
 		}
@@ -178,7 +183,7 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 		}
 	}
 	if ctx.Err() == nil && serveFor > 0 {
-		if err := benchServe(ctx, l, dir, bin, serveFor); err != nil {
+		if err := benchServe(ctx, l, dir, bin, serveFor, serveTargets); err != nil {
 			return err
 		}
 	}
@@ -479,16 +484,24 @@ func captureDuring(ctx context.Context, l *lab.Lab, timeout time.Duration, name 
 	return res, nil
 }
 
-// benchServe runs pingcraft serve over 10,000 targets at a one-second
-// interval for d, sampling its CPU time and RSS every d/10, then reads its
-// counters: steady CPU and memory is the claim under test.
-func benchServe(ctx context.Context, l *lab.Lab, dir, bin string, d time.Duration) error {
+// benchServe runs pingcraft serve over n targets at a one-second interval
+// for d: first how long it takes until a scrape shows every target probed,
+// then its CPU time and RSS every d/10, with its counters and the time and
+// size of that scrape: steady CPU and memory is the claim under test.
+func benchServe(ctx context.Context, l *lab.Lab, dir, bin string, d time.Duration, n int) error {
 	var b strings.Builder
 	b.WriteString("groups:\n  - name: many\n    interval: 1s\n    targets:\n")
-	a := l.Many4.Addr()
-	for range 10000 {
-		a = a.Next()
-		fmt.Fprintf(&b, "      - %s\n", a)
+	// The lab's target answers on all of Many4 and Many6; IPv4 first, as
+	// far as it goes.
+	a4, a6 := l.Many4.Addr(), l.Many6.Addr()
+	for range n {
+		if a4.Next() != lastOf(l.Many4) {
+			a4 = a4.Next()
+			fmt.Fprintf(&b, "      - %s\n", a4)
+			continue
+		}
+		a6 = a6.Next()
+		fmt.Fprintf(&b, "      - %s\n", a6)
 	}
 	cfg := filepath.Join(dir, "serve.yaml")
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
@@ -496,7 +509,9 @@ func benchServe(ctx context.Context, l *lab.Lab, dir, bin string, d time.Duratio
 	}
 	const addr = "127.0.0.1:9374"
 	cmd := l.Host.Command(ctx, bin, "serve", "--config", cfg, "--listen", addr)
-	cmd.Stderr = io.Discard
+	logs := &lockedBuffer{}
+	cmd.Stderr = logs
+	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -504,11 +519,31 @@ func benchServe(ctx context.Context, l *lab.Lab, dir, bin string, d time.Duratio
 		cmd.Process.Signal(syscall.SIGINT)
 		cmd.Wait()
 	}()
-	fmt.Printf("\nserve: 10,000 targets at a 1 s interval for %v\n", d)
+	fmt.Printf("\nserve: %d targets at a 1 s interval for %v\n", n, d)
+	// Serving: the first scrape with every target probed.
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Since(start) > 2*time.Minute {
+			return fmt.Errorf("serve: no scrape with %d targets probed after 2m: %s", n, lastLines(logs.String(), 5))
+		}
+		if body, err := scrape(l, addr); err == nil && sum(body, "pingcraft_target_probed") == float64(n) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cpu, rss, err := procUsage(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("serving all %d targets %.2f s after start (CPU %.2f s, RSS %.1f MiB)\n", n, time.Since(start).Seconds(), cpu.Seconds(), float64(rss)/(1<<20))
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "after\tCPU % since the last row\tRSS MiB\trequests\tresponses\tring drops\t")
-	start := time.Now()
-	lastCPU, last := time.Duration(0), start
+	// The Go heap in use beside RSS: a live heap that grows is kept
+	// memory, one that holds while RSS grows is the collector's room.
+	fmt.Fprintln(tw, "after\tCPU % since the last row\tRSS MiB\tKiB a target\theap MiB\tscrape s\tscrape MB\trequests\tresponses\tring drops\t")
+	lastCPU, last := cpu, time.Now()
+	start = last
 	for i := 1; i <= 10; i++ {
 		select {
 		case <-ctx.Done():
@@ -519,18 +554,63 @@ func benchServe(ctx context.Context, l *lab.Lab, dir, bin string, d time.Duratio
 		if err != nil {
 			return err
 		}
+		t0 := time.Now()
 		body, err := scrape(l, addr)
 		if err != nil {
 			return err
 		}
+		took := time.Since(t0)
 		now := time.Now()
-		fmt.Fprintf(tw, "%v\t%.1f\t%.1f\t%.0f\t%.0f\t%.0f\t\n", now.Sub(start).Round(time.Second),
-			100*float64(cpu-lastCPU)/float64(now.Sub(last)), float64(rss)/(1<<20),
+		fmt.Fprintf(tw, "%v\t%.1f\t%.1f\t%.2f\t%.1f\t%.3f\t%.1f\t%.0f\t%.0f\t%.0f\t\n", now.Sub(start).Round(time.Second),
+			100*float64(cpu-lastCPU)/float64(now.Sub(last)), float64(rss)/(1<<20), float64(rss)/1024/float64(n),
+			sum(body, "go_memstats_heap_inuse_bytes")/(1<<20), took.Seconds(), float64(len(body))/1e6,
 			sum(body, "pingcraft_requests_total"), sum(body, "pingcraft_response_duration_seconds_count"),
 			sum(body, "pingcraft_ring_drops_total"))
 		lastCPU, last = cpu, now
 	}
 	return tw.Flush()
+}
+
+// lastOf is the last address of p.
+func lastOf(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As16()
+	bits := p.Bits()
+	if p.Addr().Is4() {
+		bits += 96
+	}
+	for i := bits; i < 128; i++ {
+		a[i/8] |= 0x80 >> (i % 8)
+	}
+	out := netip.AddrFrom16(a)
+	if p.Addr().Is4() {
+		out = out.Unmap()
+	}
+	return out
+}
+
+// lockedBuffer is an io.Writer the child's output goroutine writes while
+// the benchmark may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// lastLines is the last n lines of s, for an error.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // procUsage is a process's CPU time so far and its resident set.

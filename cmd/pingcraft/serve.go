@@ -20,9 +20,13 @@ a group once per interval, spread over it, and serves a landing page at /,
 one burst as the file's module M says (icmp: 3 probes) and answers with
 probe_success, its counts and round trips. SIGHUP reloads too. A
 configuration that does not parse or cannot start is refused with the file,
-line and reason; the running one carries on. A target that does not resolve
-is logged and left out. --web.config.file takes the exporter-toolkit web
-configuration (TLS, basic auth) that Prometheus' exporters take.`
+line and reason; the running one carries on, and a reload restarts only
+the target sets that changed. Groups may take more targets from Prometheus
+file_sd files (files:, watched), labels, every address of a name
+(addresses: all), a refresh of names and a burst schedule. A target that
+does not resolve is logged, counted and tried again. --web.config.file
+takes the exporter-toolkit web configuration (TLS, basic auth) that
+Prometheus' exporters take.`
 
 func serveFlags() []cli.Flag {
 	return []cli.Flag{

@@ -29,6 +29,10 @@ type Config struct {
 	TTL, TOS uint8
 	// PMTUDisc is ping -M: 0 means PMTUDiscWant, iputils' default.
 	PMTUDisc PMTUDisc
+	// Oversize makes echo data beyond what IPv4 carries a local error of
+	// each probe (mtu 65535), as iputils reports the kernel's EMSGSIZE,
+	// instead of a refusal of the run.
+	Oversize bool
 	// Broadcast allows broadcast targets (ping -b). Without it a probe to
 	// one fails with EACCES at every depth, as the kernel fails a socket
 	// without SO_BROADCAST.

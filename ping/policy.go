@@ -35,7 +35,7 @@ func Refuse(cfg *Config, p *resolve.Path, m Mode) error {
 	}
 	six := p.Target.Is6() && !p.Target.Is4In6()
 	switch {
-	case !six && c.Size > craft.MaxPayloadIPv4:
+	case !six && c.Size > craft.MaxPayloadIPv4 && !c.Oversize:
 		return refusef("%d bytes of echo data to %s: IPv4 carries at most %d", c.Size, p.Target, craft.MaxPayloadIPv4)
 	case c.Size > craft.MaxPayloadIPv6:
 		return refusef("%d bytes of echo data to %s: IPv6 carries at most %d without jumbograms", c.Size, p.Target, craft.MaxPayloadIPv6)

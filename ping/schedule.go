@@ -225,7 +225,8 @@ func (e *Engine) send(t *target, now time.Time) {
 	t.stats.sent(now)
 	e.enqueue(queued{t, n})
 	e.data = e.payload.Append(e.data[:0], now)
-	if c.PMTUDisc == PMTUDiscDo && c.tooBig(t.Path, len(e.data)) {
+	oversize := t.Path.Target.Is4() && len(e.data) > craft.MaxPayloadIPv4
+	if oversize || c.PMTUDisc == PMTUDiscDo && c.tooBig(t.Path, len(e.data)) {
 		// What the kernel refuses with EMSGSIZE, refused here for every
 		// transport alike: the probe counts as sent and as answered by an
 		// error, as iputils counts its local errors.
@@ -234,7 +235,11 @@ func (e *Engine) send(t *target, now time.Time) {
 		t.stats.TimedOut++
 		t.stats.Errors++
 		e.emit(Event{Kind: EventSent, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, Bytes: icmpHeader + len(e.data)})
-		e.emit(Event{Kind: EventLocalError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, MTU: t.Path.MTU})
+		mtu := t.Path.MTU
+		if oversize {
+			mtu = 0xffff // what IPv4's total length field holds
+		}
+		e.emit(Event{Kind: EventLocalError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: seq, At: now, MTU: mtu})
 		e.poke()
 		return
 	}

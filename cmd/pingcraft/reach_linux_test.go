@@ -133,6 +133,8 @@ func TestSendGroupsAndNoRoute(t *testing.T) {
 		{[]string{"-c", "1", "-W", "1", "-I", "h0", "198.18.0.2"}, exact},
 		{[]string{"-c", "1", "-W", "1", "-I", "lo", "198.18.0.2"}, exact},
 		{[]string{"-6", "-c", "1", "-W", "1", "-I", "lo", "fd00:198:18::2"}, exact},
+		// Beyond what IPv4 carries: a local error a probe, not a refusal.
+		{[]string{"-c", "2", "-i", "0.2", "-s", "65508", "127.0.0.1"}, exact},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			want, wantErr, wantCode := inHost(t, l, "", "ping", tc.args...)

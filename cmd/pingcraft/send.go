@@ -82,7 +82,7 @@ func sendFlags() []cli.Flag {
 // sendConfig reads send's options into a run's Config, checking them as
 // iputils does and refusing them in its words.
 func sendConfig(c *cli.Context, a *pingArgs) (*ping.Config, error) {
-	cfg := &ping.Config{Size: ping.DefaultSize, Flood: c.Bool("flood"), Broadcast: c.Bool("broadcast")}
+	cfg := &ping.Config{Size: ping.DefaultSize, Flood: c.Bool("flood"), Broadcast: c.Bool("broadcast"), Oversize: true}
 	family, ttlZero := 0, false
 	// In the order given, as iputils reads them: the first bad value is
 	// the one refused, after the warnings of those before it.

@@ -28,6 +28,9 @@ func errUnsupported() error {
 	return fmt.Errorf("capture: the TPACKET_V3 ring %s: %w", why, errors.ErrUnsupported)
 }
 
+// RingAvailable says why no ring can be opened here.
+func RingAvailable() error { return errUnsupported() }
+
 // OpenRing fails: the ring needs Linux and cgo.
 func OpenRing(cfg *Config) (*Ring, error) { return nil, errUnsupported() }
 

@@ -18,4 +18,8 @@ func TestRingUnsupported(t *testing.T) {
 	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), want) {
 		t.Errorf("OpenRing: %v, want an error saying %q, wrapping errors.ErrUnsupported", err, want)
 	}
+	// What a live capture says before it compiles its filter.
+	if err := RingAvailable(); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), want) {
+		t.Errorf("RingAvailable: %v, want an error saying %q, wrapping errors.ErrUnsupported", err, want)
+	}
 }

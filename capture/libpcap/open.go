@@ -97,6 +97,10 @@ func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error)
 	if err != nil {
 		return nil, Header{}, fmt.Errorf("libpcap: interface %s: %w: see 'ip link' for the names", o.Interface, err)
 	}
+	if err := capture.RingAvailable(); err != nil {
+		// Said first: without the ring, the filter is not what fails.
+		return nil, Header{}, fmt.Errorf("libpcap: live capture on %s: %w", o.Interface, err)
+	}
 	link := ringLink(ifi)
 	prog, err := compileContext(ctx, craft.LinkTypeOf(link), o.Snaplen, o.Filter)
 	if err != nil {

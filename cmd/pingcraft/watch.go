@@ -25,6 +25,7 @@ addresses are never resolved to names. On exit the counts go to stderr.`
 func watchFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE`"},
+		&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces to capture on, as tcpdump -D, and exit"},
 		&cli.StringFlag{Name: "read", Aliases: []string{"r"}, Usage: "read frames from `FILE` (pcap or pcapng; - is standard input)"},
 		&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write frames to `FILE` (pcap; pcapng with --pcapng; - is standard output)"},
 		&cli.BoolFlag{Name: "pcapng", Usage: "write pcapng instead of pcap"},
@@ -43,6 +44,9 @@ func watchFlags() []cli.Flag {
 }
 
 func runWatch(c *cli.Context) error {
+	if c.Bool("list-interfaces") {
+		return listDevices(c)
+	}
 	iface, file, out := c.String("interface"), c.String("read"), c.String("write")
 	snaplen := c.Int("snaplen")
 	switch {
@@ -115,6 +119,19 @@ func runWatch(c *cli.Context) error {
 	}
 	if err != nil {
 		return watchError(c, name, err, true)
+	}
+	return nil
+}
+
+// listDevices prints libpcap's interfaces as tcpdump -D does, numbered
+// from 1 in pcap_findalldevs's order, pseudo-devices included.
+func listDevices(c *cli.Context) error {
+	devs, err := libpcap.Devices()
+	if err != nil {
+		return watchError(c, prog(c), err, false)
+	}
+	for i, d := range devs {
+		fmt.Fprintln(c.App.Writer, d.Line(i+1))
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pingcraft/pingcraft/lab"
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
@@ -315,6 +316,50 @@ func TestWatchJSON(t *testing.T) {
 			got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("watch %s (-want +got):\n%s", strings.Join(tt.args, " "), diff)
+			}
+		})
+	}
+}
+
+// TestWatchListInterfaces: -D prints what tcpdump -D prints, pseudo-devices
+// and flags included, in the root namespace and in the lab's, where the
+// target also has a veth pair with one end up (Disconnected: its peer is
+// down) and one down ("none, Disconnected").
+func TestWatchListInterfaces(t *testing.T) {
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	for _, args := range [][]string{
+		{"ip", "link", "add", "wlvv0", "type", "veth", "peer", "name", "wlvv1"},
+		{"ip", "link", "set", "wlvv0", "up"},
+	} {
+		if out, err := l.Target.Command(t.Context(), args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	cmds := map[string]func(string, ...string) *exec.Cmd{
+		"root": func(name string, args ...string) *exec.Cmd { return exec.CommandContext(t.Context(), name, args...) },
+	}
+	for _, n := range []*lab.Node{l.Host, l.Router, l.Target} {
+		cmds[n.Name] = func(name string, args ...string) *exec.Cmd { return n.Command(t.Context(), name, args...) }
+	}
+	for ns, command := range cmds {
+		t.Run(ns, func(t *testing.T) {
+			want, err := command(tcpdump, "-D").Output()
+			if err != nil {
+				t.Fatalf("tcpdump -D: %v", err)
+			}
+			for _, args := range [][]string{{"watch", "-D"}, {"tcpdump", "--list-interfaces"}} {
+				got, err := command(bin, args...).Output()
+				if err != nil {
+					t.Fatalf("%v: %v", args, err)
+				}
+				if diff := cmp.Diff(string(want), string(got)); diff != "" {
+					t.Errorf("%v (-tcpdump +pingcraft):\n%s", args, diff)
+				}
+			}
+			if ns == l.Target.Name && !strings.Contains(string(want), "wlvv0 [Up, Disconnected]\n") {
+				t.Errorf("tcpdump -D in the target lists no veth up and disconnected: the test proves less than it says:\n%s", want)
 			}
 		})
 	}

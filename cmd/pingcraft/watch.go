@@ -17,7 +17,7 @@ import (
 
 // watchHelp is watch's help beyond its usage line.
 const watchHelp = `Frames come from a TPACKET_V3 ring on -i IFACE (-i any: libpcap's cooked
-capture on every interface), with the libpcap filter
+capture on every interface; no -i: the first interface -D lists), with the libpcap filter
 expression compiled by libpcap and run in the kernel, or from a pcap or
 pcapng file with -r, the same filter run in user space. Lines are tcpdump's;
 addresses are never resolved to names. On exit the counts go to stderr.`
@@ -50,8 +50,6 @@ func runWatch(c *cli.Context) error {
 	iface, file, out := c.String("interface"), c.String("read"), c.String("write")
 	snaplen := c.Int("snaplen")
 	switch {
-	case iface == "" && file == "":
-		return usagef("watch needs -i IFACE to capture on or -r FILE to read")
 	case iface != "" && file != "":
 		return usagef("watch takes -i or -r, not both")
 	case c.IsSet("count") && c.Int("count") <= 0:
@@ -60,6 +58,19 @@ func runWatch(c *cli.Context) error {
 		return usagef("-s %d: give 1 to %d bytes", snaplen, capture.MaxSnaplen)
 	}
 	name, stderr := prog(c), c.App.ErrWriter
+	if iface == "" && file == "" {
+		// tcpdump's default: the first of pcap_findalldevs's list, which
+		// puts up and running interfaces before the others and loopback
+		// last of them; "any" when no other is up.
+		devs, err := libpcap.Devices()
+		switch {
+		case err != nil:
+			return watchError(c, name, err, false)
+		case len(devs) == 0:
+			return worded{name + ": no interfaces available for capture", exitTcpdumpError}
+		}
+		iface = devs[0].Name
+	}
 	src, hdr, err := libpcap.OpenContext(c.Context, libpcap.Options{Interface: iface, File: file, Filter: strings.Join(c.Args().Slice(), " "), Snaplen: snaplen,
 		FileOpened: func(h libpcap.Header) {
 			fmt.Fprintf(stderr, "reading from file %s, %s, snapshot length %d\n", file, linkTypeText(h.Link), h.Snaplen)
@@ -69,7 +80,13 @@ func runWatch(c *cli.Context) error {
 	}
 	defer src.Close()
 	if file == "" {
-		fmt.Fprintf(stderr, "pingcraft: listening on %s, %s, snapshot length %d bytes\n", iface, linkTypeText(hdr.Link), hdr.Snaplen)
+		// tcpdump's two lines, or one under -v or -w.
+		if c.Count("v") == 0 && out == "" {
+			fmt.Fprintf(stderr, "%s: verbose output suppressed, use -v[v]... for full protocol decode\n", name)
+		} else {
+			fmt.Fprintf(stderr, "%s: ", name)
+		}
+		fmt.Fprintf(stderr, "listening on %s, %s, snapshot length %d bytes\n", iface, linkTypeText(hdr.Link), hdr.Snaplen)
 	}
 
 	lo := &capture.LoopOptions{Count: c.Int("count")}

@@ -257,7 +257,6 @@ func TestWatchBadInput(t *testing.T) {
 		want string
 		code int
 	}{
-		{"no source", []string{"watch"}, "needs -i IFACE", exitError},
 		{"bad filter", []string{"watch", "-i", l.HostLink, "-w", out, "icmp", "and", "nonsense"}, "tcpdump: syntax error in filter expression", 1},
 		{"no interface", []string{"watch", "-i", "nosuch0", "-w", out}, "interface nosuch0", 1},
 		{"missing file", []string{"watch", "-r", filepath.Join(dir, "missing.pcap")}, "tcpdump: " + filepath.Join(dir, "missing.pcap") + ": No such file or directory", 1},
@@ -362,5 +361,60 @@ func TestWatchListInterfaces(t *testing.T) {
 				t.Errorf("tcpdump -D in the target lists no veth up and disconnected: the test proves less than it says:\n%s", want)
 			}
 		})
+	}
+}
+
+// TestWatchDefaultInterface: without -i, watch listens where tcpdump does
+// (the first of pcap_findalldevs's list) and says so in tcpdump's words, in
+// the lab's namespaces and in one of the test's own with only lo up, where
+// both pick "any". Nothing is sent: both are stopped by SIGINT.
+func TestWatchDefaultInterface(t *testing.T) {
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	// The test's own namespace, named for the lab so that runs never clash.
+	loOnly := &lab.Node{Name: "wlv-" + l.ID}
+	if out, err := exec.Command("ip", "netns", "add", loOnly.Name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", loOnly.Name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del: %v\n%s", err, out)
+		}
+	})
+	if out, err := loOnly.Command(t.Context(), "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v\n%s", err, out)
+	}
+	// head is stderr up to its "listening on" line.
+	head := func(t *testing.T, n *lab.Node, name string, args ...string) string {
+		cmd := n.Command(t.Context(), name, args...)
+		wait := started(t, cmd, "listening on")
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		stderr, err := wait()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, stderr)
+		}
+		i := strings.Index(stderr, "listening on")
+		if i < 0 {
+			t.Fatalf("%s %v: no listening line:\n%s", name, args, stderr)
+		}
+		end := strings.IndexByte(stderr[i:], '\n')
+		return stderr[:i+end+1]
+	}
+	for _, n := range []*lab.Node{l.Host, l.Router, loOnly} {
+		for _, args := range [][]string{{"-n"}, {"-n", "-v"}, {"-n", "-w", "/dev/null"}} {
+			t.Run(n.Name+" "+strings.Join(args, " "), func(t *testing.T) {
+				want := head(t, n, tcpdump, args...)
+				got := head(t, n, bin, append([]string{"watch"}, args...)...)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("stderr (-tcpdump +watch):\n%s", diff)
+				}
+				if n == loOnly && !strings.Contains(want, "listening on any,") {
+					t.Errorf("tcpdump did not pick any where only lo is up: the test proves less than it says:\n%s", want)
+				}
+			})
+		}
 	}
 }

@@ -43,6 +43,10 @@ type Config struct {
 	Link layers.LinkType
 	// Version is the ring's layout; 0 means TPacketV3.
 	Version Version
+	// Promisc puts the interface in promiscuous mode for as long as the
+	// ring is open, as libpcap does (a PACKET_MR_PROMISC membership of the
+	// ring's socket, counted by the kernel and dropped when it closes).
+	Promisc bool
 }
 
 // Version is a PACKET_MMAP ring layout (packet(7)).

@@ -77,7 +77,8 @@ func OpenRing(cfg *Config) (*Ring, error) {
 		return nil, fmt.Errorf("capture: filter: %w", err)
 	}
 	// afpacket reports a missing interface without its cause; ask first.
-	if _, err := net.InterfaceByName(c.Interface); err != nil {
+	ifi, err := net.InterfaceByName(c.Interface)
+	if err != nil {
 		return nil, fmt.Errorf("capture: interface %s: %w", c.Interface, err)
 	}
 	socktype := afpacket.SocketRaw
@@ -102,6 +103,12 @@ func OpenRing(cfg *Config) (*Ring, error) {
 		// socket(2) failing for want of CAP_NET_RAW arrives as a bare
 		// errno, which errors.Is matches against os.ErrPermission.
 		return nil, fmt.Errorf("capture: open %s ring on %s: %w", name, c.Interface, err)
+	}
+	if c.Promisc {
+		if err := addPromisc(tp, ifi.Index); err != nil {
+			tp.Close()
+			return nil, fmt.Errorf("capture: promiscuous mode on %s: %w", c.Interface, err)
+		}
 	}
 	r := &Ring{
 		tp:         tp,
@@ -246,3 +253,21 @@ func (r *Ring) Close() error {
 
 // RingAvailable reports nil: this build has the ring.
 func RingAvailable() error { return nil }
+
+// addPromisc adds a PACKET_MR_PROMISC membership to tp's socket, as libpcap
+// does on its capture socket: the kernel counts it in the interface's
+// promiscuity and drops it with the socket, however the process ends.
+// afpacket keeps the socket to itself, so its descriptor is read from the
+// unexported field (reflect reads, never writes, it); a gopacket without
+// that field fails here rather than capturing quietly non-promiscuous.
+func addPromisc(tp *afpacket.TPacket, ifindex int) error {
+	fd := reflect.ValueOf(tp).Elem().FieldByName("fd")
+	if !fd.IsValid() || !fd.CanInt() {
+		return errors.New("gopacket's afpacket.TPacket has no fd field to set it on")
+	}
+	mreq := &unix.PacketMreq{Ifindex: int32(ifindex), Type: unix.PACKET_MR_PROMISC}
+	if err := unix.SetsockoptPacketMreq(int(fd.Int()), unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, mreq); err != nil {
+		return os.NewSyscallError("setsockopt PACKET_ADD_MEMBERSHIP", err)
+	}
+	return nil
+}

@@ -19,6 +19,10 @@ type CookedConfig struct {
 	PollTimeout time.Duration
 	// Filter is a libpcap filter expression; "" passes every frame.
 	Filter string
+	// Promisc asks libpcap for promiscuous mode, as tcpdump -i any does
+	// without -p; libpcap does not put the "any" device's interfaces in
+	// it.
+	Promisc bool
 }
 
 // withDefaults returns cfg with its zero fields set, or an error naming the

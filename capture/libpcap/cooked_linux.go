@@ -39,7 +39,7 @@ func OpenCooked(cfg *CookedConfig) (*Cooked, error) {
 		return nil, fmt.Errorf("libpcap: open any: %w", err)
 	}
 	defer in.CleanUp()
-	for _, err := range []error{in.SetSnapLen(c.Snaplen), in.SetTimeout(c.PollTimeout), in.SetImmediateMode(true)} {
+	for _, err := range []error{in.SetSnapLen(c.Snaplen), in.SetTimeout(c.PollTimeout), in.SetImmediateMode(true), in.SetPromisc(c.Promisc)} {
 		if err != nil {
 			return nil, fmt.Errorf("libpcap: open any: %w", err)
 		}

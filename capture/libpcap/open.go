@@ -31,6 +31,10 @@ type Options struct {
 	// Snaplen is the most bytes a live capture keeps of each frame; 0
 	// means capture.MaxSnaplen, as tcpdump. A file keeps its own.
 	Snaplen int
+	// Promisc puts a live capture's interface in promiscuous mode while
+	// it is open, as tcpdump does unless -p; "any" hands it to libpcap,
+	// which captures on every interface without it.
+	Promisc bool
 	// FileOpened, if not nil, is called once File is open, before Filter
 	// is compiled: where tcpdump prints "reading from file", so that a
 	// filter libpcap refuses is reported after that line, as there.
@@ -87,7 +91,7 @@ func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error)
 	case o.File != "":
 		return openFile(ctx, o)
 	case o.Interface == "any":
-		c, err := OpenCooked(&CookedConfig{Snaplen: o.Snaplen, Filter: o.Filter})
+		c, err := OpenCooked(&CookedConfig{Snaplen: o.Snaplen, Filter: o.Filter, Promisc: o.Promisc})
 		if err != nil {
 			return nil, Header{}, err
 		}
@@ -106,7 +110,7 @@ func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error)
 	if err != nil {
 		return nil, Header{}, err
 	}
-	r, err := capture.OpenRing(&capture.Config{Interface: o.Interface, Snaplen: o.Snaplen, Program: prog, Link: link})
+	r, err := capture.OpenRing(&capture.Config{Interface: o.Interface, Snaplen: o.Snaplen, Program: prog, Link: link, Promisc: o.Promisc})
 	if err != nil {
 		return nil, Header{}, err
 	}

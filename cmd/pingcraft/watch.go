@@ -30,6 +30,7 @@ func watchFlags() []cli.Flag {
 		&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write frames to `FILE` (pcap; pcapng with --pcapng; - is standard output)"},
 		&cli.BoolFlag{Name: "pcapng", Usage: "write pcapng instead of pcap"},
 		&cli.BoolFlag{Name: "U", Usage: "with -w, write each frame to the file as it comes (otherwise on exit)"},
+		&cli.BoolFlag{Name: "p", Usage: "do not put the interface in promiscuous mode"},
 		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` frames"},
 		&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, Value: capture.MaxSnaplen, Usage: "keep at most `BYTES` of each frame"},
 		&cli.BoolFlag{Name: "n", Usage: "numeric output (always on: watch never resolves names)"},
@@ -71,7 +72,7 @@ func runWatch(c *cli.Context) error {
 		}
 		iface = devs[0].Name
 	}
-	src, hdr, err := libpcap.OpenContext(c.Context, libpcap.Options{Interface: iface, File: file, Filter: strings.Join(c.Args().Slice(), " "), Snaplen: snaplen,
+	src, hdr, err := libpcap.OpenContext(c.Context, libpcap.Options{Interface: iface, File: file, Filter: strings.Join(c.Args().Slice(), " "), Snaplen: snaplen, Promisc: !c.Bool("p"),
 		FileOpened: func(h libpcap.Header) {
 			fmt.Fprintf(stderr, "reading from file %s, %s, snapshot length %d\n", file, linkTypeText(h.Link), h.Snaplen)
 		}})

@@ -418,3 +418,61 @@ func TestWatchDefaultInterface(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchPromisc: watch puts the interface in promiscuous mode as tcpdump
+// does (the kernel's promiscuity count, as ip -d link shows it, one up while
+// it runs), -p does not, -i any leaves the count alone as tcpdump's libpcap
+// does, and the count is back where it was once each has exited.
+func TestWatchPromisc(t *testing.T) {
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	promiscuity := func(t *testing.T) int {
+		t.Helper()
+		out, err := l.Host.Command(t.Context(), "ip", "-d", "link", "show", l.HostLink).Output()
+		if err != nil {
+			t.Fatalf("ip -d link show: %v", err)
+		}
+		m := regexp.MustCompile(`promiscuity (\d+)`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("no promiscuity in ip -d link show:\n%s", out)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	// while is the count while name args runs.
+	while := func(t *testing.T, name string, args ...string) int {
+		t.Helper()
+		cmd := l.Host.Command(t.Context(), name, args...)
+		wait := started(t, cmd, "listening on")
+		n := promiscuity(t)
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		if stderr, err := wait(); err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, stderr)
+		}
+		return n
+	}
+	before := promiscuity(t)
+	for _, tc := range []struct {
+		args []string
+		up   int // what the count goes up by
+	}{
+		{[]string{"-i", l.HostLink}, 1},
+		{[]string{"-p", "-i", l.HostLink}, 0},
+		{[]string{"-i", "any"}, 0},
+		{[]string{"-p", "-i", "any"}, 0},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			want := while(t, tcpdump, tc.args...)
+			got := while(t, bin, append([]string{"watch"}, tc.args...)...)
+			if got != want || got != before+tc.up {
+				t.Errorf("promiscuity while watch runs %d, while tcpdump runs %d, before both %d: want %d", got, want, before, before+tc.up)
+			}
+			if after := promiscuity(t); after != before {
+				t.Errorf("promiscuity %d after watch exited, %d before", after, before)
+			}
+		})
+	}
+}

@@ -29,6 +29,8 @@ func watchFlags() []cli.Flag {
 		&cli.StringFlag{Name: "read", Aliases: []string{"r"}, Usage: "read frames from `FILE` (pcap or pcapng; - is standard input)"},
 		&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write frames to `FILE` (pcap; pcapng with --pcapng; - is standard output)"},
 		&cli.BoolFlag{Name: "pcapng", Usage: "write pcapng instead of pcap"},
+		&cli.BoolFlag{Name: "print", Usage: "with -w, print the frames too"},
+		&cli.BoolFlag{Name: "l", Usage: "line-buffered output (always on: each frame's lines are written as printed)"},
 		&cli.BoolFlag{Name: "U", Usage: "with -w, write each frame to the file as it comes (otherwise on exit)"},
 		&cli.BoolFlag{Name: "p", Usage: "do not put the interface in promiscuous mode"},
 		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` frames"},
@@ -55,6 +57,10 @@ func runWatch(c *cli.Context) error {
 		return usagef("watch takes -i or -r, not both")
 	case c.IsSet("count") && c.Int("count") <= 0:
 		return usagef("-c %d: give a positive number of frames", c.Int("count"))
+	case out == "-" && c.Bool("print"):
+		// tcpdump interleaves the lines with the file in one stdio buffer,
+		// which no reader can take apart.
+		return usagef("--print with -w -: the lines would be mixed into the file on standard output; write the file elsewhere")
 	case snaplen <= 0 || snaplen > capture.MaxSnaplen:
 		return usagef("-s %d: give 1 to %d bytes", snaplen, capture.MaxSnaplen)
 	}
@@ -92,7 +98,9 @@ func runWatch(c *cli.Context) error {
 
 	lo := &capture.LoopOptions{Count: c.Int("count")}
 	switch pl, printable := printerLink(hdr.Link); {
-	case out != "":
+	case out != "" && (!c.Bool("print") || !printable):
+		// Without a printer for the link, --print prints nothing: the
+		// frames still go to the file.
 	case !printable:
 		// tcpdump's words before it had an UNSUPPORTED printer.
 		return worded{fmt.Sprintf("%s: packet printing is not supported for %s: use -w", name, linkTypeText(hdr.Link)), exitTcpdumpError}

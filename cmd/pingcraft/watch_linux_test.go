@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -472,6 +474,139 @@ func TestWatchPromisc(t *testing.T) {
 			}
 			if after := promiscuity(t); after != before {
 				t.Errorf("promiscuity %d after watch exited, %d before", after, before)
+			}
+		})
+	}
+}
+
+// TestWatchPrintWrite: -w with --print writes the file tcpdump writes, byte
+// for byte, and prints the lines it prints; -w - with --print is refused.
+func TestWatchPrintWrite(t *testing.T) {
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	for _, args := range [][]string{
+		{"-n", "-r", "../../fixtures/echo.pcap"},
+		{"-n", "-v", "-r", "../../fixtures/link-sll2.pcap", "icmp6"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			wantFile, gotFile := filepath.Join(dir, "tcpdump.pcap"), filepath.Join(dir, "watch.pcap")
+			want, err := exec.Command(tcpdump, append([]string{"--print", "-w", wantFile}, args...)...).Output()
+			if err != nil {
+				t.Fatalf("tcpdump: %v", err)
+			}
+			var got, stderr strings.Builder
+			if code := run(t.Context(), append([]string{"pingcraft", "watch", "--print", "-w", gotFile}, args...), &got, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if diff := cmp.Diff(string(want), got.String()); diff != "" {
+				t.Errorf("lines (-tcpdump +watch):\n%s", diff)
+			}
+			if len(want) == 0 {
+				t.Errorf("tcpdump printed nothing: the test proves nothing")
+			}
+			wb, err := os.ReadFile(wantFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gb, err := os.ReadFile(gotFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(wb, gb) {
+				t.Errorf("watch wrote %d bytes, tcpdump %d, not the same", len(gb), len(wb))
+			}
+		})
+	}
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), []string{"pingcraft", "watch", "--print", "-w", "-", "-r", "../../fixtures/echo.pcap"}, &stdout, &stderr)
+	if code != exitError || stdout.Len() != 0 || !strings.Contains(stderr.String(), "--print with -w -") {
+		t.Errorf("--print -w -: exit %d, stdout %d bytes, stderr %q", code, stdout.Len(), stderr.String())
+	}
+}
+
+// TestWatchLineBuffered: with -l (and with --print -w), each line reaches a
+// pipe while the capture still runs, as tcpdump -l's do, and they are
+// tcpdump's lines.
+func TestWatchLineBuffered(t *testing.T) {
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	labtest.RequireTool(t, "ping", "iputils-ping")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	filter := []string{"icmp", "and", "host", l.Target4.String()}
+	for _, extra := range [][]string{{"-l"}, {"-l", "--print", "-w", "FILE"}} {
+		t.Run(strings.Join(extra, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			type running struct {
+				lines chan string
+				sig   func()
+				wait  func() (string, error)
+			}
+			start := func(name string, args ...string) running {
+				for i, a := range args {
+					if a == "FILE" {
+						args[i] = filepath.Join(dir, filepath.Base(name)+".pcap")
+					}
+				}
+				cmd := l.Host.Command(ctx, name, args...)
+				out, err := cmd.StdoutPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				wait := started(t, cmd, "listening on")
+				lines := make(chan string, 16)
+				go func() {
+					defer close(lines)
+					sc := bufio.NewScanner(out)
+					for sc.Scan() {
+						lines <- sc.Text()
+					}
+				}()
+				return running{lines, func() { cmd.Process.Signal(syscall.SIGINT) }, wait}
+			}
+			args := append(append([]string{"-i", l.HostLink, "-n", "-t"}, extra...), filter...)
+			dump := start(tcpdump, append([]string(nil), args...)...)
+			watch := start(bin, append([]string{"watch"}, args...)...)
+			if out, err := l.Host.Command(ctx, "ping", "-c", "1", l.Target4.String()).CombinedOutput(); err != nil {
+				t.Fatalf("ping: %v\n%s", err, out)
+			}
+			// Both still run: the request and the reply must come now.
+			read := func(r running) []string {
+				var got []string
+				for len(got) < 2 {
+					select {
+					case line, ok := <-r.lines:
+						if !ok {
+							t.Fatalf("stdout closed after %q", got)
+						}
+						got = append(got, line)
+					case <-time.After(5 * time.Second):
+						t.Fatalf("no line in 5s while it runs, after %q", got)
+					}
+				}
+				return got
+			}
+			want, got := read(dump), read(watch)
+			for _, r := range []running{dump, watch} {
+				r.sig()
+				for range r.lines {
+				}
+				if stderr, err := r.wait(); err != nil {
+					t.Fatalf("%v\n%s", err, stderr)
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("lines (-tcpdump +watch):\n%s", diff)
+			}
+			if len(extra) > 1 {
+				out, err := exec.Command(tcpdump, "-n", "-t", "-r", filepath.Join(dir, "pingcraft.pcap")).Output()
+				if err != nil {
+					t.Fatalf("tcpdump -r watch's file: %v", err)
+				}
+				if diff := cmp.Diff(strings.Join(want, "\n")+"\n", string(out)); diff != "" {
+					t.Errorf("watch's file, as tcpdump -r reads it (-lines +file):\n%s", diff)
+				}
 			}
 		})
 	}

@@ -139,6 +139,11 @@ func runWatch(c *cli.Context) error {
 			err = cerr
 		}
 	}
+	if n.Live && out == "" && !c.Bool("json") && c.Context.Err() != nil {
+		// tcpdump's newline after a break, in case a line was cut short;
+		// not in pingcraft's JSON lines, where an empty one is no object.
+		fmt.Fprint(c.App.Writer, "\n")
+	}
 	if n.Live {
 		fmt.Fprintf(stderr, "%d packets captured\n%d packets received by filter\n%d packets dropped by kernel\n",
 			n.Captured, n.Received, n.Dropped)

@@ -611,3 +611,39 @@ func TestWatchLineBuffered(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchInterruptedStdout: stopped by SIGINT, a live capture's standard
+// output is tcpdump's: the lines, then one newline more (tcpdump's, for a
+// line cut short), but not with -w, even with --print.
+func TestWatchInterruptedStdout(t *testing.T) {
+	tcpdump := labtest.RequireTool(t, "tcpdump", "tcpdump")
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	stdout := func(t *testing.T, name string, args ...string) string {
+		cmd := l.Host.Command(t.Context(), name, args...)
+		var out strings.Builder
+		cmd.Stdout = &out
+		wait := started(t, cmd, "listening on")
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		if stderr, err := wait(); err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, stderr)
+		}
+		return out.String()
+	}
+	for _, args := range [][]string{
+		{"-n", "-i", l.HostLink, "icmp"},
+		{"-n", "-i", "any", "icmp"},
+		{"-n", "-i", l.HostLink, "-w", "/dev/null", "icmp"},
+		{"-n", "-i", l.HostLink, "--print", "-w", "/dev/null", "icmp"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			want := stdout(t, tcpdump, args...)
+			got := stdout(t, bin, append([]string{"watch"}, args...)...)
+			if got != want {
+				t.Errorf("stdout %q, tcpdump's %q", got, want)
+			}
+		})
+	}
+}

@@ -1,17 +1,16 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/ping"
+	"github.com/pingcraft/pingcraft/resolve"
 )
 
 // Fping writes what fping 5.1 writes for a run over many hosts: "is alive"
@@ -345,11 +344,8 @@ func sendErrorText(ev *ping.Event) string {
 	if ev.Kind == ping.EventLocalError {
 		return "Message too long"
 	}
-	var errno syscall.Errno
-	if errors.As(ev.Err, &errno) {
-		// glibc's words start with a capital; Go's do not.
-		s := errno.Error()
-		return strings.ToUpper(s[:1]) + s[1:]
+	if t := resolve.SystemText(ev.Err); t != "" {
+		return t
 	}
 	if ev.Err == nil {
 		return "unknown error"

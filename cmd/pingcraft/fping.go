@@ -161,10 +161,8 @@ func fpingTargets(c *cli.Context, o *fpingOptions, prog string) ([]string, error
 
 // strerror is the C library's text of err's errno, else err's own.
 func strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		return strings.ToUpper(s[:1]) + s[1:]
+	if t := resolve.SystemText(err); t != "" {
+		return t
 	}
 	return err.Error()
 }

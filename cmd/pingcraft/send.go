@@ -367,8 +367,7 @@ func runSend(c *cli.Context) error {
 	fl, m, err := ping.NewSingle(c.Context, name, cfg, fc)
 	var flow *ping.FlowLabelError
 	if errors.As(err, &flow) {
-		msg := flow.Errno.Error()
-		return a.fatal("can't set flowlabel: %s", strings.ToUpper(msg[:1])+msg[1:])
+		return a.fatal("can't set flowlabel: %s", resolve.SystemText(flow.Errno))
 	}
 	if err != nil {
 		return pingResolveError(a, name, &fc.Path, err)

@@ -81,14 +81,33 @@ func parseFping(prog string, opts []string, stdout, stderr func(string)) (*fping
 	o := &fpingOptions{size: 56, backoff: 1.5, retry: 3, timeout: 500 * time.Millisecond,
 		interval: 10 * time.Millisecond, period: time.Second, mode: "auto"}
 	usage := worded{strings.TrimSuffix(fpingUsage(prog), "\n"), fpingUsageExit}
-	float := func(v string) (float64, error) {
+	// fping's readers: a value they cannot read is its usage. msec reads
+	// milliseconds (sscanf %f, not negative); keep reads %u into *dst,
+	// where an empty value keeps what was there, as 5.1 does; nonzero
+	// reads atoi's value, 0 refused.
+	msec := func(v string) (time.Duration, error) {
 		f, n := scanFloat(v)
 		if n <= 0 || f < 0 {
 			return 0, usage
 		}
-		return f, nil
+		return time.Duration(math.Min(f, 1e12) * float64(time.Millisecond)), nil
 	}
-	msec := func(f float64) time.Duration { return time.Duration(math.Min(f, 1e12) * float64(time.Millisecond)) }
+	keep := func(v string, dst *uint32) error {
+		u, n := scanUint(v)
+		if n == 0 {
+			return usage
+		}
+		if n > 0 {
+			*dst = u
+		}
+		return nil
+	}
+	nonzero := func(v string) (int, error) {
+		if n := atoi(v); n != 0 {
+			return n, nil
+		}
+		return 0, usage
+	}
 	for _, opt := range opts {
 		if opt == "--" {
 			break
@@ -107,35 +126,31 @@ func parseFping(prog string, opts []string, stdout, stderr func(string)) (*fping
 		case "M":
 			o.dontfrag = true
 		case "t":
-			f, err := float(v)
+			d, err := msec(v)
 			if err != nil {
 				return nil, err
 			}
-			o.timeout, o.timeoutSet = msec(f), true
+			o.timeout, o.timeoutSet = d, true
 		case "r":
-			u, n := scanUint(v)
-			if n == 0 {
-				return nil, usage
-			}
-			if n > 0 {
-				o.retry = u
+			if err := keep(v, &o.retry); err != nil {
+				return nil, err
 			}
 		case "i":
-			f, err := float(v)
+			d, err := msec(v)
 			if err != nil {
 				return nil, err
 			}
-			o.interval = msec(f)
+			o.interval = d
 		case "p":
-			f, err := float(v)
+			d, err := msec(v)
 			if err != nil {
 				return nil, err
 			}
-			o.period = msec(f)
+			o.period = d
 		case "c", "C":
-			n := atoi(v)
-			if n == 0 {
-				return nil, usage
+			n, err := nonzero(v)
+			if err != nil {
+				return nil, err
 			}
 			if n < 0 {
 				// fping reads the count as unsigned and cannot allocate
@@ -144,12 +159,8 @@ func parseFping(prog string, opts []string, stdout, stderr func(string)) (*fping
 			}
 			o.count, o.columns = n, name == "C"
 		case "b":
-			u, n := scanUint(v)
-			if n == 0 {
-				return nil, usage
-			}
-			if n > 0 {
-				o.size = u
+			if err := keep(v, &o.size); err != nil {
+				return nil, err
 			}
 		case "h":
 			stdout(fpingUsage(prog))
@@ -201,18 +212,18 @@ func parseFping(prog string, opts []string, stdout, stderr func(string)) (*fping
 		case "a":
 			o.alive = true
 		case "H":
-			n := atoi(v)
-			if n == 0 {
-				return nil, usage
+			n, err := nonzero(v)
+			if err != nil {
+				return nil, err
 			}
 			o.ttl = uint32(n)
 		case "v":
 			stdout(fmt.Sprintf("%s: Version pingcraft-%s\n", prog, buildVersion()))
 			return nil, fpingDone{}
 		case "x", "X":
-			n := atoi(v)
-			if n == 0 {
-				return nil, usage
+			n, err := nonzero(v)
+			if err != nil {
+				return nil, err
 			}
 			o.minReachable, o.fastReachable = n, o.fastReachable || name == "X"
 		case "f":

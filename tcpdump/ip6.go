@@ -206,24 +206,11 @@ func (d *dissector) ip6Opt(off, length int) bool {
 	}
 	optLen := 0
 	for i := 0; i < length; i += optLen {
-		t := d.u8(off + i)
-		if d.cut {
+		t, n, ok := d.tlv(off, i, length)
+		if !ok {
 			return false
 		}
-		if t == 0 {
-			optLen = 1
-		} else {
-			if i+1 >= length {
-				return false
-			}
-			optLen = int(d.u8(off+i+1)) + 2
-			if d.cut {
-				return false
-			}
-		}
-		if i+optLen > length {
-			return false
-		}
+		optLen = n
 		switch t {
 		case 0:
 			if v {
@@ -308,27 +295,36 @@ func (d *dissector) ip6Opt(off, length int) bool {
 	return true
 }
 
+// tlv reads the option at offset i of the option area at off, length
+// bytes long, as tcpdump's option loops read it: type 0 is Pad1, one byte;
+// any other a type, a length and that much data. n is the option's size;
+// ok is false where tcpdump goes to trunc.
+func (d *dissector) tlv(off, i, length int) (t uint8, n int, ok bool) {
+	t = d.u8(off + i)
+	if d.cut {
+		return 0, 0, false
+	}
+	if t == 0 {
+		return 0, 1, true
+	}
+	if i+1 >= length {
+		return t, 0, false
+	}
+	n = int(d.u8(off+i+1)) + 2
+	if d.cut || i+n > length {
+		return t, 0, false
+	}
+	return t, n, true
+}
+
 // ip6SubOpt is ip6_sopt_print: the sub-options of a home address option;
 // false where tcpdump goes to trunc.
 func (d *dissector) ip6SubOpt(off, length int) bool {
 	n := 0
 	for i := 0; i < length; i += n {
-		t := d.u8(off + i)
-		if d.cut {
-			return false
-		}
-		if t == 0 {
-			n = 1
-		} else {
-			if i+1 >= length {
-				return false
-			}
-			n = int(d.u8(off+i+1)) + 2
-			if d.cut {
-				return false
-			}
-		}
-		if i+n > length {
+		var t uint8
+		var ok bool
+		if t, n, ok = d.tlv(off, i, length); !ok {
 			return false
 		}
 		switch {

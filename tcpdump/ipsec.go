@@ -234,22 +234,9 @@ func (d *dissector) mobility(off int) {
 // mobilityOptions is mobility_opt_print; false where tcpdump goes to trunc.
 func (d *dissector) mobilityOptions(off, length int) bool {
 	for i, n := 0, 0; i < length; i += n {
-		t := d.u8(off + i)
-		if d.cut {
-			return false
-		}
-		if t == 0 {
-			n = 1
-		} else {
-			if i+1 >= length {
-				return false
-			}
-			n = int(d.u8(off+i+1)) + 2
-			if d.cut {
-				return false
-			}
-		}
-		if i+n > length || !d.has(off+i+n, 1) {
+		var t uint8
+		var ok bool
+		if t, n, ok = d.tlv(off, i, length); !ok || !d.has(off+i+n, 1) {
 			return false
 		}
 		rest := length - i

@@ -538,13 +538,7 @@ func (d *dissector) arp(off, length int) {
 		d.s(" (len ")
 		d.u(uint64(hln))
 		d.s("), ")
-		if name := etherTypeName(pro); name != "" {
-			d.s(name)
-		} else {
-			d.s("Unknown Protocol (0x")
-			d.xw(uint64(pro), 4)
-			d.c(')')
-		}
+		d.arpProtocol(pro)
 		d.s(" (len ")
 		d.u(uint64(pln))
 		d.c(')')
@@ -673,13 +667,7 @@ func (d *dissector) atmarp(off, length int) {
 	if !isIP || spln != 4 || tpln != 4 || d.o.Verbose > 0 {
 		d.nameOr(arpHardware(hrd), "Unknown Hardware (", uint64(hrd), ")")
 		d.s(", ")
-		if name := etherTypeName(pro); name != "" {
-			d.s(name)
-		} else {
-			d.s("Unknown Protocol (0x")
-			d.xw(uint64(pro), 4)
-			d.c(')')
-		}
+		d.arpProtocol(pro)
 		d.s(" (len ")
 		d.u(uint64(spln))
 		d.c('/')
@@ -800,4 +788,15 @@ func (d *dissector) linkAddr(off, n int) {
 		return
 	}
 	d.out = appendMAC(d.out, d.data[off:off+n])
+}
+
+// arpProtocol names an ARP packet's protocol type as tcpdump does.
+func (d *dissector) arpProtocol(pro uint16) {
+	if name := etherTypeName(pro); name != "" {
+		d.s(name)
+		return
+	}
+	d.s("Unknown Protocol (0x")
+	d.xw(uint64(pro), 4)
+	d.c(')')
 }

@@ -191,8 +191,10 @@ func (r *Ring) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 // never clears it, so without this every later poll would fail at once, even
 // after the interface is back up. r.rd must be held.
 func (r *Ring) socketError() error {
-	// afpacket v1.1.19 keeps the descriptor to itself.
-	fd := int(reflect.ValueOf(r.tp).Elem().FieldByName("fd").Int())
+	fd, err := tpacketFD(r.tp)
+	if err != nil {
+		return err
+	}
 	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	switch {
 	case err != nil:
@@ -254,19 +256,27 @@ func (r *Ring) Close() error {
 // RingAvailable reports nil: this build has the ring.
 func RingAvailable() error { return nil }
 
+// tpacketFD is tp's socket. afpacket (v1.1.19) keeps it to itself, so it is
+// read from the unexported field (reflect reads, never writes, it); a
+// gopacket without that field fails here rather than quietly doing less.
+func tpacketFD(tp *afpacket.TPacket) (int, error) {
+	fd := reflect.ValueOf(tp).Elem().FieldByName("fd")
+	if !fd.IsValid() || !fd.CanInt() {
+		return 0, errors.New("capture: gopacket's afpacket.TPacket has no fd field")
+	}
+	return int(fd.Int()), nil
+}
+
 // addPromisc adds a PACKET_MR_PROMISC membership to tp's socket, as libpcap
 // does on its capture socket: the kernel counts it in the interface's
 // promiscuity and drops it with the socket, however the process ends.
-// afpacket keeps the socket to itself, so its descriptor is read from the
-// unexported field (reflect reads, never writes, it); a gopacket without
-// that field fails here rather than capturing quietly non-promiscuous.
 func addPromisc(tp *afpacket.TPacket, ifindex int) error {
-	fd := reflect.ValueOf(tp).Elem().FieldByName("fd")
-	if !fd.IsValid() || !fd.CanInt() {
-		return errors.New("gopacket's afpacket.TPacket has no fd field to set it on")
+	fd, err := tpacketFD(tp)
+	if err != nil {
+		return err
 	}
 	mreq := &unix.PacketMreq{Ifindex: int32(ifindex), Type: unix.PACKET_MR_PROMISC}
-	if err := unix.SetsockoptPacketMreq(int(fd.Int()), unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, mreq); err != nil {
+	if err := unix.SetsockoptPacketMreq(fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, mreq); err != nil {
 		return os.NewSyscallError("setsockopt PACKET_ADD_MEMBERSHIP", err)
 	}
 	return nil

@@ -569,8 +569,6 @@ func (p *Fping) global(w io.Writer, hosts, unreachable int, elapsed time.Duratio
 	fmt.Fprintf(w, " %12.3f sec (elapsed real time)\n\n", elapsed.Seconds())
 }
 
-func msOf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
-
 // fpingMS formats milliseconds as fping's sprint_tm does: three decimals
 // below 1 ms, fewer as it grows, none from 100 ms.
 func fpingMS(ms float64) string {

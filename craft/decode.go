@@ -199,7 +199,11 @@ func (d *Decoder) Decode(data []byte, p *Packet) error {
 		case layers.LayerTypeIPv6:
 			l4, l4ok = d.network6(p, d.ip6.Payload, nextHeader(&d.ip6.IPv6))
 		case layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
-			l4, l4ok = d.network6(p, d.ext.Payload, d.ext.NextHeader)
+			// Only after IPv6: gopacket also follows IPv4's protocol 43 or
+			// 60 into them, which no IPv4 stack reads as extension headers.
+			if p.IPVersion == 6 {
+				l4, l4ok = d.network6(p, d.ext.Payload, d.ext.NextHeader)
+			}
 		}
 	}
 	if len(d.vlan.ids) > 0 {

@@ -51,8 +51,10 @@ func (d *dissector) frame(link craft.LinkType, data []byte, wire int) int {
 		hdr = d.sllIf(wire)
 	case craft.LinkTypeLinuxSLL2:
 		hdr = d.sll2If(wire)
-	default:
+	case craft.LinkTypeRaw, linkTypeRawOpenBSD, craft.LinkTypeIPv4, craft.LinkTypeIPv6:
 		hdr = d.rawIf(wire)
+	default:
+		d.unsupported()
 	}
 	if d.cut {
 		// tcpdump counts the link header only once its printer returns;
@@ -65,6 +67,18 @@ func (d *dissector) frame(link craft.LinkType, data []byte, wire int) int {
 		hdr = len(data)
 	}
 	return hdr
+}
+
+// linkTypeRawOpenBSD is DLT_RAW as some systems number it.
+const linkTypeRawOpenBSD craft.LinkType = 12
+
+// unsupported is tcpdump's printer of a link type it does not decode: its
+// name, then the whole frame in hex and ASCII. No link header is counted,
+// so -x dumps the frame again.
+func (d *dissector) unsupported() {
+	d.proto = "unsupported"
+	d.s("UNSUPPORTED")
+	d.out = appendHexDump(d.out, "\n\t", d.data, true)
 }
 
 // has is ND_TTEST_LEN: n bytes at off are captured.

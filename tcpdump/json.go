@@ -1,6 +1,7 @@
 package tcpdump
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,12 +29,20 @@ type JSONWriter struct {
 	p   craft.Packet
 }
 
-// NewJSONWriter returns a JSONWriter for frames of the given link type,
-// writing to w. Frames of a link type craft does not decode are written
-// with class "undecoded" and their lengths alone.
+// NewJSONWriter returns a JSONWriter for frames of the given link type as
+// gopacket's 8 bits hold it (LINUX_SLL2 may come as 20), writing to w.
+// NewLinkJSONWriter takes the whole link type.
 func NewJSONWriter(w io.Writer, link layers.LinkType) *JSONWriter {
+	return NewLinkJSONWriter(w, craft.LinkTypeOf(link))
+}
+
+// NewLinkJSONWriter returns a JSONWriter for frames of link type link, the
+// whole LINKTYPE_ value, writing to w. Frames of a link type craft does not
+// decode are written with class "undecoded", their lengths and, in "hex",
+// the bytes captured: what tcpdump's dump of them holds.
+func NewLinkJSONWriter(w io.Writer, link craft.LinkType) *JSONWriter {
 	j := &JSONWriter{enc: json.NewEncoder(w)}
-	if dec, err := craft.NewDecoder(craft.LinkTypeOf(link)); err == nil {
+	if dec, err := craft.NewDecoder(link); err == nil {
 		j.dec = dec
 	}
 	return j
@@ -58,6 +67,7 @@ type frameJSON struct {
 	Error         string   `json:"error,omitempty"`
 	Malformed     string   `json:"malformed,omitempty"`
 	Truncated     bool     `json:"truncated,omitempty"`
+	Hex           string   `json:"hex,omitempty"` // undecoded link types only
 }
 
 // sumJSON is a checksum as received, as it should be, and the verdict.
@@ -88,7 +98,9 @@ func (j *JSONWriter) Print(data []byte, ci gopacket.CaptureInfo) error {
 		V: JSONVersion, Event: "frame", Time: ci.Timestamp.UTC().Format(timeLayout),
 		Bytes: max(ci.Length, len(data)), CapturedBytes: len(data), Class: "undecoded",
 	}
-	if j.dec != nil {
+	if j.dec == nil {
+		o.Hex = hex.EncodeToString(data)
+	} else {
 		p := &j.p
 		err := j.dec.Decode(data, p)
 		o.Class = p.Class.String()

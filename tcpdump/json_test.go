@@ -2,6 +2,7 @@ package tcpdump
 
 import (
 	"bytes"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ func TestJSONWriter(t *testing.T) {
 		file string // a fixture, and the number of the frame in it
 		n    int
 		link layers.LinkType // else the frame itself
+		full craft.LinkType  // beyond 8 bits: NewLinkJSONWriter
 		data []byte
 		ci   gopacket.CaptureInfo
 		want string
@@ -42,7 +44,11 @@ func TestJSONWriter(t *testing.T) {
 		{name: "linux cooked v2", file: "link-sll2.pcap", n: 2, want: `{"v":1,"event":"frame","time":"2026-01-01T00:00:00.001000000Z","bytes":104,"captured_bytes":104,"class":"echo-reply","src":"198.18.1.2","dst":"198.18.0.2","ttl":63,"id":28771,"seq":1,"ip_checksum":{"got":"0xae7f","want":"0xae7f","status":"good"},"icmp_checksum":{"got":"0xaf3e","want":"0xaf3e","status":"good"}}`},
 		{name: "time in utc, nine digits", link: layers.LinkTypeNull, data: []byte{2, 0, 0, 0},
 			ci:   gopacket.CaptureInfo{Timestamp: time.Date(2026, 12, 1, 10, 51, 2, 123456789, time.FixedZone("", 3600)), CaptureLength: 4, Length: 84},
-			want: `{"v":1,"event":"frame","time":"2026-12-01T09:51:02.123456789Z","bytes":84,"captured_bytes":4,"class":"undecoded"}`},
+			want: `{"v":1,"event":"frame","time":"2026-12-01T09:51:02.123456789Z","bytes":84,"captured_bytes":4,"class":"undecoded","hex":"02000000"}`},
+		// 257 (PROFIBUS_DL) is 1, EN10MB, in 8 bits: an echo request
+		// that must not be decoded as one.
+		{name: "link type beyond 8 bits", full: 257, data: echo.frames[0][:20], ci: gopacket.CaptureInfo{Timestamp: time.Unix(1767225600, 0), Length: 60},
+			want: `{"v":1,"event":"frame","time":"2026-01-01T00:00:00.000000000Z","bytes":60,"captured_bytes":20,"class":"undecoded","hex":"` + hex.EncodeToString(echo.frames[0][:20]) + `"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +57,11 @@ func TestJSONWriter(t *testing.T) {
 				tt.link, tt.data, tt.ci = pf.link, pf.frames[tt.n-1], pf.infos[tt.n-1]
 			}
 			var out bytes.Buffer
-			if err := NewJSONWriter(&out, tt.link).Print(tt.data, tt.ci); err != nil {
+			j := NewJSONWriter(&out, tt.link)
+			if tt.full != 0 {
+				j = NewLinkJSONWriter(&out, tt.full)
+			}
+			if err := j.Print(tt.data, tt.ci); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want+"\n", out.String()); diff != "" {

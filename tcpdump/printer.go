@@ -81,15 +81,24 @@ type Printer struct {
 // w: EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2 (which pcapgo
 // reports as 20; that is accepted). Like tcpdump, it names the interface
 // index of a LINUX_SLL2 header after the interface of this host that has
-// it, "?" if none does.
+// it, "?" if none does. Other link types are refused: gopacket's 8 bits
+// cannot tell them apart (257 reads as 1); NewLinkPrinter takes them all.
 func NewPrinter(w io.Writer, link layers.LinkType, o *PrintOptions) (*Printer, error) {
 	lt := craft.LinkTypeOf(link)
-	switch lt {
-	case craft.LinkTypeEthernet, craft.LinkTypeRaw, craft.LinkTypeIPv4, craft.LinkTypeIPv6, craft.LinkTypeLinuxSLL, craft.LinkTypeLinuxSLL2, 12:
-	default:
+	if !Decodes(lt) {
 		return nil, fmt.Errorf("tcpdump: cannot print link type %s: pingcraft prints EN10MB, RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2", lt)
 	}
-	p := &Printer{w: w, link: lt}
+	return NewLinkPrinter(w, lt, o)
+}
+
+// NewLinkPrinter returns a Printer of frames of link type link, the whole
+// LINKTYPE_ value (LINUX_SLL2 is 276), writing to w. Frames of a link type
+// Decodes reports are decoded as NewPrinter's are; any other is printed as
+// tcpdump prints a link type it has no printer for: the time stamp,
+// "UNSUPPORTED" and the frame in hex and ASCII (and again under -x, which
+// then has no link header to leave out).
+func NewLinkPrinter(w io.Writer, link craft.LinkType, o *PrintOptions) (*Printer, error) {
+	p := &Printer{w: w, link: link}
 	if o != nil {
 		p.o = *o
 	}
@@ -110,6 +119,18 @@ func NewPrinter(w io.Writer, link layers.LinkType, o *PrintOptions) (*Printer, e
 	p.d.o = &p.o
 	p.d.pr = p
 	return p, nil
+}
+
+// Decodes reports whether the printers decode frames of link: EN10MB,
+// RAW, IPV4, IPV6, LINUX_SLL and LINUX_SLL2. NewLinkPrinter dumps the
+// frames of any other link type in hex, and JSONWriter writes them as
+// undecoded.
+func Decodes(link craft.LinkType) bool {
+	switch link {
+	case craft.LinkTypeEthernet, craft.LinkTypeRaw, linkTypeRawOpenBSD, craft.LinkTypeIPv4, craft.LinkTypeIPv6, craft.LinkTypeLinuxSLL, craft.LinkTypeLinuxSLL2:
+		return true
+	}
+	return false
 }
 
 // lookupInterface names an interface of this host by index.

@@ -97,17 +97,14 @@ func runWatch(c *cli.Context) error {
 	}
 
 	lo := &capture.LoopOptions{Count: c.Int("count")}
-	switch pl, printable := printerLink(hdr.Link); {
-	case out != "" && (!c.Bool("print") || !printable):
-		// Without a printer for the link, --print prints nothing: the
-		// frames still go to the file.
-	case !printable:
-		// tcpdump's words before it had an UNSUPPORTED printer.
-		return worded{fmt.Sprintf("%s: packet printing is not supported for %s: use -w", name, linkTypeText(hdr.Link)), exitTcpdumpError}
+	switch {
+	case out != "" && !c.Bool("print"):
 	case c.Bool("json"):
-		lo.Frame = tcpdump.NewJSONWriter(c.App.Writer, pl).Print
+		lo.Frame = tcpdump.NewLinkJSONWriter(c.App.Writer, hdr.Link).Print
 	default:
-		pr, err := tcpdump.NewPrinter(c.App.Writer, pl, printOptions(c))
+		// Every link type prints: those the printer does not decode as
+		// tcpdump's "unsupported" printer dumps them.
+		pr, err := tcpdump.NewLinkPrinter(c.App.Writer, hdr.Link, printOptions(c))
 		if err != nil {
 			return err
 		}
@@ -202,19 +199,6 @@ func linkTypeText(link craft.LinkType) string {
 		}
 	}
 	return fmt.Sprintf("link-type %d", link)
-}
-
-// printerLink is link as the printers take it (gopacket's 8 bits, with
-// LINUX_SLL2 as 20), and whether they print it: a link type beyond 8 bits
-// must not be cut to another one's number.
-func printerLink(link craft.LinkType) (layers.LinkType, bool) {
-	switch link {
-	case craft.LinkTypeEthernet, craft.LinkTypeRaw, craft.LinkTypeIPv4, craft.LinkTypeIPv6, craft.LinkTypeLinuxSLL, 12:
-		return layers.LinkType(link), true
-	case craft.LinkTypeLinuxSLL2:
-		return layers.LinkType(link & 0xff), true
-	}
-	return 0, false
 }
 
 // printOptions reads tcpdump's printing flags; -v, -x, -X and -t count.

@@ -1,7 +1,9 @@
 package tcpdump
 
-// Link layers: tcpdump's print-ether.c, print-sll.c, print-arp.c and the raw
-// IP printer.
+// Link layers: tcpdump's print-ether.c, print-arista.c, print-sll.c,
+// print-arp.c and the raw IP printer.
+
+import "time"
 
 const (
 	etherTypeIPv4   = 0x0800
@@ -12,6 +14,7 @@ const (
 	etherTypeQinQ   = 0x88a8
 	etherType9100   = 0x9100
 	etherType9200   = 0x9200
+	etherTypeArista = 0xd28b
 	maxEtherPayload = 1500
 )
 
@@ -166,6 +169,7 @@ func (d *dissector) etherAt(base, length int) int {
 	off := base + 12
 	length -= 12
 	caplen -= 12
+recurse: // ether_print's label: after an Arista header, the type again
 	lt := d.u16(off)
 	off += 2
 	length -= 2
@@ -222,6 +226,35 @@ func (d *dissector) etherAt(base, length int) int {
 		d.unknownPayload(off, caplen)
 		return off
 	}
+	if lt == etherTypeArista {
+		if caplen < 2 || length < 2 {
+			d.s("[|arista]")
+			return off + min(caplen, length)
+		}
+		// Printed with -e or not, and again for the type after it.
+		d.etherType(lt)
+		d.s(", length ")
+		d.u(uint64(orig))
+		d.s(": ")
+		if n := d.arista(off); n > 0 {
+			off += n
+			length -= n
+			caplen -= n
+			goto recurse
+		}
+		if d.cut {
+			return off
+		}
+		if !d.o.Ether {
+			d.etherAddrs(base+6, base)
+			d.etherType(lt)
+			d.s(", length ")
+			d.u(uint64(orig))
+			d.s(": ")
+		}
+		d.unknownPayload(off, caplen)
+		return off
+	}
 	if d.o.Ether {
 		d.etherType(lt)
 		if !printedLength {
@@ -246,6 +279,90 @@ func (d *dissector) etherAt(base, length int) int {
 		d.unknownPayload(off, caplen)
 	}
 	return off
+}
+
+// arista is arista_ethertype_print: Arista's time stamp header (subtype,
+// version, a 64- or 48-bit time) at off. It returns the header's length,
+// or 0 where tcpdump dumps the rest: another subtype or time format, or
+// the header cut short (d.cut).
+func (d *dissector) arista(off int) int {
+	d.proto = "arista"
+	sub := d.u16(off)
+	if d.cut {
+		return 0
+	}
+	d.s("SubType ")
+	if sub == 1 {
+		d.s("Timestamp")
+	} else {
+		d.s("Unknown")
+	}
+	d.s(" (0x")
+	d.xw(uint64(sub), 4)
+	d.s("), ")
+	if sub != 1 {
+		return 0
+	}
+	scale := d.u8(off + 2)
+	if d.cut {
+		return 0
+	}
+	d.s("Timescale ")
+	d.s(pick(scale, "Unknown", "TAI", "UTC"))
+	d.s(" (")
+	d.u(uint64(scale))
+	d.s("), ")
+	v := d.u8(off + 3)
+	if d.cut {
+		return 0
+	}
+	format, hw := v>>4, v&0xf
+	d.s("Format ")
+	d.s(pick(format, "Unknown", "Unknown", "64-bit", "48-bit"))
+	d.s(" (")
+	d.u(uint64(format))
+	d.s("), HwInfo ")
+	d.s(pick(hw, "Unknown", "R/R2", "R3"))
+	d.s(" (")
+	d.u(uint64(hw))
+	d.s("), Timestamp ")
+	var n int
+	switch format {
+	case 1:
+		sec := uint64(d.u32(off + 4))
+		ns := d.u32(off + 8)
+		if d.cut {
+			return 0
+		}
+		sec += uint64(ns / 1e9)
+		t := time.Unix(int64(sec), 0).UTC()
+		d.out = t.AppendFormat(d.out, "2006-01-02 15:04:05")
+		d.c('.')
+		d.out = appendPad(d.out, uint64(ns%1e9), 10, 9)
+		n = 12
+	case 2:
+		sec := uint64(d.u16(off + 4))
+		ns := d.u32(off + 6)
+		if d.cut {
+			return 0
+		}
+		d.u(sec + uint64(ns/1e9))
+		d.c('.')
+		d.out = appendPad(d.out, uint64(ns%1e9), 10, 9)
+		n = 10
+	default:
+		return 0
+	}
+	d.s(": ")
+	return n
+}
+
+// pick is tok2str over names numbered from 0: names[v], or unknown.
+func pick(v uint8, unknown string, names ...string) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return unknown
 }
 
 // etherAddrs is ether_addresses_print: "src > dst, ".

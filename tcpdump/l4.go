@@ -159,6 +159,9 @@ func (d *dissector) udp(off, length, ipOff, ver int, fragmented bool) {
 		case sport == 5353 || dport == 5353:
 			d.domain(off+8, length, false, true)
 			return
+		case sport == 525 || dport == 525:
+			d.timed(off + 8)
+			return
 		}
 	}
 	if ulen > length && !fragmented {
@@ -302,26 +305,29 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 		d.rstData(off+hlen, payload)
 		return
 	}
-	if tcpDissected(uint16(sport), uint16(dport)) {
-		return // a printer pingcraft does not have comes first
-	}
-	if sport == 53 || dport == 53 {
-		d.domain(off+hlen, payload, true, false)
+	switch tcpPrinterPort(uint16(sport), uint16(dport)) {
+	case 0:
+		if sport == 53 || dport == 53 {
+			d.domain(off+hlen, payload, true, false)
+		}
+	case 22:
+		d.ssh(off+hlen, payload)
 	}
 }
 
-// tcpDissected says whether tcpdump hands a segment between these ports
-// to a printer it tries before DNS (telnet, SMTP, whois, BGP, PPTP,
-// Redis, SSH, BEEP, OpenFlow, FTP, HTTP, RTSP), which pingcraft lacks.
-// NetBIOS and SMB (139, 445) are not among them: tcpdump as distributions
-// build it (without ENABLE_SMB) goes on to DNS.
-func tcpDissected(sport, dport uint16) bool {
+// tcpPrinterPort is the port of the printer tcpdump hands a segment
+// between these ports to before DNS, in its order (telnet, SMTP, whois,
+// BGP, PPTP, Redis, SSH, BEEP, OpenFlow, FTP, HTTP, RTSP); 0 if none.
+// pingcraft has SSH's alone. NetBIOS and SMB (139, 445) are not among
+// them: tcpdump as distributions build it (without ENABLE_SMB) goes on to
+// DNS.
+func tcpPrinterPort(sport, dport uint16) uint16 {
 	for _, p := range [...]uint16{23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21, 80, 8080, 554, 8554} {
 		if sport == p || dport == p {
-			return true
+			return p
 		}
 	}
-	return false
+	return 0
 }
 
 // rstData is print_tcp_rst_data: the text an RST carries (RFC 1122

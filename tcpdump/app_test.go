@@ -14,7 +14,7 @@ import (
 
 // appFrame is raw IPv4 with a TCP segment (tcp) or UDP datagram between
 // port 41000 and port, carrying data, cut to caplen bytes (0: whole).
-func appFrame(t *testing.T, tcp bool, port uint16, data string, caplen int) []byte {
+func appFrame(t testing.TB, tcp bool, port uint16, data string, caplen int) []byte {
 	t.Helper()
 	ip := &layers.IPv4{Version: 4, TTL: 64, Id: 1, Flags: layers.IPv4DontFragment, SrcIP: net.IP{198, 18, 0, 2}, DstIP: net.IP{198, 18, 1, 2}}
 	var l4 gopacket.SerializableLayer
@@ -72,7 +72,7 @@ var appCases = []struct {
 	{name: "timed cut in the header", port: 525, data: "\x02\x01", want: "TSP_ACK vers 1 [|timed]"},
 }
 
-func appFrames(t *testing.T) ([][]byte, []int) {
+func appFrames(t testing.TB) ([][]byte, []int) {
 	var frames [][]byte
 	var wire []int
 	for _, c := range appCases {

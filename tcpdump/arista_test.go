@@ -16,7 +16,7 @@ import (
 // (ethertype 0xd28b) before an IPv4 echo request: both time formats, a
 // VLAN tag after the header, the subtypes and formats tcpdump does not
 // know, and headers cut short.
-func aristaFrames(t *testing.T) [][]byte {
+func aristaFrames(t testing.TB) [][]byte {
 	t.Helper()
 	ip := &layers.IPv4{Version: 4, TTL: 64, Id: 1, Protocol: layers.IPProtocolICMPv4, SrcIP: net.IP{198, 18, 0, 2}, DstIP: net.IP{198, 18, 1, 2}}
 	icmp := &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 0x7063, Seq: 1}

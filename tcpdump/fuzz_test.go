@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+
+	"github.com/pingcraft/pingcraft/craft"
 )
 
 // fuzzLinks are the link types FuzzPrinter prints a frame as.
@@ -15,6 +17,7 @@ var fuzzLinks = []layers.LinkType{
 	layers.LinkTypeEthernet, layers.LinkTypeRaw, layers.LinkTypeLinuxSLL,
 	layers.LinkType(20), // LINUX_SLL2 as pcapgo reports it
 	layers.LinkType(228), layers.LinkType(229),
+	layers.LinkType(147), // USER0: the unsupported printer's hex dump
 }
 
 // fuzzOptions turns the bits of o into printing flags.
@@ -43,10 +46,18 @@ func FuzzPrinter(f *testing.F) {
 			}
 		}
 	}
+	// Frames no fixture holds: Arista headers, SSH and timed.
+	for _, data := range aristaFrames(f) {
+		f.Add(data, uint8(0), uint8(1), uint16(0))
+	}
+	apps, _ := appFrames(f)
+	for _, data := range apps {
+		f.Add(data, uint8(1), uint8(1), uint16(0))
+	}
 	f.Fuzz(func(t *testing.T, data []byte, link, opts uint8, extra uint16) {
 		var out bytes.Buffer
-		lt := fuzzLinks[int(link)%len(fuzzLinks)]
-		p, err := NewPrinter(&out, lt, fuzzOptions(opts))
+		lt := craft.LinkTypeOf(fuzzLinks[int(link)%len(fuzzLinks)])
+		p, err := NewLinkPrinter(&out, lt, fuzzOptions(opts))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -171,6 +171,9 @@ func (d *dissector) etherAt(base, length int) int {
 	caplen -= 12
 recurse: // ether_print's label: after an Arista header, the type again
 	lt := d.u16(off)
+	if d.cut {
+		return off // the Arista header ends the capture
+	}
 	off += 2
 	length -= 2
 	caplen -= 2

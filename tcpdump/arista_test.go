@@ -48,6 +48,7 @@ func aristaFrames(t testing.TB) [][]byte {
 		frame(ts64[:3]),   // cut in the subtype
 		frame(ts64[:2]),   // nothing after the type
 		frame(ts48, ipv4), // nothing after the second type
+		frame(ts64),       // nothing after the header
 	}
 }
 
@@ -71,6 +72,7 @@ func TestPrinterArista(t *testing.T) {
 		"[|arista]\n",
 		"[|arista]\n",
 		"ethertype Arista Vendor Specific Protocol (0xd28b), length 26: SubType Timestamp (0x0001), Timescale UTC (1), Format 48-bit (2), HwInfo R/R2 (0), Timestamp 60821.404038772:  [|ip]\n",
+		"ethertype Arista Vendor Specific Protocol (0xd28b), length 26: SubType Timestamp (0x0001), Timescale TAI (0), Format 64-bit (1), HwInfo R/R2 (0), Timestamp 2026-01-01 00:00:01.500000000:  [|arista]\n",
 	}
 	var wantAll string
 	for i, w := range want {

@@ -47,6 +47,32 @@ type Config struct {
 	// ring is open, as libpcap does (a PACKET_MR_PROMISC membership of the
 	// ring's socket, counted by the kernel and dropped when it closes).
 	Promisc bool
+	// Direction is which frames the ring keeps: DirectionInOut (0) both,
+	// as tcpdump -Q. On loopback, where every frame passes twice, the
+	// outgoing copy is never kept, as libpcap does.
+	Direction Direction
+}
+
+// Direction is the way of the frames a capture keeps (tcpdump -Q).
+type Direction uint8
+
+const (
+	DirectionInOut Direction = iota
+	DirectionIn
+	DirectionOut
+)
+
+// ParseDirection reads tcpdump -Q's words: in, out or inout.
+func ParseDirection(s string) (Direction, bool) {
+	switch s {
+	case "inout":
+		return DirectionInOut, true
+	case "in":
+		return DirectionIn, true
+	case "out":
+		return DirectionOut, true
+	}
+	return 0, false
 }
 
 // Version is a PACKET_MMAP ring layout (packet(7)).
@@ -144,6 +170,8 @@ func (cfg *Config) withDefaults(pageSize int) (Config, error) {
 		return Config{}, fmt.Errorf("capture: ring version %d: use TPacketV3 or TPacketV2", c.Version)
 	case c.Version == TPacketV2 && c.BlockSize%frameSlot(c.Snaplen) != 0:
 		return Config{}, fmt.Errorf("capture: block size %d holds no whole %d-byte frame slot for snaplen %d: use a multiple of %d", c.BlockSize, frameSlot(c.Snaplen), c.Snaplen, frameSlot(c.Snaplen))
+	case c.Direction > DirectionOut:
+		return Config{}, fmt.Errorf("capture: direction %d: use DirectionInOut, DirectionIn or DirectionOut", c.Direction)
 	case c.PollTimeout < time.Millisecond:
 		// poll(2) takes whole milliseconds; 0 would spin, negative never return.
 		return Config{}, fmt.Errorf("capture: poll timeout %v: use 1ms or more", c.PollTimeout)

@@ -86,6 +86,10 @@ read:
 		}
 		data, ci, rerr := src.ReadPacket()
 		switch {
+		case errors.Is(rerr, ErrTimeout) && final != nil:
+			// A whole poll timeout without a frame: the ring is
+			// empty, whatever the counters said.
+			break read
 		case errors.Is(rerr, ErrTimeout):
 			continue
 		case errors.Is(rerr, io.EOF):

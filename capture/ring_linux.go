@@ -39,11 +39,10 @@ type Ring struct {
 	// Close around the unmap: afpacket's Close unmaps the ring without
 	// asking whether a reader is inside it.
 	rd sync.Mutex
-	// early runs the filter in user space on the frames stamped before
-	// the kernel filter was in place (at or before attached); nil once a
-	// later frame shows they are all read.
-	early         *bpf.VM
-	attached      time.Time
+	// early is when the ring stopped taking frames before the filter:
+	// frames stamped then or before are dropped, until a later one shows
+	// they are all read (then early is zero).
+	early         time.Time
 	earlyRejected int // for tests: proof that early frames happen
 	// Preallocated so that a timeout, every PollTimeout, allocates nothing.
 	errTimeout, errClosed error
@@ -72,14 +71,17 @@ func OpenRing(cfg *Config) (*Ring, error) {
 	if !ok {
 		return nil, errors.New("capture: the filter holds instructions golang.org/x/net/bpf cannot decode")
 	}
-	vm, err := bpf.NewVM(insns)
-	if err != nil {
+	// The kernel's EINVAL says nothing of what is wrong; x/net/bpf does.
+	if _, err := bpf.NewVM(insns); err != nil {
 		return nil, fmt.Errorf("capture: filter: %w", err)
 	}
 	// afpacket reports a missing interface without its cause; ask first.
 	ifi, err := net.InterfaceByName(c.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("capture: interface %s: %w", c.Interface, err)
+	}
+	if prog, err = withDirection(prog, c.Direction, ifi.Flags&net.FlagLoopback != 0); err != nil {
+		return nil, err
 	}
 	socktype := afpacket.SocketRaw
 	if c.Link == layers.LinkTypeRaw {
@@ -115,17 +117,20 @@ func OpenRing(cfg *Config) (*Ring, error) {
 		version:    c.Version,
 		iface:      c.Interface,
 		link:       c.Link,
-		early:      vm,
 		errTimeout: fmt.Errorf("capture: read %s: %w", c.Interface, afpacket.ErrTimeout),
 		errClosed:  fmt.Errorf("capture: read %s: %w", c.Interface, net.ErrClosed),
 	}
-	// The socket has captured everything since NewTPacket bound it.
-	if err := tp.SetBPF(prog); err != nil {
+	// The socket has captured everything since NewTPacket bound it. As
+	// libpcap does, those frames are never handed out: a filter that
+	// passes nothing goes first, so that every frame in the ring is from
+	// before it, stamped before early; the counters start between the
+	// two filters, with nothing passing, so they count exactly the
+	// frames the real filter passes.
+	if err := tp.SetBPF([]bpf.RawInstruction{{Op: 0x06}}); err != nil { // ret #0
 		tp.Close()
 		return nil, fmt.Errorf("capture: attach the filter on %s: %w", c.Interface, os.NewSyscallError("setsockopt", err))
 	}
-	// Counters start now: reading them resets the kernel's, and what
-	// came before the filter is not counted.
+	r.early = time.Now()
 	r.mu.Lock()
 	_, err = r.readStats()
 	r.stats = Stats{}
@@ -134,7 +139,10 @@ func OpenRing(cfg *Config) (*Ring, error) {
 		tp.Close()
 		return nil, err
 	}
-	r.attached = time.Now()
+	if err := tp.SetBPF(prog); err != nil {
+		tp.Close()
+		return nil, fmt.Errorf("capture: attach the filter on %s: %w", c.Interface, os.NewSyscallError("setsockopt", err))
+	}
 	return r, nil
 }
 
@@ -166,21 +174,14 @@ func (r *Ring) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 		case err != nil:
 			return nil, ci, fmt.Errorf("capture: read %s: %w", r.iface, os.NewSyscallError("poll", err))
 		}
-		if r.early != nil {
-			if ci.Timestamp.After(r.attached) {
-				// Frames leave the ring in capture order, so every
-				// frame from before the filter has been read.
-				r.early = nil
-			} else {
-				n, err := r.early.Run(data)
-				if err != nil || n == 0 {
-					r.earlyRejected++
-					continue
-				}
-				if n < len(data) {
-					data, ci.CaptureLength = data[:n], n
-				}
+		if !r.early.IsZero() {
+			if !ci.Timestamp.After(r.early) {
+				r.earlyRejected++
+				continue
 			}
+			// Frames leave the ring in capture order, so every frame
+			// from before the filter has been read.
+			r.early = time.Time{}
 		}
 		return data, ci, nil
 	}

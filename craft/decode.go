@@ -60,6 +60,10 @@ type Packet struct {
 	ID, Seq            uint16 // echo request and reply only
 	Payload            []byte // echo data
 	Error              ICMPError
+	// QuoteData is the echo data an ICMP error quotes after the probe's
+	// ICMP header (RFC 792 routers quote none, Linux up to 576 bytes of the
+	// whole packet), for checking the probe's authenticator.
+	QuoteData []byte
 
 	// Truncated: the capture holds fewer bytes than the headers claim.
 	Truncated bool
@@ -344,7 +348,7 @@ func (d *Decoder) icmpv4(p *Packet, msg []byte, verifiable bool) {
 	}
 	p.Class = ClassError
 	e.Type, e.Code = p.ICMPType, p.ICMPCode
-	d.quote4(ic.Payload, &e.Quote)
+	d.quote4(ic.Payload, &e.Quote, &p.QuoteData)
 }
 
 // icmpv6 classifies an ICMPv6 message; verifiable says all of it and its
@@ -391,13 +395,13 @@ func (d *Decoder) icmpv6(p *Packet, msg []byte, verifiable bool, base uint32) {
 	p.Class = ClassError
 	e.Six = true
 	e.Type, e.Code = p.ICMPType, p.ICMPCode
-	d.quote6(ic.Payload[icmpErrorFieldsLen:], &e.Quote)
+	d.quote6(ic.Payload[icmpErrorFieldsLen:], &e.Quote, &p.QuoteData)
 }
 
 // quote4 extracts what an ICMPv4 error quotes. Every length in the quote is
 // the sender's word: gopacket checks IHL against the bytes present, and the
 // echo header is read only when 8 bytes of it are really there.
-func (d *Decoder) quote4(q []byte, out *Quote) {
+func (d *Decoder) quote4(q []byte, out *Quote, data *[]byte) {
 	d.tr = false
 	if d.q4.DecodeFromBytes(q, &d.tr) != nil || d.q4.Version != 4 {
 		return
@@ -411,10 +415,11 @@ func (d *Decoder) quote4(q []byte, out *Quote) {
 		out.Echo = true
 		out.ID = binary.BigEndian.Uint16(l4[4:6])
 		out.Seq = binary.BigEndian.Uint16(l4[6:8])
+		*data = l4[icmpHeaderLen:]
 	}
 }
 
-func (d *Decoder) quote6(q []byte, out *Quote) {
+func (d *Decoder) quote6(q []byte, out *Quote, data *[]byte) {
 	d.tr = false
 	if d.q6.DecodeFromBytes(q, &d.tr) != nil || d.q6.Version != 6 {
 		return
@@ -435,6 +440,7 @@ func (d *Decoder) quote6(q []byte, out *Quote) {
 		out.Echo = true
 		out.ID = binary.BigEndian.Uint16(l4[4:6])
 		out.Seq = binary.BigEndian.Uint16(l4[6:8])
+		*data = l4[icmpHeaderLen:]
 	}
 }
 

@@ -265,9 +265,9 @@ func TestRingTransports(t *testing.T) {
 				if id := c.ID(); id != ringTestID {
 					t.Errorf("ID() = %d, want the id it was opened with, %d", id, ringTestID)
 				}
-				payload := craft.Payload{Size: 56, Cookie: craft.Cookie{1, 2, 3, 4, 5, 6, 7, 8}}
-				now := time.Now()
-				data := payload.Append(nil, now)
+				payload := craft.Payload{Size: 56, Auth: craft.NewAuthenticator(craft.Key{1, 2, 3, 4, 5, 6, 7, 8})}
+				pr := &craft.Probe{ID: ringTestID, N: 1, Dst: target, Sent: time.Now()}
+				data := payload.Append(nil, pr)
 
 				t.Run("reply", func(t *testing.T) {
 					e := &craft.Echo{ID: ringTestID, Seq: 1, Payload: data}
@@ -297,7 +297,7 @@ func TestRingTransports(t *testing.T) {
 						reply.Stamp != StampKernel || reply.Bytes != 64 || reply.Outgoing {
 						t.Errorf("reply = %+v", reply)
 					}
-					if bad := payload.Check(rp.Payload, now); bad >= 0 {
+					if bad := payload.Check(rp.Payload, pr); bad >= 0 {
 						t.Errorf("reply payload differs at byte %d: %x", bad, rp.Payload)
 					}
 					if !reply.At.After(out.At) {

@@ -48,6 +48,11 @@ type Packet struct {
 	DontFragment  bool
 	MoreFragments bool
 	FragOffset    int // bytes
+	// FragID identifies a fragment's datagram: the IPv4 identification,
+	// or the IPv6 fragment header's. FragData is the fragment's share of
+	// the datagram's payload (aliasing the frame), set for fragments only.
+	FragID   uint32
+	FragData []byte
 	IPChecksum    Checksum
 	// IPOptions are the IPv4 header's option bytes; they alias the frame.
 	IPOptions []byte
@@ -260,6 +265,10 @@ func (d *Decoder) network4(p *Packet) ([]byte, bool) {
 	p.FragOffset = int(ip.FragOffset) * 8
 	p.Protocol = uint8(ip.Protocol)
 	p.IPChecksum = verify(0, ip.Contents, 10)
+	p.FragID = uint32(ip.Id)
+	if p.MoreFragments || p.FragOffset > 0 {
+		p.FragData = ip.Payload
+	}
 	if len(ip.Contents) > 20 {
 		p.IPOptions = ip.Contents[20:]
 	}
@@ -289,6 +298,10 @@ func (d *Decoder) network6(p *Packet, payload []byte, next layers.IPProtocol) ([
 	off := binary.BigEndian.Uint16(payload[2:4])
 	p.FragOffset = int(off>>3) * 8
 	p.MoreFragments = off&1 != 0
+	p.FragID = binary.BigEndian.Uint32(payload[4:8])
+	if p.MoreFragments || p.FragOffset > 0 {
+		p.FragData = payload[8:]
+	}
 	return payload[8:], p.FragOffset == 0
 }
 

@@ -106,7 +106,9 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 		e.ID = uint16(f.localID)
 	}
 	f.mu.Lock()
-	f.sent = append(f.sent, *e)
+	sent := *e
+	sent.Payload = bytes.Clone(e.Payload) // e's data is the engine's, reused
+	f.sent = append(f.sent, sent)
 	prev := f.lastData
 	f.lastData = bytes.Clone(e.Payload)
 	f.mu.Unlock()

@@ -51,9 +51,9 @@ type Packet struct {
 	// FragID identifies a fragment's datagram: the IPv4 identification,
 	// or the IPv6 fragment header's. FragData is the fragment's share of
 	// the datagram's payload (aliasing the frame), set for fragments only.
-	FragID   uint32
-	FragData []byte
-	IPChecksum    Checksum
+	FragID     uint32
+	FragData   []byte
+	IPChecksum Checksum
 	// IPOptions are the IPv4 header's option bytes; they alias the frame.
 	IPOptions []byte
 	// Protocol is the upper-layer protocol, after IPv6 extension headers.

@@ -48,7 +48,12 @@ type Packet struct {
 	DontFragment  bool
 	MoreFragments bool
 	FragOffset    int // bytes
-	IPChecksum    Checksum
+	// FragID identifies a fragment's datagram: the IPv4 identification,
+	// or the IPv6 fragment header's. FragData is the fragment's share of
+	// the datagram's payload (aliasing the frame), set for fragments only.
+	FragID     uint32
+	FragData   []byte
+	IPChecksum Checksum
 	// IPOptions are the IPv4 header's option bytes; they alias the frame.
 	IPOptions []byte
 	// Protocol is the upper-layer protocol, after IPv6 extension headers.
@@ -60,6 +65,10 @@ type Packet struct {
 	ID, Seq            uint16 // echo request and reply only
 	Payload            []byte // echo data
 	Error              ICMPError
+	// QuoteData is the echo data an ICMP error quotes after the probe's
+	// ICMP header (RFC 792 routers quote none, Linux up to 576 bytes of the
+	// whole packet), for checking the probe's authenticator.
+	QuoteData []byte
 
 	// Truncated: the capture holds fewer bytes than the headers claim.
 	Truncated bool
@@ -256,6 +265,10 @@ func (d *Decoder) network4(p *Packet) ([]byte, bool) {
 	p.FragOffset = int(ip.FragOffset) * 8
 	p.Protocol = uint8(ip.Protocol)
 	p.IPChecksum = verify(0, ip.Contents, 10)
+	p.FragID = uint32(ip.Id)
+	if p.MoreFragments || p.FragOffset > 0 {
+		p.FragData = ip.Payload
+	}
 	if len(ip.Contents) > 20 {
 		p.IPOptions = ip.Contents[20:]
 	}
@@ -285,6 +298,10 @@ func (d *Decoder) network6(p *Packet, payload []byte, next layers.IPProtocol) ([
 	off := binary.BigEndian.Uint16(payload[2:4])
 	p.FragOffset = int(off>>3) * 8
 	p.MoreFragments = off&1 != 0
+	p.FragID = binary.BigEndian.Uint32(payload[4:8])
+	if p.MoreFragments || p.FragOffset > 0 {
+		p.FragData = payload[8:]
+	}
 	return payload[8:], p.FragOffset == 0
 }
 
@@ -344,7 +361,7 @@ func (d *Decoder) icmpv4(p *Packet, msg []byte, verifiable bool) {
 	}
 	p.Class = ClassError
 	e.Type, e.Code = p.ICMPType, p.ICMPCode
-	d.quote4(ic.Payload, &e.Quote)
+	d.quote4(ic.Payload, &e.Quote, &p.QuoteData)
 }
 
 // icmpv6 classifies an ICMPv6 message; verifiable says all of it and its
@@ -391,13 +408,13 @@ func (d *Decoder) icmpv6(p *Packet, msg []byte, verifiable bool, base uint32) {
 	p.Class = ClassError
 	e.Six = true
 	e.Type, e.Code = p.ICMPType, p.ICMPCode
-	d.quote6(ic.Payload[icmpErrorFieldsLen:], &e.Quote)
+	d.quote6(ic.Payload[icmpErrorFieldsLen:], &e.Quote, &p.QuoteData)
 }
 
 // quote4 extracts what an ICMPv4 error quotes. Every length in the quote is
 // the sender's word: gopacket checks IHL against the bytes present, and the
 // echo header is read only when 8 bytes of it are really there.
-func (d *Decoder) quote4(q []byte, out *Quote) {
+func (d *Decoder) quote4(q []byte, out *Quote, data *[]byte) {
 	d.tr = false
 	if d.q4.DecodeFromBytes(q, &d.tr) != nil || d.q4.Version != 4 {
 		return
@@ -411,10 +428,11 @@ func (d *Decoder) quote4(q []byte, out *Quote) {
 		out.Echo = true
 		out.ID = binary.BigEndian.Uint16(l4[4:6])
 		out.Seq = binary.BigEndian.Uint16(l4[6:8])
+		*data = l4[icmpHeaderLen:]
 	}
 }
 
-func (d *Decoder) quote6(q []byte, out *Quote) {
+func (d *Decoder) quote6(q []byte, out *Quote, data *[]byte) {
 	d.tr = false
 	if d.q6.DecodeFromBytes(q, &d.tr) != nil || d.q6.Version != 6 {
 		return
@@ -435,6 +453,7 @@ func (d *Decoder) quote6(q []byte, out *Quote) {
 		out.Echo = true
 		out.ID = binary.BigEndian.Uint16(l4[4:6])
 		out.Seq = binary.BigEndian.Uint16(l4[6:8])
+		*data = l4[icmpHeaderLen:]
 	}
 }
 

@@ -138,11 +138,12 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func roundTrip(t *testing.T, six bool, depth craft.Depth, size int, reply bool, sent time.Time) {
-	pl := craft.Payload{Size: size, Cookie: craft.Cookie{1, 2, 3, 4, 5, 6, 7, 8}, Pattern: []byte{0xab, 0xcd}}
+	pl := craft.Payload{Size: size, Auth: craft.NewAuthenticator(craft.Key{1, 2, 3, 4, 5, 6, 7, 8}), Pattern: []byte{0xab, 0xcd}}
+	pr := &craft.Probe{ID: 0xbeef, N: 65535, Dst: target4, Sent: sent}
 	e := craft.Echo{
 		Reply: reply, ID: 0xbeef, Seq: 65535, Src: host4, Dst: target4,
 		SrcMAC: hostMAC, DstMAC: routerMAC, TTL: 17, TOS: 0xb8, DontFragment: true, IPID: 4242,
-		Payload: pl.Append(nil, sent),
+		Payload: pl.Append(nil, pr),
 	}
 	if six {
 		e.Src, e.Dst, e.DontFragment, e.IPID = host6, target6, false, 0
@@ -194,7 +195,7 @@ func roundTrip(t *testing.T, six bool, depth craft.Depth, size int, reply bool, 
 	if diff := cmp.Diff(want, got, opts); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s\npacket: %v", diff, &p)
 	}
-	if i := pl.Check(p.Payload, sent); i != -1 {
+	if i := pl.Check(p.Payload, pr); i != -1 {
 		t.Errorf("payload check: first difference at byte %d", i)
 	}
 	if p.Truncated || p.Malformed != "" {
@@ -320,16 +321,17 @@ func TestBuilderReuse(t *testing.T) {
 }
 
 func BenchmarkBuilderEthernet(b *testing.B) {
-	pl := craft.Payload{Size: 56}
+	pl := craft.Payload{Size: 56, Auth: craft.NewAuthenticator(craft.Key{1})}
 	e := craft.Echo{Src: host4, Dst: target4, SrcMAC: hostMAC, DstMAC: routerMAC}
 	buf := gopacket.NewSerializeBuffer()
 	data := make([]byte, 0, 64)
-	now := time.Now()
+	pr := &craft.Probe{Dst: target4, Sent: time.Now()}
 	var bld craft.Builder
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		e.Seq = uint16(i)
-		data = pl.Append(data[:0], now)
+		pr.N = uint64(i)
+		data = pl.Append(data[:0], pr)
 		e.Payload = data
 		if err := bld.Serialize(&e, buf, craft.DepthEthernet); err != nil {
 			b.Fatal(err)
@@ -338,15 +340,16 @@ func BenchmarkBuilderEthernet(b *testing.B) {
 }
 
 func BenchmarkSerializeEthernet(b *testing.B) {
-	pl := craft.Payload{Size: 56}
+	pl := craft.Payload{Size: 56, Auth: craft.NewAuthenticator(craft.Key{1})}
 	e := craft.Echo{Src: host4, Dst: target4, SrcMAC: hostMAC, DstMAC: routerMAC}
 	buf := gopacket.NewSerializeBuffer()
 	data := make([]byte, 0, 64)
-	now := time.Now()
+	pr := &craft.Probe{Dst: target4, Sent: time.Now()}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		e.Seq = uint16(i)
-		data = pl.Append(data[:0], now)
+		pr.N = uint64(i)
+		data = pl.Append(data[:0], pr)
 		e.Payload = data
 		if err := e.Serialize(buf, craft.DepthEthernet); err != nil {
 			b.Fatal(err)

@@ -105,7 +105,8 @@ type Quote struct {
 	Protocol uint8
 	TTL      uint8
 	// Echo is set when the quote holds the first 8 bytes of an ICMP or
-	// ICMPv6 echo request; ID and Seq are valid only then.
+	// ICMPv6 echo request; ID and Seq are valid only then, and the
+	// Packet's QuoteData holds what is quoted of its data.
 	Echo bool
 	ID   uint16
 	Seq  uint16

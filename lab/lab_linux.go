@@ -44,6 +44,17 @@ func New(ctx context.Context) (*Lab, error) {
 	return newWithID(ctx, id)
 }
 
+// NewTagged is New with an ID that starts with tag and a hyphen, so that
+// the namespaces of one group of tests (pingcraft-TAG-...) are told apart
+// from everyone else's at a glance.
+func NewTagged(ctx context.Context, tag string) (*Lab, error) {
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	return newWithID(ctx, tag+"-"+id)
+}
+
 func newWithID(ctx context.Context, id string) (_ *Lab, err error) {
 	l := plan(id)
 	b := &builder{ctx: ctx, lab: l, changed: make(chan struct{}, 1)}

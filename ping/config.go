@@ -47,8 +47,11 @@ type Config struct {
 	Flood    bool
 	FloodGap time.Duration
 	Faults   craft.Faults
-	// Cookie tells our replies from other pingers'; zero picks a random one.
-	Cookie craft.Cookie
+	// Key is the run's secret, which keys every probe's authenticator
+	// (see craft.Payload): only replies that carry it count, so neither
+	// another pinger nor a host that saw some probes can answer others.
+	// Zero picks a random one, as a run should.
+	Key craft.Key
 
 	// Mark is SO_MARK on every socket that sends the probes (ping -m,
 	// fping -k), for policy routing and netfilter; 0 sets none. It needs
@@ -133,9 +136,9 @@ func withDefaults(cfg *Config, n int) (Config, error) {
 	if c.paced(n) && (c.Flood || c.Preload > 0) {
 		return c, &refusal{"ping: flood and preload take one target, without a gap, a rate or until-reply"}
 	}
-	if c.Cookie == (craft.Cookie{}) {
-		if _, err := rand.Read(c.Cookie[:]); err != nil {
-			return c, fmt.Errorf("ping: cookie: %w", err)
+	if c.Key == (craft.Key{}) {
+		if _, err := rand.Read(c.Key[:]); err != nil {
+			return c, fmt.Errorf("ping: key: %w", err)
 		}
 	}
 	return c, nil

@@ -13,9 +13,10 @@
 // per Conn receives. A probe's entry is registered under the engine's lock
 // and sent with the lock released, so receivers never wait for a system
 // call; an answer that arrives while its send call still runs is counted
-// once the call returns. A reply counts only when its id, seq and payload
-// cookie match a probe that was sent to the address it comes from; anything
-// else is ignored, so other pingers on the host never pollute the
+// once the call returns. A reply counts only when its id, seq and the
+// probe's authenticator (see craft.Payload, keyed with Config.Key) match a
+// probe that was sent to the address it comes from; anything else is
+// ignored, so neither other pingers on the host nor forgers pollute the
 // statistics. RTTs come from the engine's own send table, never from the
 // time the peer echoes back.
 package ping

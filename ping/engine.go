@@ -37,9 +37,10 @@ type Engine struct {
 	qbuf    []queued // queue's backing array, whose front queue moves past
 	wake    chan struct{}
 	start   time.Time
-	ev      Event  // the event being reported; onEvent must not keep &ev
-	check   []byte // what a corrupted reply should have held
-	sendErr bool   // the last round had a send error: wait an interval
+	ev      Event       // the event being reported; onEvent must not keep &ev
+	check   []byte      // what a corrupted reply should have held
+	pr      craft.Probe // the probe being authenticated
+	sendErr bool        // the last round had a send error: wait an interval
 	// lastRound is when the last round of a flood went, for FloodGap.
 	lastRound time.Time
 	// inSend is the probe whose send call is running, with the lock
@@ -77,7 +78,7 @@ func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg:     c,
-		payload: craft.Payload{Size: c.Size, Cookie: c.Cookie, Pattern: c.Pattern},
+		payload: craft.Payload{Size: c.Size, Pattern: c.Pattern, Auth: craft.NewAuthenticator(c.Key)},
 		onEvent: onEvent,
 		now:     time.Now,
 		byAddr:  make(map[netip.Addr]*target, len(targets)),

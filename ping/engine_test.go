@@ -3,6 +3,7 @@ package ping
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"os"
@@ -40,6 +41,16 @@ type answer struct {
 	icmpErr bool          // a time exceeded from the router instead of a reply
 	inOrder bool          // delay through one queue, so replies keep their order
 	sendErr error
+	// replay answers with the data of the previous probe sent: a forger
+	// that saw one probe answering another it never got.
+	replay bool
+	badSum bool // a wrong ICMP checksum in the reply or error
+	// quoted is how much of the probe's data the ICMP error quotes (0:
+	// none, as RFC 792 routers); forgedQuote spoils its authenticator,
+	// quoteSrc replaces the quoted source.
+	quoted      int
+	forgedQuote bool
+	quoteSrc    netip.Addr
 }
 
 // fakeConn is a network in a box: Send decides the probe's fate by seq.
@@ -57,6 +68,8 @@ type fakeConn struct {
 	once    sync.Once
 	mode    Mode // ModeRaw when zero
 	closed  bool
+	// lastData is the data of the latest probe sent, for answer.replay.
+	lastData []byte
 	// mirror receives a copy of every reply too, as an unbound raw socket
 	// sees the replies that reach another interface's Conn.
 	mirror *fakeConn
@@ -93,7 +106,11 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 		e.ID = uint16(f.localID)
 	}
 	f.mu.Lock()
-	f.sent = append(f.sent, *e)
+	sent := *e
+	sent.Payload = bytes.Clone(e.Payload) // e's data is the engine's, reused
+	f.sent = append(f.sent, sent)
+	prev := f.lastData
+	f.lastData = bytes.Clone(e.Payload)
 	f.mu.Unlock()
 	if a.drop {
 		return at, nil
@@ -106,6 +123,9 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 		r.From = a.from
 	}
 	data := bytes.Clone(e.Payload)
+	if a.replay {
+		data = prev
+	}
 	if a.cookie {
 		copy(data, "FOREIGN!")
 	}
@@ -121,18 +141,31 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 	buf := gopacket.NewSerializeBuffer()
 	if a.icmpErr {
 		// Router's time exceeded quoting our probe.
-		probe := craft.Echo{ID: e.ID, Seq: e.Seq, Src: us, Dst: them, Payload: e.Payload, TTL: 1}
+		src := us
+		if a.quoteSrc.IsValid() {
+			src = a.quoteSrc
+		}
+		probe := craft.Echo{ID: e.ID, Seq: e.Seq, Src: src, Dst: them, Payload: e.Payload, TTL: 1}
 		if err := probe.Serialize(buf, craft.DepthIP); err != nil {
 			panic(err)
 		}
-		quote := bytes.Clone(buf.Bytes()[:28])
+		quote := bytes.Clone(buf.Bytes()[:28+min(a.quoted, len(e.Payload))])
+		if a.forgedQuote {
+			quote[28] ^= 1
+		}
 		pkt = timeExceeded(quote)
+		if a.badSum {
+			pkt[22] ^= 0xff
+		}
 		r.From = router
 	} else {
 		if err := reply.Serialize(buf, craft.DepthIP); err != nil {
 			panic(err)
 		}
 		pkt = bytes.Clone(buf.Bytes())
+		if a.badSum {
+			pkt[22] ^= 0xff // the ICMP checksum, behind a 20-byte IP header
+		}
 	}
 	if err := dec.Decode(pkt, &r.Packet); err != nil {
 		panic(err)
@@ -173,8 +206,8 @@ func (f *fakeConn) Send(e *craft.Echo) (time.Time, error) {
 }
 
 func timeExceeded(quote []byte) []byte {
-	// 20-byte IPv4 header + ICMP type 11 + quote, checksums left as is:
-	// the engine matches on the quote, not on checksums.
+	// 20-byte IPv4 header + ICMP type 11 + quote, with the ICMP checksum
+	// the kernel would check (an error with a wrong one is dropped).
 	b := make([]byte, 28+len(quote))
 	b[0], b[8], b[9] = 0x45, 64, 1
 	b[2], b[3] = byte(len(b)>>8), byte(len(b))
@@ -182,6 +215,7 @@ func timeExceeded(quote []byte) []byte {
 	copy(b[16:], us.AsSlice())
 	b[20] = 11
 	copy(b[28:], quote)
+	binary.BigEndian.PutUint16(b[22:], ^craft.Fold(craft.Sum16(0, b[20:])))
 	return b
 }
 
@@ -284,6 +318,19 @@ func TestEngineOutcomes(t *testing.T) {
 		}, []string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
 		{"ICMP error", func(s uint16) answer { return answer{id: -1, icmpErr: s == 2} },
 			[]string{"reply 1", "error 2", "reply 3"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1, Errors: 1}},
+		{"ICMP error quoting the authenticator", func(s uint16) answer { return answer{id: -1, icmpErr: s == 2, quoted: 20} },
+			[]string{"reply 1", "error 2", "reply 3"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1, Errors: 1}},
+		{"ICMP error quoting a forged authenticator", func(s uint16) answer {
+			return answer{id: -1, icmpErr: s == 2, quoted: 20, forgedQuote: true}
+		}, []string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
+		{"ICMP error quoting another source", func(s uint16) answer { return answer{id: -1, icmpErr: s == 2, quoteSrc: other} },
+			[]string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
+		{"ICMP error with a bad checksum", func(s uint16) answer { return answer{id: -1, icmpErr: s == 2, badSum: s == 2} },
+			[]string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
+		{"forged reply: the previous probe's body under this seq", func(s uint16) answer { return answer{id: -1, replay: s == 2} },
+			[]string{"reply 1", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1}},
+		{"bad ICMP checksum is never a reply", func(s uint16) answer { return answer{id: -1, badSum: s == 2} },
+			[]string{"reply 1", "bad_checksum 2", "reply 3", "timeout 2"}, Stats{Transmitted: 3, Received: 2, TimedOut: 1, BadChecksums: 1}},
 		{"send error is not loss", func(s uint16) answer {
 			a := answer{id: -1}
 			if s == 2 {
@@ -660,5 +707,29 @@ func TestStatsSpan(t *testing.T) {
 	}
 	if got := s.Span(); got != 400*time.Millisecond {
 		t.Errorf("span %v, want 400ms", got)
+	}
+}
+
+// TestEngineForgedReplies: a forger that answers each probe with the data
+// of the one before (all it could have seen) gets nothing counted at any
+// size that carries an authenticator; below that, nothing tells its
+// replies from real ones, as documented.
+func TestEngineForgedReplies(t *testing.T) {
+	for _, size := range []int{0, 4, 7, 8, 9, 12, 15, 16, 17, 56, 1472} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cfg := fast(5)
+				cfg.Size = size
+				evs, st := run(t, cfg, newFakeConn(func(s uint16) answer { return answer{id: -1, replay: s > 1} }))
+				want := Stats{Transmitted: 5, Received: 1, TimedOut: 4}
+				if size < craft.AuthLen {
+					want = Stats{Transmitted: 5, Received: 5}
+				}
+				if st.Transmitted != want.Transmitted || st.Received != want.Received || st.TimedOut != want.TimedOut ||
+					st.Corrupted != 0 || st.Duplicates != 0 {
+					t.Errorf("stats %+v, want %+v; events %v", st, want, kinds(evs))
+				}
+			})
+		})
 	}
 }

@@ -32,6 +32,12 @@ const (
 	// message too long", which counts as transmitted, an error and loss.
 	// MTU is the path's.
 	EventLocalError
+	// EventBadChecksum: a reply to one of our probes (its authenticator
+	// checks) whose ICMP checksum is wrong. iputils prints it with
+	// "(BAD CHECKSUM!)" and counts it apart; it is never a reply, and its
+	// probe still waits for a good one. Only the ring modes and raw IPv4
+	// sockets see these: the kernel drops them before the other sockets.
+	EventBadChecksum
 )
 
 // Event is one outcome of one probe. It references nothing the engine
@@ -70,7 +76,8 @@ type Event struct {
 }
 
 var eventNames = [...]string{EventSent: "sent", EventReply: "reply", EventDuplicate: "duplicate", EventLate: "late",
-	EventTimeout: "timeout", EventICMPError: "error", EventCorrupted: "corrupted", EventSendError: "send_error", EventLocalError: "local_error"}
+	EventTimeout: "timeout", EventICMPError: "error", EventCorrupted: "corrupted", EventSendError: "send_error", EventLocalError: "local_error",
+	EventBadChecksum: "bad_checksum"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) && eventNames[k] != "" {

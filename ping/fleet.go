@@ -399,7 +399,7 @@ func FirstProbe(run *Config, p *resolve.Path, id uint16) (*craft.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl := craft.Payload{Size: c.Size, Cookie: c.Cookie, Pattern: c.Pattern}
-	e := c.echo(p, id, 1, pl.Append(nil, time.Now()))
+	pl := craft.Payload{Size: c.Size, Pattern: c.Pattern, Auth: craft.NewAuthenticator(c.Key)}
+	e := c.echo(p, id, 1, pl.Append(nil, &craft.Probe{ID: id, N: 1, Dst: p.Target, Sent: time.Now()}))
 	return &e, nil
 }

@@ -25,7 +25,9 @@ type arrival struct {
 	seq     uint16
 	opts    []byte // the reply's IPv4 options (-R, -T), copied
 	// bad is the first wrong data byte of a corrupted reply, -1 if none.
-	bad       int
+	bad int
+	// badSum: the reply's ICMP checksum is wrong (iputils' "BAD CHECKSUM!").
+	badSum    bool
 	want, got byte
 	icmp      craft.ICMPError
 }
@@ -33,7 +35,10 @@ type arrival struct {
 // handle matches one packet c received. It takes e.mu. A packet counts
 // only when c is its target's Conn: a socket that sees more than its own
 // interface (a raw socket sees every ICMP packet of the host) must not
-// count a reply the target's own Conn counts too.
+// count a reply the target's own Conn counts too. It counts only when it
+// carries the authenticator of the probe it answers (see craft.Payload):
+// a forger who saw other probes, or another pinger with our id, is not
+// heard.
 func (e *Engine) handle(c Conn, r *Received) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -42,8 +47,8 @@ func (e *Engine) handle(c Conn, r *Received) {
 	switch pk.Class {
 	case craft.ClassEchoRequest:
 		if r.Outgoing {
-			if t := e.byAddr[pk.Dst]; t != nil && t.Conn == c && pk.ID == t.id && e.ours(pk.Payload) {
-				if p := t.find(pk.Seq); p != nil && p.kernel == 0 {
+			if t := e.byAddr[pk.Dst]; t != nil && t.Conn == c && pk.ID == t.id {
+				if p := t.find(pk.Seq); p != nil && p.kernel == 0 && e.payload.Authentic(pk.Payload, e.probe(t, p)) {
 					p.kernel = r.At.UnixNano()
 				}
 			}
@@ -54,17 +59,21 @@ func (e *Engine) handle(c Conn, r *Received) {
 		if t == nil {
 			t = e.group(pk.ID, pk.Seq)
 		}
-		if t == nil || t.Conn != c || pk.ID != t.id || !e.ours(pk.Payload) {
+		if t == nil || t.Conn != c || pk.ID != t.id {
 			return // another host, or another pinger's reply with the same id
 		}
 		p := t.find(pk.Seq)
 		if p == nil {
 			return
 		}
-		a = arrival{t: t, n: p.n, seq: pk.Seq, bad: -1}
-		if bad := e.payload.Check(pk.Payload, time.Unix(0, p.payload)); bad >= 0 {
+		pr := e.probe(t, p)
+		if !e.payload.Authentic(pk.Payload, pr) {
+			return // forged, or another pinger's with our id and seq
+		}
+		a = arrival{t: t, n: p.n, seq: pk.Seq, bad: -1, badSum: pk.ICMPChecksum.Status == craft.ChecksumBad}
+		if bad := e.payload.Check(pk.Payload, pr); bad >= 0 && !a.badSum {
 			a.bad = bad
-			e.check = e.payload.Append(e.check[:0], time.Unix(0, p.payload))
+			e.check = e.payload.Append(e.check[:0], pr)
 			if bad < len(e.check) {
 				a.want = e.check[bad]
 			}
@@ -78,11 +87,21 @@ func (e *Engine) handle(c Conn, r *Received) {
 			return
 		}
 		t := e.byAddr[q.Dst]
-		if t == nil || t.Conn != c || q.ID != t.id || (q.Src.IsValid() && q.Src != t.Path.Source && t.Path.Source.IsValid()) {
+		// The quoted probe must have left from here: a quote with another
+		// source is another host's probe, or made up.
+		if t == nil || t.Conn != c || q.ID != t.id || t.Path.Source.IsValid() && q.Src != t.Path.Source {
 			return
+		}
+		if pk.ICMPChecksum.Status == craft.ChecksumBad {
+			return // the kernel drops these unread; so do we
 		}
 		p := t.find(q.Seq)
 		if p == nil {
+			return
+		}
+		// Most routers quote 8 bytes of ICMP, none of the data; a quote
+		// that does reach the authenticator must carry the right one.
+		if len(pk.QuoteData) >= craft.AuthLen && !e.payload.Authentic(pk.QuoteData, e.probe(t, p)) {
 			return
 		}
 		a = arrival{t: t, n: p.n, seq: q.Seq, err: true, icmp: pk.Error}
@@ -128,6 +147,14 @@ func (e *Engine) count(a *arrival) {
 	rtt, stamp := e.rtt(p, a)
 	ev := Event{Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: a.seq, At: a.at, RTT: rtt, Stamp: stamp,
 		TTL: a.ttl, HasTTL: a.hasTTL, Bytes: a.bytes, From: a.from, IPOptions: a.opts}
+	if a.badSum {
+		// As iputils: printed, counted apart, never a reply; the probe
+		// still waits for a good one.
+		ev.Kind = EventBadChecksum
+		t.stats.BadChecksums++
+		e.emit(ev)
+		return
+	}
 	if a.bad >= 0 {
 		// Checked before counting: a corrupted reply is never a good one.
 		ev.Kind, ev.BadByte, ev.Want, ev.Got = EventCorrupted, a.bad, a.want, a.got
@@ -156,14 +183,11 @@ func (e *Engine) count(a *arrival) {
 	e.emit(ev)
 }
 
-// ours reports whether echo data carries this run's cookie (or is too
-// short to carry any).
-func (e *Engine) ours(data []byte) bool {
-	if !e.payload.HasCookie() {
-		return true
-	}
-	c, ok := craft.CookieOf(data)
-	return ok && c == e.payload.Cookie
+// probe is what t's probe in slot p was authenticated with. The result is
+// the engine's, reused by the next call. e.mu is held.
+func (e *Engine) probe(t *target, p *probe) *craft.Probe {
+	e.pr = craft.Probe{ID: t.id, N: p.n, Dst: t.Path.Target, Sent: time.Unix(0, p.payload)}
+	return &e.pr
 }
 
 // rtt picks the best pair of stamps and guards against clock steps: wall

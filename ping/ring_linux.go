@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -53,12 +54,22 @@ type ringConn struct {
 	echo  craft.Echo
 	build craft.Builder
 	buf   gopacket.SerializeBuffer
+	// mtu is the path's: a probe beyond it that may be fragmented leaves
+	// in fragments (frags), as the kernel would send it; fragID numbers
+	// the IPv6 ones.
+	mtu    int
+	frags  [][]byte
+	fragID uint32
 
 	// Receive side.
 	ring  *capture.Ring
 	dec   *craft.Decoder
 	l3    int    // where the IP header starts in a captured frame
 	frame []byte // the frame being decoded, copied out of the ring
+	// defrag puts fragmented replies together, which the ring sees before
+	// the IP layer does; whole decodes what it makes.
+	defrag craft.Reassembler
+	whole  *craft.Decoder
 	// deadline is the receive deadline as an offset from epoch, on the
 	// monotonic clock; ringNoDeadline when there is none.
 	deadline   atomic.Int64
@@ -126,6 +137,11 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 		ring.Close()
 		return nil, err
 	}
+	whole, err := craft.NewDecoder(craft.LinkTypeRaw)
+	if err != nil {
+		ring.Close()
+		return nil, err
+	}
 
 	// Bound to a protocol, the TX socket would also queue every incoming
 	// IP frame; a filter that accepts nothing keeps its queue empty.
@@ -168,6 +184,9 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 		buf:        gopacket.NewSerializeBuffer(),
 		ring:       ring,
 		dec:        d,
+		whole:      whole,
+		mtu:        path.MTU,
+		fragID:     rand.Uint32(),
 		l3:         l3,
 		frame:      make([]byte, 0, capture.DefaultSnaplen),
 		epoch:      time.Now(),
@@ -206,15 +225,27 @@ func (c *ringConn) Send(e *craft.Echo) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("ping: %w", err)
 	}
 	c.echo.Payload = nil // not ours to keep
+	c.frags = append(c.frags[:0], c.buf.Bytes())
+	if c.mtu > 0 && c.ipLen() > c.mtu && !c.echo.DontFragment {
+		// Over the MTU and allowed to fragment: what the kernel does for
+		// a socket, done here, since AF_PACKET sends frames as they are.
+		c.fragID++
+		var err error
+		if c.frags, err = craft.Fragment(c.buf.Bytes(), c.mode.Depth(), c.mtu, c.fragID, c.frags[:0]); err != nil {
+			return time.Time{}, fmt.Errorf("ping: %w", err)
+		}
+	}
 	at := time.Now()
 	// A SOCK_DGRAM socket frames the packet for the address given: the
 	// next hop of this probe's target.
 	c.to.Halen = uint8(copy(c.to.Addr[:], c.echo.DstMAC))
-	if err := c.send.send(c.buf.Bytes()); err != nil {
-		if c.closed.Load() {
-			err = net.ErrClosed
+	for _, f := range c.frags {
+		if err := c.send.send(f); err != nil {
+			if c.closed.Load() {
+				err = net.ErrClosed
+			}
+			return at, fmt.Errorf("ping: send to %s on %s: %w", c.echo.Dst, c.iface, err)
 		}
-		return at, fmt.Errorf("ping: send to %s on %s: %w", c.echo.Dst, c.iface, err)
 	}
 	return at, nil
 }
@@ -236,17 +267,45 @@ func (c *ringConn) Receive(r *Received) error {
 			return fmt.Errorf("ping: receive on %s: %w", c.iface, err)
 		}
 		c.frame = append(c.frame[:0], data...)
-		if c.accept(r, ci.Timestamp) {
+		if c.accept(r, ci.Timestamp, ci.Length) {
 			return nil
 		}
 	}
 }
 
-// accept decodes c.frame into r and reports whether it concerns us.
-func (c *ringConn) accept(r *Received, at time.Time) bool {
+// accept decodes c.frame, wire bytes long on the wire, into r and reports
+// whether it concerns us. The ring sees frames before the IP layer checks
+// them: what the IP layer would drop (a bad header checksum, a length
+// beyond the frame) is dropped here, and fragments are put together as it
+// would, so that a reply counts only as the sockets would see it.
+func (c *ringConn) accept(r *Received, at time.Time, wire int) bool {
 	p := &r.Packet
 	if c.dec.Decode(c.frame, p) != nil {
 		return false
+	}
+	l3 := c.l3
+	if l3 > 0 {
+		l3 += 4 * len(p.VLAN) // tags the NIC did not strip
+	}
+	if p.IPVersion == 0 || p.IPRefusal(wire-l3) != "" {
+		return false
+	}
+	if p.IsFragment() {
+		if p.Src == c.path.src {
+			// Our own probe leaving in fragments: the first tells when.
+			if p.FragOffset > 0 || p.Class != craft.ClassEchoRequest {
+				return false
+			}
+		} else {
+			dg := c.defrag.Add(p, at)
+			if dg == nil {
+				return false
+			}
+			c.frame, l3 = append(c.frame[:0], dg...), 0
+			if c.whole.Decode(c.frame, p) != nil {
+				return false
+			}
+		}
 	}
 	outgoing := false
 	switch p.Class {
@@ -271,10 +330,6 @@ func (c *ringConn) accept(r *Received, at time.Time) bool {
 	r.TTL, r.HasTTL = p.TTL, true
 	r.At, r.Stamp = at, StampKernel
 	r.Outgoing = outgoing
-	l3 := c.l3
-	if l3 > 0 {
-		l3 += 4 * len(p.VLAN) // tags the NIC did not strip
-	}
 	r.Bytes = ringICMPLen(c.frame[min(l3, len(c.frame)):], p)
 	if len(p.IPOptions) > 0 && p.Class == craft.ClassEchoReply {
 		// The ring sees the reply before the IP layer, which records this
@@ -283,6 +338,14 @@ func (c *ringConn) accept(r *Received, at time.Time) bool {
 		craft.RecordOwn(p.IPOptions, p.Dst, at)
 	}
 	return true
+}
+
+// ipLen is the length of the IP packet in c.buf.
+func (c *ringConn) ipLen() int {
+	if c.mode == ModeEthernet {
+		return len(c.buf.Bytes()) - 14
+	}
+	return len(c.buf.Bytes())
 }
 
 // htons is v in network byte order, as the kernel reads sll_protocol.

@@ -10,8 +10,10 @@ import (
 // that the pinger needs no libpcap: echo requests and replies with our id
 // (our own requests leaving included) and every ICMP error, which the
 // filter cannot match to us, so Receive does. A first fragment of a large
-// echo passes, later fragments do not. For IPv6 a fragment header is the
-// one extension header looked through: echo replies carry no other.
+// echo passes as the echo does; later fragments of any ICMP datagram pass,
+// since they hold no ICMP header to match on and Receive must put replies
+// together as the IP layer does. For IPv6 a fragment header is the one
+// extension header looked through: echo replies carry no other.
 // raw is for frames that start at the IP header (a SOCK_DGRAM ring).
 //
 // It passes what libpcap's compilation of the expression in
@@ -45,7 +47,7 @@ func ringProgram(six, raw bool, id uint16, snaplen int) ([]bpf.RawInstruction, e
 		a.jeq(58, "", "reject")
 		a.op(bpf.LoadAbsolute{Off: l3 + 42, Size: 2})
 		a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0xfff8})
-		a.jeq(0, "", "reject") // a later fragment: no ICMPv6 header
+		a.jeq(0, "", "accept") // a later fragment: no ICMPv6 header, for reassembly
 		a.op(bpf.LoadConstant{Dst: bpf.RegX, Val: 8})
 		a.jump("icmp")
 		a.label("whole")
@@ -66,7 +68,7 @@ func ringProgram(six, raw bool, id uint16, snaplen int) ([]bpf.RawInstruction, e
 		a.op(bpf.LoadAbsolute{Off: l3 + 9, Size: 1}) // protocol
 		a.jeq(1, "", "reject")
 		a.op(bpf.LoadAbsolute{Off: l3 + 6, Size: 2})
-		a.jset(0x1fff, "reject", "")    // a later fragment: no ICMP header
+		a.jset(0x1fff, "accept", "")    // a later fragment: no ICMP header, for reassembly
 		a.op(bpf.LoadMemShift{Off: l3}) // X = IP header length
 		a.op(bpf.LoadIndirect{Off: l3, Size: 1})
 		a.jeq(0, "id", "") // echo reply

@@ -69,15 +69,16 @@ func TestRingFilterAsLibpcap(t *testing.T) {
 // test compares the two. libpcap's "and" and "or" bind equally tightly: hence the parentheses.
 func ringFilterExpr(six bool, id uint16) string {
 	if !six {
-		return fmt.Sprintf("icmp and (((icmp[icmptype] == icmp-echoreply or icmp[icmptype] == icmp-echo) and icmp[4:2] == %d)"+
+		return fmt.Sprintf("icmp and (ip[6:2] & 0x1fff != 0 or (((icmp[icmptype] == icmp-echoreply or icmp[icmptype] == icmp-echo) and icmp[4:2] == %d)"+
 			" or icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-paramprob"+
-			" or icmp[icmptype] == icmp-redirect or icmp[icmptype] == icmp-sourcequench)", id)
+			" or icmp[icmptype] == icmp-redirect or icmp[icmptype] == icmp-sourcequench))", id)
 	}
 	icmp6 := func(at int) string {
 		return fmt.Sprintf("(((ip6[%d] == 128 or ip6[%d] == 129) and ip6[%d:2] == %d) or (ip6[%d] >= 1 and ip6[%d] <= 4))",
 			at, at, at+4, id, at, at)
 	}
-	return fmt.Sprintf("icmp6 and ((ip6[6] == 58 and %s) or (ip6[6] == 44 and ip6[42:2] & 0xfff8 == 0 and %s))", icmp6(40), icmp6(48))
+	return fmt.Sprintf("icmp6 and ((ip6[6] == 58 and %s) or (ip6[6] == 44 and ip6[42:2] & 0xfff8 == 0 and %s)"+
+		" or (ip6[6] == 44 and ip6[40] == 58 and ip6[42:2] & 0xfff8 != 0))", icmp6(40), icmp6(48))
 }
 
 func newVM(t *testing.T, prog []bpf.RawInstruction) *bpf.VM {

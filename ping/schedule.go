@@ -224,7 +224,7 @@ func (e *Engine) send(t *target, now time.Time) {
 	t.stats.Outstanding++
 	t.stats.sent(now)
 	e.enqueue(queued{t, n})
-	e.data = e.payload.Append(e.data[:0], now)
+	e.data = e.payload.Append(e.data[:0], e.probe(t, p))
 	oversize := t.Path.Target.Is4() && len(e.data) > craft.MaxPayloadIPv4
 	if oversize || c.PMTUDisc == PMTUDiscDo && c.tooBig(t.Path, len(e.data)) {
 		// What the kernel refuses with EMSGSIZE, refused here for every

@@ -501,6 +501,7 @@ func (s *socketConn) errQueue(r *Received) (bool, error) {
 		}
 		e.Quote = craft.Quote{Present: true, Src: s.path.Source, Dst: to, Echo: true,
 			ID: binary.BigEndian.Uint16(s.rbuf[4:6]), Seq: binary.BigEndian.Uint16(s.rbuf[6:8])}
+		pk.QuoteData = s.rbuf[8:n]
 	}
 	return true, nil
 }

@@ -17,8 +17,11 @@ type Stats struct {
 	Duplicates  int
 	Late        int
 	Corrupted   int
-	Errors      int // ICMP errors received, and local errors (EventLocalError)
-	SendErrors  int
+	// BadChecksums counts replies with a wrong ICMP checksum, which iputils
+	// prints with "(BAD CHECKSUM!)" and counts as corrupted.
+	BadChecksums int
+	Errors       int // ICMP errors received, and local errors (EventLocalError)
+	SendErrors   int
 	// RTTs of replies and duplicates, as iputils sums them (microseconds).
 	rttN               int64
 	rttSum, rttSum2    int64

@@ -133,6 +133,7 @@ func stats(t *testing.T, counts ping.Stats, rtts ...time.Duration) ping.Stats {
 	}
 	s.Transmitted, s.Received, s.TimedOut, s.Outstanding = counts.Transmitted, counts.Received, counts.TimedOut, counts.Outstanding
 	s.Duplicates, s.Late, s.Corrupted, s.Errors, s.SendErrors = counts.Duplicates, counts.Late, counts.Corrupted, counts.Errors, counts.SendErrors
+	s.BadChecksums = counts.BadChecksums
 	return s
 }
 

@@ -57,24 +57,27 @@ type jsonEvent struct {
 }
 
 type jsonSummary struct {
-	V           int      `json:"v"`
-	Event       string   `json:"event"`
-	Target      string   `json:"target"`
-	Addr        string   `json:"addr,omitempty"`
-	Transmitted int      `json:"transmitted"`
-	Received    int      `json:"received"`
-	Duplicates  int      `json:"duplicates"`
-	Corrupted   int      `json:"corrupted"`
-	Errors      int      `json:"errors"`
-	Late        int      `json:"late"`
-	SendErrors  int      `json:"send_errors"`
-	LossPercent float64  `json:"loss_percent"`
-	TimeMS      int64    `json:"time_ms"`
-	RTTMin      *float64 `json:"rtt_min_ms,omitempty"`
-	RTTAvg      *float64 `json:"rtt_avg_ms,omitempty"`
-	RTTMax      *float64 `json:"rtt_max_ms,omitempty"`
-	RTTMdev     *float64 `json:"rtt_mdev_ms,omitempty"`
-	RingDrops   uint64   `json:"ring_drops"`
+	V           int    `json:"v"`
+	Event       string `json:"event"`
+	Target      string `json:"target"`
+	Addr        string `json:"addr,omitempty"`
+	Transmitted int    `json:"transmitted"`
+	Received    int    `json:"received"`
+	Duplicates  int    `json:"duplicates"`
+	Corrupted   int    `json:"corrupted"`
+	// BadChecksums: replies with a wrong ICMP checksum (event
+	// bad_checksum), never counted as received.
+	BadChecksums int      `json:"bad_checksums"`
+	Errors       int      `json:"errors"`
+	Late         int      `json:"late"`
+	SendErrors   int      `json:"send_errors"`
+	LossPercent  float64  `json:"loss_percent"`
+	TimeMS       int64    `json:"time_ms"`
+	RTTMin       *float64 `json:"rtt_min_ms,omitempty"`
+	RTTAvg       *float64 `json:"rtt_avg_ms,omitempty"`
+	RTTMax       *float64 `json:"rtt_max_ms,omitempty"`
+	RTTMdev      *float64 `json:"rtt_mdev_ms,omitempty"`
+	RingDrops    uint64   `json:"ring_drops"`
 }
 
 func (j *JSON) encode(v any) {
@@ -115,7 +118,7 @@ func (j *JSON) Event(ev *ping.Event) {
 	switch ev.Kind {
 	case ping.EventSent:
 		o.Bytes = &ev.Bytes
-	case ping.EventReply, ping.EventDuplicate, ping.EventLate, ping.EventCorrupted:
+	case ping.EventReply, ping.EventDuplicate, ping.EventLate, ping.EventCorrupted, ping.EventBadChecksum:
 		o.Src, o.Bytes = addrText(ev.From), &ev.Bytes
 		if ev.HasTTL {
 			o.TTL = &ev.TTL
@@ -154,7 +157,7 @@ func (j *JSON) Event(ev *ping.Event) {
 func (j *JSON) Summary(i int, addr netip.Addr, s *ping.Stats, elapsed time.Duration, ringDrops uint64) {
 	o := jsonSummary{V: SchemaVersion, Event: "summary", Target: j.name(i, addr), Addr: addrText(addr),
 		Transmitted: s.Transmitted, Received: s.Received, Duplicates: s.Duplicates, Corrupted: s.Corrupted,
-		Errors: s.Errors, Late: s.Late, SendErrors: s.SendErrors, LossPercent: s.Loss(),
+		BadChecksums: s.BadChecksums, Errors: s.Errors, Late: s.Late, SendErrors: s.SendErrors, LossPercent: s.Loss(),
 		TimeMS: elapsed.Milliseconds(), RingDrops: ringDrops}
 	if min, avg, max, mdev, ok := s.RTT(); ok {
 		ms := func(d time.Duration) *float64 { v := float64(d.Microseconds()) / 1000; return &v }

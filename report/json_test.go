@@ -92,20 +92,21 @@ func TestJSONEngine(t *testing.T) {
 // fields are the keys each event has (README-json.md); ttl and the
 // summary's rtt_* are the only ones that may be missing.
 var fields = map[string][]string{
-	"sent":       {"bytes"},
-	"reply":      {"src", "ttl", "bytes", "rtt_ms", "clock"},
-	"duplicate":  {"src", "ttl", "bytes", "rtt_ms", "clock"},
-	"late":       {"src", "ttl", "bytes", "rtt_ms", "clock"},
-	"corrupted":  {"src", "ttl", "bytes", "rtt_ms", "clock", "bad_byte"},
-	"timeout":    {},
-	"error":      {"src", "ttl", "icmp_type", "icmp_code", "error"},
-	"send_error": {"error"},
+	"sent":         {"bytes"},
+	"reply":        {"src", "ttl", "bytes", "rtt_ms", "clock"},
+	"duplicate":    {"src", "ttl", "bytes", "rtt_ms", "clock"},
+	"late":         {"src", "ttl", "bytes", "rtt_ms", "clock"},
+	"corrupted":    {"src", "ttl", "bytes", "rtt_ms", "clock", "bad_byte"},
+	"bad_checksum": {"src", "ttl", "bytes", "rtt_ms", "clock"},
+	"timeout":      {},
+	"error":        {"src", "ttl", "icmp_type", "icmp_code", "error"},
+	"send_error":   {"error"},
 }
 
 var (
 	eventFields   = []string{"v", "event", "target", "addr", "id", "seq", "time"}
 	summaryFields = []string{"v", "event", "target", "addr", "transmitted", "received", "duplicates", "corrupted",
-		"errors", "late", "send_errors", "loss_percent", "time_ms", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
+		"bad_checksums", "errors", "late", "send_errors", "loss_percent", "time_ms", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
 		"rtt_mdev_ms", "ring_drops"}
 	optional = []string{"ttl", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "rtt_mdev_ms"}
 )

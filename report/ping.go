@@ -102,7 +102,7 @@ func (p *Ping) Event(ev *ping.Event) {
 			delete(p.pending, ev.Seq-1)
 			p.pending[ev.Seq] = true
 		}
-	case ping.EventReply, ping.EventDuplicate, ping.EventLate, ping.EventCorrupted:
+	case ping.EventReply, ping.EventDuplicate, ping.EventLate, ping.EventCorrupted, ping.EventBadChecksum:
 		delete(p.pending, ev.Seq)
 		p.stamp(ev.At)
 		fmt.Fprintf(w, "%d bytes from %s: icmp_seq=%d", ev.Bytes, p.addr(ev.From), ev.Seq)
@@ -119,6 +119,8 @@ func (p *Ping) Event(ev *ping.Event) {
 			}
 		case ping.EventLate:
 			io.WriteString(w, " (late)")
+		case ping.EventBadChecksum:
+			io.WriteString(w, " (BAD CHECKSUM!)")
 		case ping.EventCorrupted:
 			fmt.Fprintf(w, "\nwrong data byte #%d should be 0x%x but was 0x%x", ev.BadByte, ev.Want, ev.Got)
 		}
@@ -178,6 +180,8 @@ func (p *Ping) flood(ev *ping.Event) {
 		io.WriteString(p.w(), ".")
 	case ping.EventReply:
 		io.WriteString(p.w(), "\b \b")
+	case ping.EventBadChecksum:
+		io.WriteString(p.w(), "\bC") // iputils' mark in a flood
 	case ping.EventICMPError, ping.EventSendError:
 		io.WriteString(p.w(), "E")
 	case ping.EventLocalError:
@@ -199,8 +203,10 @@ func (p *Ping) Summary(s *ping.Stats, elapsed time.Duration, preload int) {
 	if s.Duplicates > 0 {
 		fmt.Fprintf(w, ", +%d duplicates", s.Duplicates)
 	}
-	if s.Corrupted > 0 {
-		fmt.Fprintf(w, ", +%d corrupted", s.Corrupted)
+	// iputils' "corrupted" are its bad checksums; ours also holds the
+	// replies whose data is wrong, which it would count as received.
+	if n := s.Corrupted + s.BadChecksums; n > 0 {
+		fmt.Fprintf(w, ", +%d corrupted", n)
 	}
 	if s.Errors > 0 {
 		fmt.Fprintf(w, ", +%d errors", s.Errors)
@@ -289,6 +295,22 @@ func (p *Ping) Transport(m *ping.Member, id uint16, flood bool) {
 	fmt.Fprintf(p.w(), "pingcraft: path %s via %s (index %d, %s, mtu %d) from %s %s, next hop %s %s [MAC: %s]\n",
 		a.Target, a.Interface, a.Index, a.Kind, a.MTU, a.Source, a.SourceMAC, a.NextHop, a.NextHopMAC, a.MACSource)
 	fmt.Fprintf(p.w(), "pingcraft: transport %s: %s; icmp id %d\n", m.Mode, socket, id)
+}
+
+// Authentication says, for -v, how replies to probes of size data bytes
+// are told from forgeries: by the per-probe authenticator, or not at all.
+func (p *Ping) Authentication(size int) {
+	pl := craft.Payload{Size: size}
+	if pl.HasAuth() {
+		what := "id, seq and destination"
+		if pl.HasTimestamp() {
+			what = "id, seq, destination and send time"
+		}
+		fmt.Fprintf(p.w(), "pingcraft: replies must carry the probe's %d-byte authenticator (a MAC keyed for this run of %s)\n", craft.AuthLen, what)
+		return
+	}
+	fmt.Fprintf(p.w(), "pingcraft: %d data bytes leave no room for the %d-byte authenticator: replies cannot be told from forgeries (use -s %d or more)\n",
+		size, craft.AuthLen, craft.AuthLen)
 }
 
 // options prints a reply's record route or timestamps as iputils does,

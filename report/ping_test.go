@@ -78,6 +78,7 @@ var everyKind = stamped(
 	ping.Event{Kind: ping.EventTimeout, Seq: 7},
 	ping.Event{Kind: ping.EventLate, Seq: 7, Bytes: 64, From: target, TTL: 63, HasTTL: true, RTT: 10500 * time.Millisecond},
 	ping.Event{Kind: ping.EventSent, Seq: 8, Bytes: 64},
+	ping.Event{Kind: ping.EventBadChecksum, Seq: 8, Bytes: 64, From: target, TTL: 63, HasTTL: true, RTT: us(150)},
 	ping.Event{Kind: ping.EventReply, Seq: 8, Bytes: 64, From: target, RTT: us(200)}, // no TTL: none printed
 	ping.Event{Kind: ping.EventSent, Seq: 9, Bytes: 64},
 	ping.Event{Kind: ping.EventICMPError, Seq: 9, From: router, Error: fragNeeded},
@@ -85,7 +86,7 @@ var everyKind = stamped(
 
 // everyKindCounts are the counters of everyKind; its tests add the RTTs of
 // its replies and its duplicate.
-var everyKindCounts = ping.Stats{Transmitted: 8, Received: 2, TimedOut: 6, Duplicates: 1, Corrupted: 1, Errors: 3, Late: 1, SendErrors: 1}
+var everyKindCounts = ping.Stats{Transmitted: 8, Received: 2, TimedOut: 6, Duplicates: 1, Corrupted: 1, BadChecksums: 1, Errors: 3, Late: 1, SendErrors: 1}
 
 // TestPing holds the lines to iputils ping's (20221126) for the same
 // events; what iputils lacks ((late), corrupted data, send errors) is in
@@ -352,5 +353,26 @@ func TestPingHeaderAndSummary(t *testing.T) {
 		"\n--- ::1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 2ms\nrtt min/avg/max/mdev = 0.010/0.015/0.020/0.005 ms, ipg/ewma 2.000/0.011 ms\n"
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestAuthentication: -v says how replies are told from forgeries, and
+// that below 8 data bytes they cannot be.
+func TestAuthentication(t *testing.T) {
+	for _, tt := range []struct {
+		size int
+		want string
+	}{
+		{0, "pingcraft: 0 data bytes leave no room for the 8-byte authenticator: replies cannot be told from forgeries (use -s 8 or more)\n"},
+		{7, "pingcraft: 7 data bytes leave no room for the 8-byte authenticator: replies cannot be told from forgeries (use -s 8 or more)\n"},
+		{8, "pingcraft: replies must carry the probe's 8-byte authenticator (a MAC keyed for this run of id, seq and destination)\n"},
+		{56, "pingcraft: replies must carry the probe's 8-byte authenticator (a MAC keyed for this run of id, seq, destination and send time)\n"},
+	} {
+		var b strings.Builder
+		p := report.Ping{W: &b}
+		p.Authentication(tt.size)
+		if diff := cmp.Diff(tt.want, b.String()); diff != "" {
+			t.Errorf("size %d (-want +got):\n%s", tt.size, diff)
+		}
 	}
 }

@@ -111,7 +111,8 @@ func echoFromFlags(c *cli.Context) (*craft.Echo, craft.Depth, error) {
 			return nil, 0, usageError{err.Error()}
 		}
 	}
-	e.Payload = pl.Append(nil, time.Now())
+	// No run, no key: the authenticator field stays zero.
+	e.Payload = pl.Append(nil, &craft.Probe{ID: e.ID, N: uint64(e.Seq), Dst: e.Dst, Sent: time.Now()})
 	if c.Bool("bad-checksum") {
 		e.Faults |= craft.FaultICMPHeaderChecksum
 	}

@@ -440,6 +440,7 @@ func runSend(c *cli.Context) error {
 	}
 	if c.Bool("verbose") && !c.Bool("json") {
 		pr.Transport(m, eng.ID(0), cfg.Flood)
+		pr.Authentication(cfg.Size)
 	}
 	header()
 	stopStatus := statusOnQuit(func() {

@@ -33,6 +33,23 @@ func New(tb testing.TB) *lab.Lab {
 	return l
 }
 
+// NewTagged is New with the lab's namespaces named pingcraft-TAG-..., so
+// that a group of tests keeps to a prefix of its own.
+func NewTagged(tb testing.TB, tag string) *lab.Lab {
+	tb.Helper()
+	RequireRoot(tb)
+	l, err := lab.NewTagged(tb.Context(), tag)
+	if err != nil {
+		tb.Fatalf("labtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			tb.Errorf("labtest: %v", err)
+		}
+	})
+	return l
+}
+
 // RequireRoot skips tb, or fails it under PINGCRAFT_REQUIRE_ROOT=1, unless
 // the process may build labs: for tests that call lab functions directly.
 func RequireRoot(tb testing.TB) {

@@ -20,14 +20,20 @@ const DefaultDrain = 10 * time.Second
 type LoopOptions struct {
 	// Count stops the loop after that many frames; 0 means no limit.
 	Count int
-	// File, if not nil, gets every frame first (tcpdump -w).
-	File *FileWriter
+	// File, if not nil, gets every frame first (tcpdump -w): a
+	// FileWriter, or what writes a run of files.
+	File PacketWriter
 	// Frame, if not nil, gets every frame after File: a tcpdump printer,
 	// say. data is valid only during the call.
 	Frame func(data []byte, ci gopacket.CaptureInfo) error
 	// Drain bounds how long a live source is still read once the context
 	// ends; 0 means DefaultDrain.
 	Drain time.Duration
+}
+
+// PacketWriter writes the frames Loop reads.
+type PacketWriter interface {
+	WritePacket(ci gopacket.CaptureInfo, data []byte) error
 }
 
 // Counts are what Loop read, and a live source's counters: tcpdump's three

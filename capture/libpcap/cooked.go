@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/net/bpf"
+
 	"github.com/pingcraft/pingcraft/capture"
+	"github.com/pingcraft/pingcraft/craft"
 )
 
 // CookedConfig describes a cooked capture. A nil *CookedConfig means the
@@ -17,8 +20,16 @@ type CookedConfig struct {
 	// PollTimeout bounds one wait in ReadPacket, in whole milliseconds; 0
 	// means capture.DefaultPollTimeout.
 	PollTimeout time.Duration
-	// Filter is a libpcap filter expression; "" passes every frame.
-	Filter string
+	// Link is the link type asked of libpcap (tcpdump -y): LINUX_SLL2,
+	// as tcpdump 4.99 asks on Linux, when 0, or LINUX_SLL.
+	Link craft.LinkType
+	// Program is the filter, compiled for Link; nil passes every frame.
+	// libpcap moves what it can into the kernel, the packet type and
+	// interface index of the cooked header included.
+	Program []bpf.RawInstruction
+	// TimestampType is a libpcap time stamp type name (tcpdump -j); ""
+	// leaves libpcap's default.
+	TimestampType string
 	// Promisc asks libpcap for promiscuous mode, as tcpdump -i any does
 	// without -p; libpcap does not put the "any" device's interfaces in
 	// it.
@@ -34,7 +45,10 @@ func (cfg *CookedConfig) withDefaults() (CookedConfig, error) {
 	}
 	c.Snaplen = cmp.Or(c.Snaplen, capture.DefaultSnaplen)
 	c.PollTimeout = cmp.Or(c.PollTimeout, capture.DefaultPollTimeout)
+	c.Link = cmp.Or(c.Link, craft.LinkTypeLinuxSLL2)
 	switch {
+	case c.Link != craft.LinkTypeLinuxSLL2 && c.Link != craft.LinkTypeLinuxSLL:
+		return CookedConfig{}, fmt.Errorf("libpcap: link type %s on any: use LINUX_SLL2 or LINUX_SLL", c.Link)
 	case c.Snaplen < 0 || c.Snaplen > capture.MaxSnaplen:
 		return CookedConfig{}, fmt.Errorf("libpcap: snaplen %d out of range: use 1 to %d", c.Snaplen, capture.MaxSnaplen)
 	case c.PollTimeout < time.Millisecond:

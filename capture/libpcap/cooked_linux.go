@@ -13,15 +13,17 @@ import (
 	"github.com/google/gopacket/pcap"
 
 	"github.com/pingcraft/pingcraft/capture"
+	"github.com/pingcraft/pingcraft/craft"
 )
 
 // Cooked captures on every interface at once, as tcpdump -i any: frames
-// start with a Linux cooked (LINUX_SLL) header that says which way each
-// went and what link it came from. It is libpcap's own capture (a
-// TPACKET ring too): gopacket/afpacket hands out neither the packet type
-// nor the link-layer address that the cooked header needs.
+// start with a Linux cooked header (LINUX_SLL2 or LINUX_SLL) that says
+// which way each went and, in SLL2, on which interface. It is libpcap's own
+// capture (a TPACKET ring too): gopacket/afpacket hands out neither the
+// packet type nor the link-layer address that the cooked header needs.
 type Cooked struct {
 	h         *pcap.Handle
+	link      craft.LinkType
 	mu        sync.Mutex
 	closed    bool
 	errClosed error
@@ -44,22 +46,45 @@ func OpenCooked(cfg *CookedConfig) (*Cooked, error) {
 			return nil, fmt.Errorf("libpcap: open any: %w", err)
 		}
 	}
+	if c.TimestampType != "" {
+		ts, err := pcap.TimestampSourceFromString(c.TimestampType)
+		if err != nil {
+			return nil, fmt.Errorf("libpcap: time stamp type %s: %w", c.TimestampType, err)
+		}
+		if err := in.SetTimestampSource(ts); err != nil {
+			return nil, fmt.Errorf("libpcap: time stamp type %s on any: %w", c.TimestampType, err)
+		}
+	}
 	h, err := in.Activate()
 	if err != nil {
 		// libpcap says "socket: Operation not permitted" and the like.
 		return nil, fmt.Errorf("libpcap: open any: %w", err)
 	}
-	if c.Filter != "" {
-		if err := h.SetBPFFilter(c.Filter); err != nil {
-			h.Close()
-			return nil, fmt.Errorf("libpcap: filter %q: %w", c.Filter, err)
+	fail := func(err error) (*Cooked, error) {
+		h.Close()
+		return nil, err
+	}
+	if err := setDatalink(h, capture.DLT(c.Link)); err != nil {
+		return fail(fmt.Errorf("libpcap: link type %s on any: %w", c.Link, err))
+	}
+	if c.Program != nil {
+		insns := make([]pcap.BPFInstruction, len(c.Program))
+		for i, in := range c.Program {
+			insns[i] = pcap.BPFInstruction{Code: in.Op, Jt: in.Jt, Jf: in.Jf, K: in.K}
+		}
+		if err := h.SetBPFInstructionFilter(insns); err != nil {
+			return fail(fmt.Errorf("libpcap: filter on any: %w", err))
 		}
 	}
-	return &Cooked{h: h, errClosed: fmt.Errorf("libpcap: read any: %w", net.ErrClosed)}, nil
+	return &Cooked{h: h, link: c.Link, errClosed: fmt.Errorf("libpcap: read any: %w", net.ErrClosed)}, nil
 }
 
-// LinkType is LINUX_SLL.
-func (c *Cooked) LinkType() layers.LinkType { return c.h.LinkType() }
+// LinkType is the link type of the frames, cut to gopacket's 8 bits:
+// LINUX_SLL2 is 20. Link has all of it.
+func (c *Cooked) LinkType() layers.LinkType { return layers.LinkType(c.link) }
+
+// Link is the link type of the frames: LINUX_SLL2 or LINUX_SLL.
+func (c *Cooked) Link() craft.LinkType { return c.link }
 
 // ReadPacket returns the next frame, valid until the next call, or an error
 // wrapping capture.ErrTimeout after PollTimeout without one.

@@ -11,6 +11,7 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"github.com/pingcraft/pingcraft/capture"
+	"github.com/pingcraft/pingcraft/craft"
 )
 
 // Cooked captures on every interface; it needs Linux and cgo.
@@ -36,6 +37,9 @@ func (c *Cooked) LinkType() layers.LinkType { return 0 }
 func (c *Cooked) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 	return nil, gopacket.CaptureInfo{}, errUnsupported()
 }
+
+// Link returns 0: no capture can exist here.
+func (c *Cooked) Link() craft.LinkType { return 0 }
 
 // Stats fails: no capture can exist here.
 func (c *Cooked) Stats() (capture.Stats, error) { return capture.Stats{}, errUnsupported() }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/google/gopacket/layers"
 	"golang.org/x/net/bpf"
@@ -35,6 +36,15 @@ type Options struct {
 	// it is open, as tcpdump does unless -p; "any" hands it to libpcap,
 	// which captures on every interface without it.
 	Promisc bool
+	// Direction is which frames a live capture keeps, as tcpdump -Q.
+	Direction capture.Direction
+	// Link is the link type asked for, as tcpdump -y; 0 is the default:
+	// LINUX_SLL2 on any (as tcpdump 4.99 on Linux), the interface's own
+	// otherwise (EN10MB, or RAW on links without Ethernet framing).
+	Link craft.LinkType
+	// TimestampType is a libpcap time stamp type name, as tcpdump -j; ""
+	// is the default, host.
+	TimestampType string
 	// FileOpened, if not nil, is called once File is open, before Filter
 	// is compiled: where tcpdump prints "reading from file", so that a
 	// filter libpcap refuses is reported after that line, as there.
@@ -56,6 +66,9 @@ type Header struct {
 	// File describes the file read, nil for a live capture: what -w must
 	// not overwrite (capture.FileOptions.Keep).
 	File os.FileInfo
+	// Warnings are tcpdump's lines for what was asked and not done (a
+	// time stamp type the device lacks), to print after its name.
+	Warnings []string
 }
 
 // CompileError is a filter expression libpcap refuses; Msg is libpcap's
@@ -91,11 +104,7 @@ func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error)
 	case o.File != "":
 		return openFile(ctx, o)
 	case o.Interface == "any":
-		c, err := OpenCooked(&CookedConfig{Snaplen: o.Snaplen, Filter: o.Filter, Promisc: o.Promisc})
-		if err != nil {
-			return nil, Header{}, err
-		}
-		return c, Header{Link: craft.LinkTypeOf(c.LinkType()), Snaplen: o.Snaplen}, nil
+		return openAny(ctx, o)
 	}
 	ifi, err := net.InterfaceByName(o.Interface)
 	if err != nil {
@@ -106,15 +115,98 @@ func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error)
 		return nil, Header{}, fmt.Errorf("libpcap: live capture on %s: %w", o.Interface, err)
 	}
 	link := ringLink(ifi)
-	prog, err := compileContext(ctx, craft.LinkTypeOf(link), o.Snaplen, o.Filter)
+	h := Header{Link: craft.LinkTypeOf(link), Snaplen: o.Snaplen}
+	if o.Link != 0 && o.Link != h.Link {
+		if !ringLinkAllowed(h.Link, o.Link) {
+			return nil, Header{}, notSupportedLink(o.Link)
+		}
+		h.Link = o.Link // the same frames under another name
+	}
+	if o.TimestampType != "" {
+		offered, err := TimestampTypes(o.Interface)
+		if err != nil {
+			return nil, Header{}, err
+		}
+		w, err := timestampType(o.Interface, o.TimestampType, offered, true)
+		if err != nil {
+			return nil, Header{}, err
+		}
+		if w != "" {
+			h.Warnings = append(h.Warnings, w)
+		}
+	}
+	prog, err := compileContext(ctx, h.Link, o.Snaplen, o.Filter)
 	if err != nil {
 		return nil, Header{}, err
 	}
-	r, err := capture.OpenRing(&capture.Config{Interface: o.Interface, Snaplen: o.Snaplen, Program: prog, Link: link, Promisc: o.Promisc})
+	r, err := capture.OpenRing(&capture.Config{Interface: o.Interface, Snaplen: o.Snaplen, Program: prog, Link: link, Promisc: o.Promisc, Direction: o.Direction})
 	if err != nil {
 		return nil, Header{}, err
 	}
-	return r, Header{Link: craft.LinkTypeOf(link), Snaplen: o.Snaplen}, nil
+	return r, h, nil
+}
+
+// openAny opens libpcap's cooked capture on every interface. The direction,
+// and loopback's outgoing copies (which libpcap skips in user space, after
+// counting them), are put in the filter, so that libpcap runs them in the
+// kernel and the counters count what is captured.
+func openAny(ctx context.Context, o Options) (capture.Source, Header, error) {
+	link := cmp.Or(o.Link, craft.LinkTypeLinuxSLL2)
+	if link != craft.LinkTypeLinuxSLL2 && link != craft.LinkTypeLinuxSLL {
+		return nil, Header{}, notSupportedLink(link)
+	}
+	h := Header{Link: link, Snaplen: o.Snaplen}
+	if o.TimestampType != "" {
+		offered, err := TimestampTypes("any")
+		if err != nil {
+			return nil, Header{}, err
+		}
+		w, err := timestampType("any", o.TimestampType, offered, false)
+		if err != nil {
+			return nil, Header{}, err
+		}
+		if w != "" {
+			h.Warnings = append(h.Warnings, w)
+			o.TimestampType = ""
+		}
+	}
+	// The expression alone first: its errors are libpcap's words for it.
+	prog, err := compileContext(ctx, link, o.Snaplen, o.Filter)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	if expr := anyFilter(o.Filter, o.Direction, link); expr != o.Filter {
+		if prog, err = compileContext(ctx, link, o.Snaplen, expr); err != nil {
+			return nil, Header{}, err
+		}
+	}
+	c, err := OpenCooked(&CookedConfig{Snaplen: o.Snaplen, Program: prog, Promisc: o.Promisc, Link: link, TimestampType: o.TimestampType})
+	if err != nil {
+		return nil, Header{}, err
+	}
+	return c, h, nil
+}
+
+// anyFilter is expr with the direction, and, in SLL2, which names the
+// interface, without loopback's outgoing copies.
+func anyFilter(expr string, dir capture.Direction, link craft.LinkType) string {
+	var parts []string
+	switch dir {
+	case capture.DirectionIn:
+		parts = append(parts, "inbound")
+	case capture.DirectionOut:
+		parts = append(parts, "outbound")
+	}
+	if lo, err := net.InterfaceByName("lo"); err == nil && link == craft.LinkTypeLinuxSLL2 && dir != capture.DirectionIn {
+		parts = append(parts, fmt.Sprintf("not (outbound and ifindex %d)", lo.Index))
+	}
+	if len(parts) == 0 {
+		return expr
+	}
+	if expr != "" {
+		parts = append(parts, "("+expr+")")
+	}
+	return strings.Join(parts, " and ")
 }
 
 // compileContext compiles aside so that ctx ends the wait: pcap_compile

@@ -97,6 +97,7 @@ func runWatch(c *cli.Context) error {
 	}
 
 	lo := &capture.LoopOptions{Count: c.Int("count")}
+	var closeFile func() error
 	switch {
 	case out != "" && !c.Bool("print"):
 	case c.Bool("json"):
@@ -117,10 +118,11 @@ func runWatch(c *cli.Context) error {
 		if file != "" {
 			o.Snaplen = hdr.Snaplen // tcpdump copies the file's, -s or not
 		}
+		var fw *capture.FileWriter
 		if out == "-" {
-			lo.File, err = capture.NewFileWriter(c.App.Writer, "standard output", o)
+			fw, err = capture.NewFileWriter(c.App.Writer, "standard output", o)
 		} else {
-			lo.File, err = capture.CreateFile(out, o)
+			fw, err = capture.CreateFile(out, o)
 		}
 		if errors.Is(err, capture.ErrSameFile) {
 			return worded{fmt.Sprintf("%s: -w %s is the file -r %s reads (the same device and inode): write to another file", name, out, file), exitTcpdumpError}
@@ -128,11 +130,12 @@ func runWatch(c *cli.Context) error {
 		if err != nil {
 			return watchError(c, name, err, false)
 		}
+		lo.File, closeFile = fw, fw.Close
 	}
 
 	n, err := capture.Loop(c.Context, src, lo)
-	if lo.File != nil {
-		if cerr := lo.File.Close(); err == nil {
+	if closeFile != nil {
+		if cerr := closeFile(); err == nil {
 			err = cerr
 		}
 	}

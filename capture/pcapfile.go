@@ -30,6 +30,7 @@ type FileWriter struct {
 	created        bool     // f did not exist before CreateFile
 	name           string
 	ng             bool
+	nano           bool
 	packetBuffered bool
 
 	buf     []byte
@@ -60,6 +61,13 @@ type FileOptions struct {
 	// PacketBuffered writes each frame to the file as it comes, as
 	// tcpdump -U does, instead of when the buffer fills.
 	PacketBuffered bool
+	// Nano writes pcap with nanosecond stamps (tcpdump --nano); pcapng
+	// always has them.
+	Nano bool
+	// Interface and Application name the capture's interface and the
+	// program that wrote it, in pcapng's if_name and shb_userappl
+	// options; "" leaves an option out. pcap has no place for them.
+	Interface, Application string
 	// Keep, if not nil, is a file that must not be written: the one being
 	// read. A path naming it however spelled (another relative path, a
 	// symbolic or a hard link: the same device and inode) is refused with
@@ -147,7 +155,7 @@ func (o *FileOptions) check(name string) error {
 }
 
 func newFileWriter(w io.Writer, name string, o FileOptions) *FileWriter {
-	return &FileWriter{w: w, name: name, ng: o.PcapNG, packetBuffered: o.PacketBuffered, buf: make([]byte, 0, fileBuffer)}
+	return &FileWriter{w: w, name: name, ng: o.PcapNG, nano: o.Nano, packetBuffered: o.PacketBuffered, buf: make([]byte, 0, fileBuffer)}
 }
 
 // start writes the header, straight to the file: a file without a whole
@@ -160,15 +168,22 @@ func (w *FileWriter) start(o FileOptions) error {
 		shb = le.AppendUint16(shb, 1)
 		shb = le.AppendUint16(shb, 0)
 		shb = le.AppendUint64(shb, math.MaxUint64)
-		w.appendBlock(ngBlockSHB, shb)
-		// Interface: link type, snaplen, if_tsresol 9 (nanoseconds).
+		shb = appendNgOption(shb, 4, []byte(o.Application)) // shb_userappl
+		w.appendBlock(ngBlockSHB, appendNgOption(shb, 0, nil))
+		// Interface: link type, snaplen, if_name, if_tsresol 9
+		// (nanoseconds).
 		idb := le.AppendUint16(nil, uint16(o.Link))
 		idb = le.AppendUint16(idb, 0)
 		idb = le.AppendUint32(idb, uint32(o.Snaplen))
-		idb = append(idb, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0)
-		w.appendBlock(ngBlockIDB, idb)
+		idb = appendNgOption(idb, 2, []byte(o.Interface)) // if_name
+		idb = appendNgOption(idb, 9, []byte{9})           // if_tsresol
+		w.appendBlock(ngBlockIDB, appendNgOption(idb, 0, nil))
 	} else {
-		h := le.AppendUint32(nil, pcapMagic)
+		magic := uint32(pcapMagic)
+		if o.Nano {
+			magic = pcapMagicNano
+		}
+		h := le.AppendUint32(nil, magic)
 		h = le.AppendUint16(h, 2)
 		h = le.AppendUint16(h, 4)
 		h = le.AppendUint32(h, 0) // thiszone
@@ -185,6 +200,18 @@ func (w *FileWriter) start(o FileOptions) error {
 		return err
 	}
 	return nil
+}
+
+// appendNgOption appends a pcapng option, padded to 32 bits; an empty value
+// is left out but for opt_endofopt (code 0), which is all there is of it.
+func appendNgOption(b []byte, code uint16, value []byte) []byte {
+	if len(value) == 0 && code != 0 {
+		return b
+	}
+	b = binary.LittleEndian.AppendUint16(b, code)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(value)))
+	b = append(b, value...)
+	return append(b, make([]byte, (4-len(value)%4)%4)...)
 }
 
 // appendBlock appends a pcapng block of type typ around body.
@@ -221,7 +248,11 @@ func (w *FileWriter) WritePacket(ci gopacket.CaptureInfo, data []byte) error {
 		w.appendBlock(ngBlockEPB, append(body, data...))
 	} else {
 		w.buf = le.AppendUint32(w.buf, uint32(ci.Timestamp.Unix()))
-		w.buf = le.AppendUint32(w.buf, uint32(ci.Timestamp.Nanosecond()/1000))
+		frac := ci.Timestamp.Nanosecond()
+		if !w.nano {
+			frac /= 1000
+		}
+		w.buf = le.AppendUint32(w.buf, uint32(frac))
 		w.buf = le.AppendUint32(w.buf, uint32(len(data)))
 		w.buf = le.AppendUint32(w.buf, length)
 		w.buf = append(w.buf, data...)

@@ -196,7 +196,7 @@ func (d *dissector) ip(off, length int) {
 			}
 			d.c(')')
 		}
-		if off+hlen <= d.end {
+		if off+hlen <= d.end && !d.o.NoChecksums {
 			if sum := d.cksum(0, off, hlen); sum != 0 {
 				got := d.u16(off + 10)
 				d.s(", bad cksum ")

@@ -142,7 +142,7 @@ func (d *dissector) udp(off, length, ipOff, ver int, fragmented bool) {
 	if !d.l4Addrs(ipOff, ver, protoUDP, sport, dport) {
 		return
 	}
-	if d.o.Verbose > 0 && !fragmented && (ver == 6 || d.o.Verbose > 1) {
+	if d.o.Verbose > 0 && !d.o.NoChecksums && !fragmented && (ver == 6 || d.o.Verbose > 1) {
 		got := d.u16(off + 6)
 		switch {
 		case ver == 4 && got == 0:
@@ -241,7 +241,7 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 	d.c(']')
 	var thseq, thack uint32
 	rev := false
-	if flags&0x10 != 0 {
+	if flags&0x10 != 0 && !d.o.AbsoluteSeq {
 		seq, ack, thseq, thack, rev = d.pr.relativeSeq(d.data, ipOff, ver, sport, dport, seq, ack, flags&0x02 != 0)
 	}
 	if hlen > length {
@@ -249,7 +249,7 @@ func (d *dissector) tcp(off, length, ipOff, ver int, fragmented bool) {
 		return
 	}
 	// tcpdump prints the checksum before the sequence numbers.
-	if d.o.Verbose > 0 && !fragmented && d.has(off, length) {
+	if d.o.Verbose > 0 && !d.o.NoChecksums && !fragmented && d.has(off, length) {
 		got := d.u16(off + 16)
 		sum := d.cksum(d.pseudoSum(ipOff, ver, protoTCP, length), off, length)
 		d.s(", cksum 0x")

@@ -54,6 +54,18 @@ type PrintOptions struct {
 	// Location is the time zone of StampTime and StampDate; nil means
 	// time.Local.
 	Location *time.Location
+	// Text is -A (1: the packet from the network header on as ASCII) or
+	// -AA (2: from the link header on); a hex dump takes precedence.
+	Text int
+	// Number is -#: each line starts with the frame's number.
+	Number bool
+	// Nano is --nano: time stamps in nanoseconds, as libpcap gives them
+	// when asked for that precision (a file of microseconds scaled up).
+	Nano bool
+	// NoChecksums is -K: IP, TCP and UDP checksums are not verified.
+	NoChecksums bool
+	// AbsoluteSeq is -S: TCP sequence numbers as they are, not relative.
+	AbsoluteSeq bool
 }
 
 // Printer writes tcpdump's text for each frame it is given: one line, plus
@@ -75,6 +87,8 @@ type Printer struct {
 	ifNames map[uint32]string
 
 	tcpConns map[tcpKey]tcpConn // relative TCP sequence numbers
+
+	frames uint32 // printed so far, for -#
 }
 
 // NewPrinter returns a Printer of frames of the given link type, writing to
@@ -200,8 +214,20 @@ func (p *Printer) Print(data []byte, ci gopacket.CaptureInfo) error {
 	if wire < len(data) {
 		wire = len(data)
 	}
-	ts := ci.Timestamp.Truncate(time.Microsecond) // tcpdump reads with microsecond precision
-	tv := timeval{ts.Unix(), int64(ts.Nanosecond() / 1000)}
+	p.frames++
+	if p.o.Number {
+		// "%5u  ", before the header checks, as tcpdump.
+		for n := p.frames; n < 10000; n = n*10 + 1 {
+			d.out = append(d.out, ' ')
+		}
+		d.out = strconv.AppendUint(d.out, uint64(p.frames), 10)
+		d.out = append(d.out, "  "...)
+	}
+	ts := ci.Timestamp
+	tv := timeval{ts.Unix(), int64(ts.Nanosecond())}
+	if !p.o.Nano {
+		tv.frac /= 1000 // tcpdump reads with microsecond precision
+	}
 	var rec RecordHeader
 	for _, a := range ci.AncillaryData {
 		if r, ok := a.(RecordHeader); ok {
@@ -210,8 +236,11 @@ func (p *Printer) Print(data []byte, ci gopacket.CaptureInfo) error {
 	}
 	if rec != nil {
 		sec, frac, nano, caplen, length := rec.PcapRecord()
-		if nano {
-			frac /= 1000 // libpcap scales to microseconds, as it reads
+		switch {
+		case nano && !p.o.Nano:
+			frac /= 1000 // libpcap scales to the precision asked, as it reads
+		case !nano && p.o.Nano:
+			frac *= 1000
 		}
 		// libpcap reads both fields as signed 32-bit numbers.
 		tv = timeval{int64(int32(sec)), int64(int32(frac))}
@@ -229,6 +258,9 @@ func (p *Printer) Print(data []byte, ci gopacket.CaptureInfo) error {
 	d.out = p.appendStamp(d.out, tv)
 	hdrlen := d.frame(p.link, data, wire)
 	d.out = d.appendHex(d.out, data, hdrlen)
+	if p.o.Hex == 0 {
+		d.out = appendText(d.out, data, hdrlen, p.o.Text)
+	}
 	d.out = append(d.out, '\n')
 	_, err := p.w.Write(d.out)
 	if cap(d.out) > 1<<20 { // do not keep the memory of one huge frame
@@ -272,25 +304,29 @@ func (d *dissector) invalidHeader(caplen, length uint32) bool {
 	return bad
 }
 
-// timeval is a struct timeval as tcpdump handles it: the microseconds
-// may be out of range, and arithmetic on them is tcpdump's.
-type timeval struct{ sec, usec int64 }
+// timeval is a struct timeval as tcpdump handles it: the fraction, in
+// microseconds or with Nano nanoseconds, may be out of range, and
+// arithmetic on it is tcpdump's.
+type timeval struct{ sec, frac int64 }
 
-func (t timeval) isSet() bool { return t.sec != 0 || t.usec != 0 }
+func (t timeval) isSet() bool { return t.sec != 0 || t.frac != 0 }
 
 func (t timeval) less(u timeval) bool {
 	if t.sec != u.sec {
 		return t.sec < u.sec
 	}
-	return t.usec < u.usec
+	return t.frac < u.frac
 }
 
 // sub is netdissect_timevalsub: t - u, borrowing one second at most.
-func (t timeval) sub(u timeval) timeval {
-	r := timeval{t.sec - u.sec, t.usec - u.usec}
-	if r.usec < 0 {
+func (t timeval) sub(u timeval, nano bool) timeval {
+	r := timeval{t.sec - u.sec, t.frac - u.frac}
+	if r.frac < 0 {
 		r.sec--
-		r.usec += 1000000
+		r.frac += 1000000
+		if nano {
+			r.frac += 999000000
+		}
 	}
 	return r
 }
@@ -305,7 +341,7 @@ func (p *Printer) appendStamp(b []byte, tv timeval) []byte {
 			return append(b, "[Error converting time] "...)
 		}
 		b = strconv.AppendUint(b, uint64(uint32(tv.sec)), 10)
-		return append(appendFrac(b, tv.usec), ' ')
+		return append(appendFrac(b, tv.frac, p.o.Nano), ' ')
 	case StampDelta, StampSinceFirst:
 		if !p.ref.isSet() {
 			p.ref = tv
@@ -313,25 +349,25 @@ func (p *Printer) appendStamp(b []byte, tv timeval) []byte {
 		var delta timeval
 		if tv.less(p.ref) {
 			b = append(b, '-')
-			delta = p.ref.sub(tv)
+			delta = p.ref.sub(tv, p.o.Nano)
 		} else {
 			b = append(b, ' ')
-			delta = tv.sub(p.ref)
+			delta = tv.sub(p.ref, p.o.Nano)
 		}
-		b = appendClock(b, delta, time.UTC, false)
+		b = appendClock(b, delta, time.UTC, false, p.o.Nano)
 		if p.o.Stamp == StampDelta {
 			p.ref = tv
 		}
 		return append(b, ' ')
 	case StampDate:
-		return append(appendClock(b, tv, p.o.Location, true), ' ')
+		return append(appendClock(b, tv, p.o.Location, true, p.o.Nano), ' ')
 	}
-	return append(appendClock(b, tv, p.o.Location, false), ' ')
+	return append(appendClock(b, tv, p.o.Location, false, p.o.Nano), ' ')
 }
 
 // appendClock is ts_date_hmsfrac_print: [date] time of day in loc, and
-// the microseconds as they are.
-func appendClock(b []byte, tv timeval, loc *time.Location, date bool) []byte {
+// the fraction as it is.
+func appendClock(b []byte, tv timeval, loc *time.Location, date, nano bool) []byte {
 	if uint32(tv.sec)&0x80000000 != 0 {
 		return append(b, "[Error converting time]"...)
 	}
@@ -341,12 +377,43 @@ func appendClock(b []byte, tv timeval, loc *time.Location, date bool) []byte {
 	} else {
 		b = t.AppendFormat(b, "15:04:05")
 	}
-	return appendFrac(b, tv.usec)
+	return appendFrac(b, tv.frac, nano)
 }
 
-// appendFrac is ts_frac_print: ".%06u".
-func appendFrac(b []byte, usec int64) []byte {
-	return appendPad(append(b, '.'), uint64(uint32(usec)), 10, 6)
+// appendFrac is ts_frac_print: ".%06u", or ".%09u" in nanoseconds.
+func appendFrac(b []byte, frac int64, nano bool) []byte {
+	if nano {
+		return appendPad(append(b, '.'), uint64(uint32(frac)), 10, 9)
+	}
+	return appendPad(append(b, '.'), uint64(uint32(frac)), 10, 6)
+}
+
+// appendText is -A's ascii_print of the packet from the network header on
+// (-AA: from the link header): a newline, then the bytes, unprintable
+// ones as '.', a CR dropped before a newline or at the end.
+func appendText(b, data []byte, hdrlen, level int) []byte {
+	switch {
+	case level == 0:
+		return b
+	case level == 1 && len(data) <= hdrlen:
+		return b
+	case level == 1:
+		data = data[hdrlen:]
+	}
+	b = append(b, '\n')
+	for i, c := range data {
+		switch {
+		case c == '\r':
+			if i+2 < len(data) && data[i+1] != '\n' {
+				b = append(b, '.')
+			}
+		case c == '\t' || c == ' ' || c == '\n' || c > ' ' && c < 0x7f:
+			b = append(b, c)
+		default:
+			b = append(b, '.')
+		}
+	}
+	return b
 }
 
 // appendPad appends v in base (10 or 16, lower case), zero-padded to

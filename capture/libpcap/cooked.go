@@ -20,8 +20,9 @@ type CookedConfig struct {
 	// PollTimeout bounds one wait in ReadPacket, in whole milliseconds; 0
 	// means capture.DefaultPollTimeout.
 	PollTimeout time.Duration
-	// Link is the link type asked of libpcap (tcpdump -y): LINUX_SLL2,
-	// as tcpdump 4.99 asks on Linux, when 0, or LINUX_SLL.
+	// Link is the link type asked of libpcap (tcpdump -y): LINUX_SLL,
+	// libpcap's default, when 0, or LINUX_SLL2, which tcpdump 4.99 asks
+	// for when -i names any.
 	Link craft.LinkType
 	// Program is the filter, compiled for Link; nil passes every frame.
 	// libpcap moves what it can into the kernel, the packet type and
@@ -45,7 +46,7 @@ func (cfg *CookedConfig) withDefaults() (CookedConfig, error) {
 	}
 	c.Snaplen = cmp.Or(c.Snaplen, capture.DefaultSnaplen)
 	c.PollTimeout = cmp.Or(c.PollTimeout, capture.DefaultPollTimeout)
-	c.Link = cmp.Or(c.Link, craft.LinkTypeLinuxSLL2)
+	c.Link = cmp.Or(c.Link, craft.LinkTypeLinuxSLL)
 	switch {
 	case c.Link != craft.LinkTypeLinuxSLL2 && c.Link != craft.LinkTypeLinuxSLL:
 		return CookedConfig{}, fmt.Errorf("libpcap: link type %s on any: use LINUX_SLL2 or LINUX_SLL", c.Link)

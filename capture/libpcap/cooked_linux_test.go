@@ -20,14 +20,14 @@ import (
 
 // TestCookedPing: -i any's capture sees iputils' requests leave and the
 // replies come in on the host link, each with its direction in the cooked
-// header (and in SLL2 its interface), and counts them: SLL2 by default, as
-// tcpdump 4.99 asks, and SLL when asked.
+// header (and in SLL2 its interface), and counts them: SLL by default, as
+// libpcap, and SLL2 when asked, as tcpdump 4.99 asks.
 func TestCookedPing(t *testing.T) {
 	labtest.RequireTool(t, "ping", "iputils-ping")
 	l := labtest.New(t)
-	for _, link := range []craft.LinkType{0, craft.LinkTypeLinuxSLL} {
-		t.Run(stdcmp.Or(link, craft.LinkTypeLinuxSLL2).String(), func(t *testing.T) {
-			want := stdcmp.Or(link, craft.LinkTypeLinuxSLL2)
+	for _, link := range []craft.LinkType{0, craft.LinkTypeLinuxSLL2} {
+		t.Run(stdcmp.Or(link, craft.LinkTypeLinuxSLL).String(), func(t *testing.T) {
+			want := stdcmp.Or(link, craft.LinkTypeLinuxSLL)
 			prog, err := CompileLink(want, capture.DefaultSnaplen, "icmp")
 			if err != nil {
 				t.Fatal(err)

@@ -38,9 +38,10 @@ type Options struct {
 	Promisc bool
 	// Direction is which frames a live capture keeps, as tcpdump -Q.
 	Direction capture.Direction
-	// Link is the link type asked for, as tcpdump -y; 0 is the default:
-	// LINUX_SLL2 on any (as tcpdump 4.99 on Linux), the interface's own
-	// otherwise (EN10MB, or RAW on links without Ethernet framing).
+	// Link is the link type asked for, as tcpdump -y; 0 is libpcap's
+	// default: LINUX_SLL on any (tcpdump 4.99 asks for LINUX_SLL2 when -i
+	// names any), the interface's own otherwise (EN10MB, or RAW on links
+	// without Ethernet framing).
 	Link craft.LinkType
 	// TimestampType is a libpcap time stamp type name, as tcpdump -j; ""
 	// is the default, host.
@@ -151,7 +152,7 @@ func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error)
 // counting them), are put in the filter, so that libpcap runs them in the
 // kernel and the counters count what is captured.
 func openAny(ctx context.Context, o Options) (capture.Source, Header, error) {
-	link := cmp.Or(o.Link, craft.LinkTypeLinuxSLL2)
+	link := cmp.Or(o.Link, craft.LinkTypeLinuxSLL)
 	if link != craft.LinkTypeLinuxSLL2 && link != craft.LinkTypeLinuxSLL {
 		return nil, Header{}, notSupportedLink(link)
 	}

@@ -44,6 +44,17 @@ func New(ctx context.Context) (*Lab, error) {
 	return newWithID(ctx, id)
 }
 
+// NewPrefixed is New with an ID that starts with prefix (letters, digits
+// and dashes), so that the namespaces of one user of a shared machine are
+// told apart from another's at a glance: pingcraft-PREFIX...-host.
+func NewPrefixed(ctx context.Context, prefix string) (*Lab, error) {
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	return newWithID(ctx, prefix+id)
+}
+
 func newWithID(ctx context.Context, id string) (_ *Lab, err error) {
 	l := plan(id)
 	b := &builder{ctx: ctx, lab: l, changed: make(chan struct{}, 1)}

@@ -16,6 +16,9 @@ func errNotLinux() error { return errors.New("lab: network namespaces need Linux
 // New fails: network namespaces need Linux.
 func New(ctx context.Context) (*Lab, error) { return nil, errNotLinux() }
 
+// NewPrefixed fails: network namespaces need Linux.
+func NewPrefixed(ctx context.Context, prefix string) (*Lab, error) { return nil, errNotLinux() }
+
 func newWithID(ctx context.Context, id string) (*Lab, error) { return nil, errNotLinux() }
 
 // Close does nothing: no lab can exist here.

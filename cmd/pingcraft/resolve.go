@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"net/netip"
+	"os"
 
 	"github.com/urfave/cli/v2"
 

@@ -544,6 +544,7 @@ func TestServeBadFlags(t *testing.T) {
 	}{
 		{[]string{"--log.level", "loud"}, `--log.level "loud": use debug, info, warn or error`},
 		{[]string{"--log.format", "xml"}, `--log.format "xml": use logfmt or json`},
+		{[]string{"198.18.1.2", "extra"}, `serve takes no arguments, got "198.18.1.2 extra": targets go in the --config.file`},
 	} {
 		var stdout, stderr strings.Builder
 		args := append([]string{"pingcraft", "serve", "--config.file", "/nonexistent/pingcraft.yaml"}, tc.args...)

@@ -117,4 +117,3 @@ func addrUp(name, cidr string) error {
 	}
 	return netlink.LinkSetUp(l)
 }
-

@@ -44,15 +44,20 @@ func New(ctx context.Context) (*Lab, error) {
 	return newWithID(ctx, id)
 }
 
-// NewTagged is New with an ID that starts with tag and a hyphen, so that
-// the namespaces of one group of tests (pingcraft-TAG-...) are told apart
-// from everyone else's at a glance.
+// NewTagged is NewPrefixed with tag and a hyphen: pingcraft-TAG-....
 func NewTagged(ctx context.Context, tag string) (*Lab, error) {
+	return NewPrefixed(ctx, tag+"-")
+}
+
+// NewPrefixed is New with an ID that starts with prefix (letters, digits
+// and dashes), so that the namespaces of one user of a shared machine are
+// told apart from another's at a glance: pingcraft-PREFIX...-host.
+func NewPrefixed(ctx context.Context, prefix string) (*Lab, error) {
 	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
-	return newWithID(ctx, tag+"-"+id)
+	return newWithID(ctx, prefix+id)
 }
 
 func newWithID(ctx context.Context, id string) (_ *Lab, err error) {

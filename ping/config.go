@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/resolve"
@@ -136,6 +137,9 @@ func withDefaults(cfg *Config, n int) (Config, error) {
 	if c.paced(n) && (c.Flood || c.Preload > 0) {
 		return c, &refusal{"ping: flood and preload take one target, without a gap, a rate or until-reply"}
 	}
+	if err := c.checkWindows(n); err != nil {
+		return c, err
+	}
 	if c.Key == (craft.Key{}) {
 		if _, err := rand.Read(c.Key[:]); err != nil {
 			return c, fmt.Errorf("ping: key: %w", err)
@@ -177,25 +181,126 @@ func (c *Config) timeoutOf(n uint64) time.Duration {
 }
 
 // inFlight is the most probes a run over n targets may have in flight at
-// once: each target's, for as long as a probe waits, times the targets.
-// Receive buffers are sized for it.
+// once: each target's (see outstanding), times the targets. Receive buffers
+// are sized for it.
 func (c *Config) inFlight(n int) int {
-	interval := c.Interval
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
-	return n * (int(c.wait()/interval) + 1 + c.Preload)
+	return n * c.outstanding(n)
 }
 
-// windowSize is how many recent probes a target remembers: enough to cover
-// everything that can be in flight, a power of two for cheap indexing.
-func windowSize(c *Config) int {
-	inFlight := int((c.Timeout+c.Interval-1)/c.Interval) + c.Preload + 1
-	n := 4
-	for n < 2*inFlight && n < 1<<16 {
-		n <<= 1
+// outstanding is the most probes one target of a run over n targets can
+// have waiting for their replies at once: what is sent while one probe
+// waits (its timeout over the target's spacing, which a run's rate or gap
+// may lengthen), and never more than the target sends in all (Count, the
+// tries of an until-reply run, what fits before Deadline). A flood sends on
+// replies, faster than its interval, so only Count bounds it beyond that;
+// a flood's window that fills up gives up its oldest probe (see send).
+func (c *Config) outstanding(n int) int {
+	spacing, catchUp := c.spacing(n)
+	perWait := satInt(c.wait()/spacing) + 1 + c.Preload + catchUp
+	if sends, ok := c.sends(spacing, catchUp); ok {
+		return max(min(perWait, sends), 1)
 	}
-	return n
+	return perWait
+}
+
+// spacing is the least time between two probes of one target of a run over
+// n targets, and how many probes a gap kept on average (below gapStrict)
+// may send back to back to catch up.
+func (c *Config) spacing(n int) (spacing time.Duration, catchUp int) {
+	spacing = c.Interval
+	if spacing <= 0 {
+		spacing = DefaultInterval
+	}
+	if c.paced(n) {
+		if g := c.gap(); g > spacing {
+			spacing = g
+		}
+		if g := c.gap(); g > 0 && g < gapStrict {
+			// A gap kept on average lets a late scheduler catch up.
+			catchUp = int(gapCatchUp / g)
+		}
+	}
+	return spacing, catchUp
+}
+
+// sends is how many probes one target sends in all, when something bounds
+// it: the tries of an until-reply run, Count (without Deadline, which keeps
+// a run going until Count replies came), or what fits before Deadline at
+// one probe every spacing. A flood sends on replies, so only Count bounds
+// its sends.
+func (c *Config) sends(spacing time.Duration, catchUp int) (int, bool) {
+	switch {
+	case c.UntilReply:
+		return c.Retries + 1, true
+	case c.Count > 0 && c.Deadline <= 0:
+		return c.Count, true
+	case c.Deadline > 0 && !c.Flood:
+		return satInt(c.Deadline/spacing) + 1 + c.Preload + catchUp, true
+	}
+	return 0, false
+}
+
+// satInt is d as an int, saturated: a timeout of years over a nanosecond
+// interval must not wrap around.
+func satInt(d time.Duration) int {
+	if d > 1<<30 {
+		return 1 << 30
+	}
+	return int(d)
+}
+
+// Window limits. A target remembers at most maxWindow probes: seqs are 16
+// bits, so an older probe's seq already names a newer one. The windows of
+// a run hold at most maxWindowBytes in all; a run that would need more is
+// refused rather than left to exhaust memory.
+const (
+	maxWindow      = 1 << 16
+	maxWindowBytes = 1 << 30
+)
+
+// windowSize is how many recent probes a target of a run over n targets
+// remembers, a power of two for cheap indexing: twice what can be
+// outstanding, so that late replies and duplicates are still told apart,
+// but never more than the target sends in all.
+func windowSize(c *Config, n int) int {
+	want := 2 * c.outstanding(n)
+	if sends, ok := c.sends(c.spacing(n)); ok {
+		want = min(want, sends)
+	}
+	return pow2(want)
+}
+
+// pow2 is the least power of two of at least n, at most maxWindow.
+func pow2(n int) int {
+	size := 1
+	for size < n && size < maxWindow {
+		size <<= 1
+	}
+	return size
+}
+
+// checkWindows refuses a run over n targets whose windows would hold more
+// than maxWindowBytes, naming the limit and what sets the size.
+func (c *Config) checkWindows(n int) error {
+	size := windowSize(c, n)
+	per := uint64(size) * uint64(unsafe.Sizeof(probe{}))
+	if total := uint64(n) * per; total > maxWindowBytes {
+		return &refusal{fmt.Sprintf("ping: %d targets remembering %d probes each (timeout %v, a probe every %v) would need %s, "+
+			"beyond the limit of %s for probe windows: shorten the timeout, lower the count or lengthen the interval",
+			n, size, c.wait(), c.Interval, bytesText(total), bytesText(maxWindowBytes))}
+	}
+	return nil
+}
+
+// bytesText is b in the largest binary unit it fills.
+func bytesText(b uint64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", b>>10)
 }
 
 // PMTUDisc is a path MTU discovery strategy, as ping -M and the sockets'

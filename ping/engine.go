@@ -84,7 +84,7 @@ func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 		byAddr:  make(map[netip.Addr]*target, len(targets)),
 		wake:    make(chan struct{}, 1),
 	}
-	win := windowSize(&c)
+	win := windowSize(&c, len(targets))
 	for i, tg := range targets {
 		if err := Refuse(&c, tg.Path, tg.Conn.Mode()); err != nil {
 			return nil, err

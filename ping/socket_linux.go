@@ -33,6 +33,14 @@ type socketConn struct {
 	to4  unix.SockaddrInet4
 	to6  unix.SockaddrInet6
 	id   uint16 // the kernel's, for ping sockets
+	// bound is the interface named in SO_BINDTODEVICE, "" for none: the
+	// kernel keeps its index, which dies with the interface, so Send
+	// binds again by name when the interface was deleted and recreated.
+	bound      string
+	boundIndex int // the index bound names when it was bound
+	// lost is set once the bound interface went away and the socket
+	// cannot follow it: Receive returns it, which ends the run.
+	lost atomic.Pointer[error]
 
 	smu   sync.Mutex // Send
 	sbuf  gopacket.SerializeBuffer
@@ -151,6 +159,11 @@ func (s *socketConn) setup() error {
 		if err := c.SetsockoptString(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, bind); err != nil {
 			return err
 		}
+		index, err := s.ifIndex(bind)
+		if err != nil {
+			return err
+		}
+		s.bound, s.boundIndex = bind, index
 	}
 	if path.Source.IsValid() {
 		var sa unix.Sockaddr
@@ -290,10 +303,77 @@ func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
 	}
 	now := time.Now()
 	err := s.tx.send(s.sbuf.Bytes())
+	if s.bound != "" && (errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENETUNREACH)) && s.rebind() {
+		now = time.Now()
+		err = s.tx.send(s.sbuf.Bytes())
+	}
 	if errors.Is(err, unix.EMSGSIZE) {
 		return time.Time{}, &tooBigError{mtu: pathMTU(e.Dst), err: err}
 	}
 	return now, err
+}
+
+// rebind follows the bound interface by name after a send failed as one
+// whose interface is gone fails (ENODEV, ENETUNREACH): when an interface
+// of that name exists again under another index, the socket is bound to
+// it, link-local destinations take its index as their zone, and rebind
+// reports true. Binding a bound socket again needs CAP_NET_RAW: a process
+// that dropped it (send does once its sockets are open) cannot follow,
+// and the run ends in one line (see lost) instead of failing every probe
+// for ever. s.smu is held.
+func (s *socketConn) rebind() bool {
+	index, err := s.ifIndex(s.bound)
+	if err == nil && index == s.boundIndex {
+		return false // the interface is there: another cause
+	}
+	if !haveNetRaw() {
+		gone := fmt.Errorf("interface %s went away under its %s socket, which cannot follow it without CAP_NET_RAW (dropped once the socket was open): run again once %s is back", s.bound, s.mode, s.bound)
+		s.lost.Store(&gone)
+		return false
+	}
+	if err != nil {
+		return false // gone for now: probes fail until it is back
+	}
+	if err := s.c.SetsockoptString(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, s.bound); err != nil {
+		return false
+	}
+	s.boundIndex = index
+	if s.six && s.to6.ZoneId != 0 {
+		s.to6.ZoneId = uint32(index)
+	}
+	return true
+}
+
+// haveNetRaw reports whether the calling thread holds CAP_NET_RAW.
+func haveNetRaw() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return false
+	}
+	return data[0].Effective&(1<<unix.CAP_NET_RAW) != 0
+}
+
+// ifIndex is the index of the interface named name now, asked of the
+// kernel through the socket (SIOCGIFINDEX): no netlink dump per failed
+// send.
+func (s *socketConn) ifIndex(name string) (int, error) {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, err
+	}
+	rc, err := s.c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { ierr = unix.IoctlIfreq(int(fd), unix.SIOCGIFINDEX, ifr) }); err != nil {
+		return 0, err
+	}
+	if ierr != nil {
+		return 0, os.NewSyscallError("ioctl SIOCGIFINDEX", ierr)
+	}
+	return int(ifr.Uint32()), nil
 }
 
 // pathMTU is the kernel's path MTU to dst now, learnt from ICMP
@@ -368,6 +448,9 @@ func (s *socketConn) setOpts(o sendOpts) error {
 // socket's error queue.
 func (s *socketConn) Receive(r *Received) error {
 	for {
+		if lost := s.lost.Load(); lost != nil {
+			return *lost
+		}
 		if s.mode == ModeDgram && !s.errDrained {
 			// Queued ICMP errors first, until the queue is empty. The
 			// queue is read without a deadline so none is ever skipped.

@@ -141,7 +141,7 @@ func TestLabResolve(t *testing.T) {
 }
 
 func TestLabResolveErrors(t *testing.T) {
-	l := labtest.New(t)
+	l := labtest.NewPrefixed(t, "rb-")
 	// In the host: a down interface, an up one without addresses, and an
 	// unreachable route, all inside the lab's own addresses.
 	err := l.Host.Do(func() error {
@@ -176,6 +176,9 @@ func TestLabResolveErrors(t *testing.T) {
 		{"interface down", l.Target4.String(), &resolve.Options{Interface: "down0"}, resolve.ErrInterfaceDown},
 		{"interface without IPv4", l.Target4.String(), &resolve.Options{Interface: "bare0"}, resolve.ErrNoAddress},
 		{"source not ours", l.Target4.String(), &resolve.Options{Source: l.Target4}, resolve.ErrNoAddress},
+		// The kernel takes any IPv6 source in a route lookup.
+		{"IPv6 source not ours", l.Target6.String(), &resolve.Options{Source: l.Target6}, resolve.ErrNoAddress},
+		{"IPv6 link-local source not ours", l.Router6.String(), &resolve.Options{Source: netip.MustParseAddr("fe80::1")}, resolve.ErrNoAddress},
 		{"ARP unanswered", "198.18.0.77", fast, resolve.ErrNoNeighbour},
 		{"NDP unanswered", "fd00:198:18::77", fast, resolve.ErrNoNeighbour},
 	}
@@ -187,6 +190,16 @@ func TestLabResolveErrors(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+	// Sources that are ours, global and the link's own link-local, pass.
+	ll, err := resolveIn(t, l.Host, l.Router6.String(), &resolve.Options{NoSolicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []netip.Addr{l.Host6, ll.Source} {
+		if _, err := resolveIn(t, l.Host, l.Target6.String(), &resolve.Options{Source: src, NoSolicit: true}); err != nil {
+			t.Errorf("source %s: %v", src, err)
+		}
 	}
 }
 

@@ -83,11 +83,43 @@ func (s netlinkSystem) RouteMark(dst netip.Addr, oif string, src netip.Addr, mar
 		return Route{}, failf(ErrNoRoute, "resolve: no route to %s", dst)
 	}
 	r := rs[0]
+	if src.Is6() && !src.Is4In6() {
+		// IPv6 route lookups take any source the kernel is given; bind
+		// would refuse one that is not ours, as IPv4's lookup does.
+		ours, err := s.hasAddress(src, r.LinkIndex)
+		if err != nil {
+			return Route{}, err
+		}
+		if !ours {
+			return Route{}, failf(ErrNoAddress, "resolve: source %s is not an address of this host: see 'ip addr'", src)
+		}
+	}
 	out := Route{Index: r.LinkIndex, MTU: r.MTU, Broadcast: r.Type == unix.RTN_BROADCAST}
 	out.Gateway, _ = netip.AddrFromSlice(r.Gw)
 	out.Source, _ = netip.AddrFromSlice(r.Src)
 	out.Gateway, out.Source = out.Gateway.Unmap(), out.Source.Unmap()
 	return out, nil
+}
+
+// hasAddress reports whether a is an IPv6 address of this host, usable
+// as a source out of link: a link-local one must be link's own, since it
+// means nothing elsewhere.
+func (s netlinkSystem) hasAddress(a netip.Addr, link int) (bool, error) {
+	as, err := s.h.AddrList(nil, netlink.FAMILY_V6)
+	if err != nil {
+		return false, fmt.Errorf("resolve: addresses: %w", err)
+	}
+	a = a.WithZone("")
+	for _, x := range as {
+		ip, ok := netip.AddrFromSlice(x.IP)
+		if !ok || ip != a || x.Flags&unix.IFA_F_DADFAILED != 0 {
+			continue
+		}
+		if !a.IsLinkLocalUnicast() || x.LinkIndex == link {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s netlinkSystem) InterfaceByName(name string) (Interface, error) {

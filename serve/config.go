@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -315,7 +317,7 @@ func readSD(name string) ([]TargetSet, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: give a list of {targets: [...], labels: {...}}", name, oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
+		return nil, fmt.Errorf("%s: %s: give a list of {targets: [...], labels: {...}}", name, oneLine(yamlText(err)))
 	}
 	var out []TargetSet
 	for i, e := range entries {
@@ -355,11 +357,16 @@ func Parse(name string, b []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty: give at least one group with targets", name)
 		}
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, fmt.Errorf("%s: %s", name, yamlText(err))
 	}
 	c := &Config{Buckets: f.Buckets}
 	if len(c.Buckets) == 0 {
 		c.Buckets = DefaultBuckets
+	}
+	for _, b := range c.Buckets {
+		if math.IsNaN(b) {
+			return nil, fmt.Errorf("%s: buckets: .nan bounds no bucket: give ascending numbers of seconds", name)
+		}
 	}
 	for i := 1; i < len(c.Buckets); i++ {
 		if c.Buckets[i] <= c.Buckets[i-1] {
@@ -395,7 +402,7 @@ func Parse(name string, b []byte) (*Config, error) {
 			}
 		}
 		if err := node.Decode(&gf); err != nil {
-			return nil, at(node.Line, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+			return nil, at(node.Line, "%s", yamlText(err))
 		}
 		g := Group{Name: gf.Name, Interval: time.Second, Mode: ping.ModeAuto, Size: ping.DefaultSize, Interface: gf.Interface}
 		switch {
@@ -506,6 +513,63 @@ func Parse(name string, b []byte) (*Config, error) {
 	return c, nil
 }
 
+// yamlTypeError is one line of a yaml.TypeError: "line 3: cannot
+// unmarshal !!str `abc` into int".
+var yamlTypeError = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
+
+// yamlText is a YAML decoding error in the configuration's terms: a type
+// error says what was found and what belongs there, not which Go type it
+// failed to fill.
+func yamlText(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	lines := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		m := yamlTypeError.FindStringSubmatch(e)
+		if m == nil {
+			lines[i] = e
+			continue
+		}
+		found := map[string]string{"str": "a string", "int": "a number", "float": "a number", "bool": "true or false",
+			"seq": "a list", "map": "a mapping", "null": "nothing", "binary": "binary data", "timestamp": "a time"}[m[2]]
+		if found == "" {
+			found = "!!" + m[2]
+		}
+		if m[3] != "" {
+			found += " (" + m[3] + ")"
+		}
+		lines[i] = fmt.Sprintf("line %s: %s where %s belongs", m[1], found, goTypeWords(m[4]))
+	}
+	return strings.Join(lines, "; ")
+}
+
+// goTypeWords names what a Go type holds, as a configuration's reader
+// would say it.
+func goTypeWords(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		if w := goTypeWords(t[2:]); w != "a value" {
+			return "a list of " + strings.TrimPrefix(strings.TrimPrefix(w, "a "), "an ") + "s"
+		}
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a mapping"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "struct") || strings.HasPrefix(t, "serve."):
+		return "a mapping"
+	}
+	return "a value"
+}
+
 // parseModule checks the module called name.
 func parseModule(name string, node *yaml.Node, at func(int, string, ...any) error) (Module, error) {
 	m := DefaultModule
@@ -519,7 +583,7 @@ func parseModule(name string, node *yaml.Node, at func(int, string, ...any) erro
 	}
 	var mf moduleFile
 	if err := node.Decode(&mf); err != nil {
-		return m, at(node.Line, "module %q: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return m, at(node.Line, "module %q: %s", name, yamlText(err))
 	}
 	if name == "" || strings.ContainsAny(name, " \t&=?#") {
 		return m, at(node.Line, "module %q: name it with letters, digits, - or _", name)

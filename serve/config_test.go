@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,11 +90,23 @@ func TestParseErrors(t *testing.T) {
 		{"burst too long", "groups:\n  - name: a\n    interval: 1s\n    burst: {count: 11, gap: 100ms}\n    targets: [198.18.1.2]\n", "does not fit in the interval 1s"},
 		{"group label", "groups:\n  - name: a\n    labels: {__x: y}\n    targets: [198.18.1.2]\n", `label "__x"`},
 		{"no targets nor files", "groups:\n  - name: a\n    labels: {x: y}\n", "or file_sd files under files:"},
+		{"bucket nan", "buckets: [0.1, .nan]\ngroups:\n  - name: a\n    targets: [198.18.1.2]\n", "buckets: .nan bounds no bucket"},
+		// Type errors say what was found and what belongs, in the file's
+		// terms, never Go's (int, []yaml.Node, map[string]string).
+		{"bucket a word", "buckets: [fast]\n", "pingcraft.yaml: line 1: a string (fast) where a number belongs"},
+		{"buckets not a list", "buckets: 3\n", "line 1: a number (3) where a list of numbers belongs"},
+		{"groups not a list", "groups: {a: b}\n", "line 1: a mapping where a list belongs"},
+		{"tos a word", "groups:\n  - name: a\n    tos: high\n    targets: [198.18.1.2]\n", "pingcraft.yaml:2: line 3: a string (high) where a whole number belongs"},
+		{"labels a list", "groups:\n  - name: a\n    labels: [x]\n    targets: [198.18.1.2]\n", "line 3: a list where a mapping belongs"},
+		{"module count a word", "modules:\n  m:\n    count: many\n", `module "m": line 3: a string (many) where a whole number belongs`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("pingcraft.yaml", []byte(tc.yaml))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("Parse: %v, want one line containing %q", err, tc.want)
+			}
+			if err != nil && regexp.MustCompile(`unmarshal|into |yaml\.Node|map\[|\[\]|float64|\bint\b`).MatchString(err.Error()) {
+				t.Errorf("Parse: %v: Go's words", err)
 			}
 		})
 	}

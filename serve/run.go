@@ -34,6 +34,11 @@ type Options struct {
 	Log *slog.Logger
 	// Reload, when it delivers, rereads ConfigFile: the caller's SIGHUP.
 	Reload <-chan os.Signal
+	// Listening, if set, is called once the first configuration probes
+	// and the listener is open, before anything is served: where the
+	// caller gives up the privilege that only starting needed (a low
+	// port, say). Reloads then run with what it kept. An error ends Run.
+	Listening func() error
 }
 
 // Run loads the configuration, starts probing, and serves /, /metrics,
@@ -92,6 +97,12 @@ func Run(ctx context.Context, o *Options) error {
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", o.Listen, err)
+	}
+	if o.Listening != nil {
+		if err := o.Listening(); err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

@@ -208,3 +208,18 @@ func TestFpingScan(t *testing.T) {
 		t.Error(`scanInt("x") reads a number`)
 	}
 }
+
+// TestFpingTargetFileLongLine: a target file with a line beyond what the
+// reader takes is refused in one line saying which, not in bufio's words.
+func TestFpingTargetFileLongLine(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "targets")
+	if err := os.WriteFile(file, []byte("198.18.1.2\n"+strings.Repeat("x", 70000)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	code := run(t.Context(), []string{"fping", "-f", file}, &out, &errs)
+	want := "fping: " + file + ": line 2 is longer than 64 KiB: give one target per line\n"
+	if code != fpingSysError || out.String() != "" || errs.String() != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, out.String(), errs.String(), fpingSysError, want)
+	}
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,12 +29,23 @@ func runLab(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("lab takes no arguments (did you mean 'pingcraft lab down'?), got %q", c.Args().First())
 	}
-	return demo.Run(c.Context, c.App.Writer, &demo.Options{Keep: c.Bool("keep"), Targets: c.StringSlice("target")})
+	return labPermission(demo.Run(c.Context, c.App.Writer, &demo.Options{Keep: c.Bool("keep"), Targets: c.StringSlice("target")}))
+}
+
+// labPermission names the fix when the lab was not allowed: namespaces and
+// their links need root, which no capability of the binary's or sysctl
+// gives as simply.
+func labPermission(err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%w: network namespaces need root (CAP_SYS_ADMIN and CAP_NET_ADMIN): run it with sudo", err)
+	}
+	return err
 }
 
 // runLabDown removes the labs named, or every lab.
 func runLabDown(c *cli.Context) error {
 	removed, err := lab.Down(c.Args().Slice()...)
+	err = labPermission(err)
 	for _, name := range removed {
 		fmt.Fprintln(c.App.Writer, "removed", name)
 	}

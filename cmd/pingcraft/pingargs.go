@@ -17,6 +17,7 @@ import (
 type pingArgs struct {
 	prog     string
 	warnings []string
+	flood    bool // -f: a name that does not resolve may be a file meant for fping -f
 }
 
 // invalid is strtol_or_err's refusal: exit 1.

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pingcraft/pingcraft/resolve"
 )
 
 // TestPingArgumentErrors: a value iputils ping 20221126 refuses is refused
@@ -157,6 +160,25 @@ func TestPingPattern(t *testing.T) {
 		got, err := a.pattern(in)
 		if err != nil || !cmp.Equal(got, want) {
 			t.Errorf("pattern(%q) = %x, %v; want %x", in, got, err, want)
+		}
+	}
+}
+
+// TestPingFloodNotAFile: ping's -f is a flood, fping's a target file; a
+// flood whose target does not resolve keeps iputils' line and says where
+// the file reader is, in the same line.
+func TestPingFloodNotAFile(t *testing.T) {
+	err := fmt.Errorf("resolve: targets.txt: %w", resolve.ErrNoName)
+	for _, tt := range []struct {
+		flood bool
+		want  string
+	}{
+		{false, "ping: targets.txt: Name or service not known"},
+		{true, "ping: targets.txt: Name or service not known (-f floods, as in ping; to read targets from a file: pingcraft fping -f targets.txt)"},
+	} {
+		got := pingResolveError(&pingArgs{prog: "ping", flood: tt.flood}, "targets.txt", &resolve.Options{}, err)
+		if got == nil || got.Error() != tt.want {
+			t.Errorf("flood %v: %v, want %q", tt.flood, got, tt.want)
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -61,6 +63,11 @@ func runResolve(c *cli.Context) error {
 		return err
 	}
 	p, err := resolve.New().Resolve(c.Context, c.Args().First(), o)
+	if errors.Is(err, os.ErrPermission) {
+		// Only ARP and NDP need privilege here, and the ping socket's
+		// sysctl does not give it.
+		return fmt.Errorf("%w: ARP and NDP need CAP_NET_RAW: run as root or give the binary the capability (setcap cap_net_raw+ep); net.ipv4.ping_group_range does not", err)
+	}
 	if err != nil {
 		return err
 	}

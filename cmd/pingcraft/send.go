@@ -301,6 +301,10 @@ func pingResolveError(a *pingArgs, name string, o *resolve.Options, err error) e
 		return a.fatal("%s: Address family for hostname not supported", name)
 	case errors.Is(err, resolve.ErrNameTemporary):
 		return a.fatal("%s: Temporary failure in name resolution", name)
+	case errors.Is(err, resolve.ErrNoName) && a.flood:
+		// ping's -f is a flood; fping's reads a file of targets. Whoever
+		// meant the file gets iputils' line and where to find it.
+		return a.fatal("%s: Name or service not known (-f floods, as in ping; to read targets from a file: pingcraft fping -f %s)", name, name)
 	case errors.Is(err, resolve.ErrNoName):
 		return a.fatal("%s: Name or service not known", name)
 	case errors.Is(err, resolve.ErrNoRoute) && resolve.SystemText(err) != "":
@@ -310,7 +314,7 @@ func pingResolveError(a *pingArgs, name string, o *resolve.Options, err error) e
 }
 
 func runSend(c *cli.Context) error {
-	a := &pingArgs{prog: prog(c)}
+	a := &pingArgs{prog: prog(c), flood: c.Bool("flood")}
 	defer a.warn(c.App.ErrWriter)
 	if c.Bool("V") {
 		// iputils' two lines, which scripts parse: the second says what

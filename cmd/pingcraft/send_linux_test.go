@@ -291,11 +291,12 @@ func TestSendBadInput(t *testing.T) {
 }
 
 // TestSendDropsCapabilities reads a running send's capability sets: once
-// its sockets are open every thread must hold none, root or not.
+// its sockets are open every thread must hold none, root or not, and have
+// no_new_privs set, so that nothing it could exec regains privilege.
 func TestSendDropsCapabilities(t *testing.T) {
 	labtest.RequireRoot(t)
 	bin := pingcraftBinary(t)
-	l := labtest.New(t)
+	l := labtest.NewPrefixed(t, "rb-")
 	cmd := l.Host.Command(context.Background(), bin, "send", "-c", "20", "-i", "0.05", l.Target4.String())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -319,12 +320,19 @@ func TestSendDropsCapabilities(t *testing.T) {
 		if err != nil {
 			continue // the thread ended
 		}
+		want := map[string]string{"CapEff:": "0000000000000000", "CapPrm:": "0000000000000000", "NoNewPrivs:": "1"}
 		for _, line := range strings.Split(string(b), "\n") {
-			for _, set := range []string{"CapEff:", "CapPrm:"} {
-				if strings.HasPrefix(line, set) && strings.TrimSpace(strings.TrimPrefix(line, set)) != "0000000000000000" {
-					t.Errorf("%s: %s", task, line)
+			for field, v := range want {
+				if strings.HasPrefix(line, field) {
+					if got := strings.TrimSpace(strings.TrimPrefix(line, field)); got != v {
+						t.Errorf("%s: %s, want %s", task, line, v)
+					}
+					delete(want, field)
 				}
 			}
+		}
+		if len(want) > 0 {
+			t.Errorf("%s lacks %v", task, want)
 		}
 	}
 	for lines.Scan() {

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/prometheus/common/promslog"
@@ -39,6 +40,9 @@ func serveFlags() []cli.Flag {
 }
 
 func runServe(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q: targets go in the --config.file", strings.Join(c.Args().Slice(), " "))
+	}
 	lc := &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat(), Writer: c.App.ErrWriter}
 	if err := lc.Level.Set(c.String("log.level")); err != nil {
 		return usagef("serve: --log.level %q: use debug, info, warn or error", c.String("log.level"))
@@ -54,5 +58,8 @@ func runServe(c *cli.Context) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	return serve.Run(c.Context, &serve.Options{ConfigFile: c.String("config.file"), Listen: c.String("web.listen-address"),
-		WebConfigFile: c.String("web.config.file"), Log: log.With("component", "serve"), Reload: hup})
+		WebConfigFile: c.String("web.config.file"), Log: log.With("component", "serve"), Reload: hup,
+		// Run as root, serve would keep every capability for its whole
+		// life; its reloads need CAP_NET_RAW alone.
+		Listening: keepNetRaw})
 }

@@ -544,6 +544,7 @@ func TestServeBadFlags(t *testing.T) {
 	}{
 		{[]string{"--log.level", "loud"}, `--log.level "loud": use debug, info, warn or error`},
 		{[]string{"--log.format", "xml"}, `--log.format "xml": use logfmt or json`},
+		{[]string{"198.18.1.2", "extra"}, `serve takes no arguments, got "198.18.1.2 extra": targets go in the --config.file`},
 	} {
 		var stdout, stderr strings.Builder
 		args := append([]string{"pingcraft", "serve", "--config.file", "/nonexistent/pingcraft.yaml"}, tc.args...)
@@ -551,5 +552,79 @@ func TestServeBadFlags(t *testing.T) {
 		if code != 2 || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q: want 2 and one line containing %q", tc.args, code, stderr.String(), tc.want)
 		}
+	}
+}
+
+// taskStatus reads the fields of /proc/PID/task/*/status named in want
+// ("CapEff:" ...) and reports every thread whose value differs.
+func taskStatus(t *testing.T, pid int, want map[string]string) {
+	t.Helper()
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("no tasks of pid %d: %v", pid, err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			continue // the thread ended
+		}
+		seen := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			field, value, _ := strings.Cut(line, "\t")
+			if v, ok := want[field]; ok {
+				seen++
+				if strings.TrimSpace(value) != v {
+					t.Errorf("%s: %s %s, want %s", task, field, strings.TrimSpace(value), v)
+				}
+			}
+		}
+		if seen != len(want) {
+			t.Errorf("%s: %d of the fields %v", task, seen, want)
+		}
+	}
+}
+
+// TestServeCapabilities: serve started by root keeps CAP_NET_RAW alone in
+// every thread (effective, permitted and bounding; nothing inheritable or
+// ambient) with no_new_privs, as the README promises; a reload that opens
+// new sockets, raw and ethernet (ARP included), still works with it.
+func TestServeCapabilities(t *testing.T) {
+	bin := pingcraftBinary(t)
+	l := labtest.NewPrefixed(t, "rb-")
+	cfg := filepath.Join(t.TempDir(), "pingcraft.yaml")
+	write := func(conf string) {
+		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(fmt.Sprintf("groups:\n  - name: raw\n    interval: 100ms\n    mode: raw\n    targets: [%s]\n", l.Target4))
+	cmd := l.Host.Command(t.Context(), bin, "serve", "--config.file", cfg, "--web.listen-address", serveAddr)
+	wait := started(t, cmd, "serving")
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		if stderr, err := wait(); err != nil {
+			t.Errorf("serve after SIGINT: %v\n%s", err, stderr)
+		}
+	}()
+	// `ip netns exec` execs the command: the PID is pingcraft's.
+	netRaw := "0000000000002000" // 1 << CAP_NET_RAW (13)
+	taskStatus(t, cmd.Process.Pid, map[string]string{"CapEff:": netRaw, "CapPrm:": netRaw, "CapBnd:": netRaw,
+		"CapInh:": "0000000000000000", "CapAmb:": "0000000000000000", "NoNewPrivs:": "1"})
+
+	write(fmt.Sprintf("groups:\n  - name: raw\n    interval: 100ms\n    mode: raw\n    targets: [%s]\n"+
+		"  - name: ethernet\n    interval: 100ms\n    mode: ethernet\n    targets: [%s, %s]\n", l.Target4, l.Router4, l.Router6))
+	if code, body := httpIn(t, l.Host, "POST", "/-/reload"); code != 200 {
+		t.Fatalf("reload with CAP_NET_RAW alone: %d %s", code, body)
+	}
+	answered := func(body, tg string) bool {
+		n, _ := metric(body, "pingcraft_response_duration_seconds_count", map[string]string{"host": tg})
+		return n >= 3
+	}
+	var body string
+	if !poll(5*time.Second, func() bool {
+		_, body = httpIn(t, l.Host, "GET", "/metrics")
+		return answered(body, l.Target4.String()) && answered(body, l.Router4.String()) && answered(body, l.Router6.String())
+	}) {
+		t.Errorf("after the reload: want 3 replies or more from each target:\n%s", grep(body, "pingcraft_response_duration_seconds_count"))
 	}
 }

@@ -20,8 +20,15 @@ import (
 // tests never go silently unrun.
 func New(tb testing.TB) *lab.Lab {
 	tb.Helper()
+	return NewPrefixed(tb, "")
+}
+
+// NewPrefixed is New with namespaces named pingcraft-PREFIX...-role (see
+// lab.NewPrefixed).
+func NewPrefixed(tb testing.TB, prefix string) *lab.Lab {
+	tb.Helper()
 	RequireRoot(tb)
-	l, err := lab.New(tb.Context())
+	l, err := lab.NewPrefixed(tb.Context(), prefix)
 	if err != nil {
 		tb.Fatalf("labtest: %v", err)
 	}

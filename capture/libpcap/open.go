@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/google/gopacket/layers"
@@ -109,6 +110,9 @@ func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error)
 	}
 	ifi, err := net.InterfaceByName(o.Interface)
 	if err != nil {
+		if devs, derr := Devices(); derr == nil && slices.ContainsFunc(devs, func(d Device) bool { return d.Name == o.Interface }) {
+			return nil, Header{}, &DeviceError{fmt.Sprintf("%s: a libpcap pseudo-device, not a network interface: watch captures on network interfaces and any", o.Interface)}
+		}
 		return nil, Header{}, fmt.Errorf("libpcap: interface %s: %w: see 'ip link' for the names", o.Interface, err)
 	}
 	if err := capture.RingAvailable(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -203,7 +204,8 @@ func runWatch(c *cli.Context) error {
 	if c.Bool("list-interfaces") {
 		return listDevices(c)
 	}
-	name, stderr := prog(c), c.App.ErrWriter
+	// tcpdump names itself by the base of argv[0].
+	name, stderr := filepath.Base(prog(c)), c.App.ErrWriter
 	r, err := readWatchRequest(c, name)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"os/user"
 	"strconv"
 
-	"golang.org/x/sys/unix"
 	"kernel.org/pub/linux/libs/security/libcap/cap"
 )
 
@@ -40,8 +39,5 @@ func relinquish(name, username string) error {
 	if err := cap.NewSet().SetProc(); err != nil {
 		return fmt.Errorf("drop capabilities: %w", err)
 	}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("no_new_privs: %w", os.NewSyscallError("prctl", err))
-	}
-	return nil
+	return noNewPrivs()
 }

@@ -18,6 +18,7 @@ func New(ctx context.Context) (*Lab, error) { return nil, errNotLinux() }
 
 // NewTagged fails: network namespaces need Linux.
 func NewTagged(ctx context.Context, tag string) (*Lab, error) { return nil, errNotLinux() }
+
 // NewPrefixed fails: network namespaces need Linux.
 func NewPrefixed(ctx context.Context, prefix string) (*Lab, error) { return nil, errNotLinux() }
 

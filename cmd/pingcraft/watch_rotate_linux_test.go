@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +249,112 @@ func TestRotationAsTcpdump(t *testing.T) {
 				t.Errorf("frames (-tcpdump's +ours):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRotationOptionErrors: values tcpdump refuses, refused in its words
+// and with its exit code, the first bad one given named; values it takes
+// (a sign, spaces before, -G's trailing junk) taken.
+func TestRotationOptionErrors(t *testing.T) {
+	needTcpdump(t)
+	in := rotationInput(t, 3, 100)
+	for _, args := range [][]string{
+		{"-C", "0"}, {"-C", "1k"}, {"-C", "1m"}, {"-C", "1x"}, {"-C", ""}, {"-C", "-5"}, {"-C", "1 "},
+		{"-C", "9223372036854775807"}, {"-C", "9223372036855"}, {"-C", "99999999999999999999"},
+		{"-C", "+1"}, {"-C", " 1"},
+		{"-G", "-1"}, {"-G", "5x"}, {"-G", "x"}, {"-G", "-0"},
+		{"-W", "0"}, {"-W", "x"}, {"-W", "-3"}, {"-W", "3x"},
+		{"-C", "0", "-W", "0"}, {"-W", "0", "-C", "0"}, {"-G", "-1", "-W", "0"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			theirs, ours := t.TempDir(), t.TempDir()
+			all := append([]string{"-r", in, "-w", "out"}, args...)
+			tErr, tCode := theirRotation(t, theirs, nil, all...)
+			oErr, oCode := ourRotation(t, ours, nil, time.Now, all...)
+			if tErr != oErr || tCode != oCode {
+				t.Errorf("stderr %q exit %d, tcpdump's %q exit %d", oErr, oCode, tErr, tCode)
+			}
+			if diff := cmp.Diff(summary(filesIn(t, theirs)), summary(filesIn(t, ours))); diff != "" {
+				t.Errorf("files (-tcpdump's +ours):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRotationFileLimit: -G 1 -W 2 stops when the time comes for a third
+// file, with tcpdump's line, no counts from a file, and exit 0; the frame
+// that found the limit is written nowhere. tcpdump reads the wall clock,
+// so its input comes through a pipe with pauses past two second
+// boundaries; ours is told the same times by its clock.
+func TestRotationFileLimit(t *testing.T) {
+	needTcpdump(t)
+	if testing.Short() {
+		t.Skip("tcpdump's run takes 2.5 s of wall clock")
+	}
+	in := rotationInput(t, 6, 100)
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rec = 16 + 100
+	// Frames 0-1 at once, 2 after 1.3 s, 3-5 after 1.2 s more: a new
+	// file at frame 2, the limit at frame 3.
+	parts := [][]byte{b[:24+2*rec], b[24+2*rec : 24+3*rec], b[24+3*rec:]}
+	pauses := []time.Duration{0, 1300 * time.Millisecond, 1200 * time.Millisecond}
+	args := []string{"-r", "-", "-w", "g-%s-", "-G", "1", "-W", "2"}
+
+	// Begin just after a second boundary, so that frames 0 and 1 come in
+	// the second tcpdump read its options in: it is the wall clock's
+	// passing that is tested here.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
+	pr, pw := io.Pipe()
+	go func() {
+		for i, p := range parts {
+			time.Sleep(pauses[i])
+			if _, err := pw.Write(p); err != nil {
+				break
+			}
+		}
+		pw.Close()
+	}()
+	theirs, ours := t.TempDir(), t.TempDir()
+	tErr, tCode := theirRotation(t, theirs, pr, args...)
+	pr.Close()
+
+	// Our clock: read once as the run opens, then once a frame.
+	start := time.Now().Truncate(time.Second).Add(50 * time.Millisecond)
+	at := []time.Duration{0, 10 * time.Millisecond, 20 * time.Millisecond, 1300 * time.Millisecond, 2500 * time.Millisecond}
+	reads := 0
+	clock := func() time.Time {
+		d := at[min(reads, len(at)-1)]
+		reads++
+		return start.Add(d)
+	}
+	oErr, oCode := ourRotation(t, ours, bytes.NewReader(b), clock, args...)
+	if want := "Maximum file limit reached: 2\npcap_stats: Statistics aren't available from savefiles\n"; tErr != want || tCode != 0 {
+		t.Fatalf("tcpdump: stderr %q exit %d, want %q exit 0: the pipe's pauses went wrong", tErr, tCode, want)
+	}
+	if oErr != tErr || oCode != tCode {
+		t.Errorf("stderr %q exit %d, tcpdump's %q exit %d", oErr, oCode, tErr, tCode)
+	}
+	// The names carry the second each file began: compare them in order,
+	// by the frames they hold.
+	byOrder := func(files map[string][]rotatedFrame) []string {
+		names := slices.Sorted(maps.Keys(files))
+		var s []string
+		for _, n := range names {
+			s = append(s, summary(map[string][]rotatedFrame{"": files[n]})[""])
+		}
+		return s
+	}
+	want, got := filesIn(t, theirs), filesIn(t, ours)
+	if diff := cmp.Diff(byOrder(want), byOrder(got)); diff != "" {
+		t.Errorf("files in order (-tcpdump's +ours):\n%s", diff)
+	}
+	if len(got) == 2 {
+		names := slices.Sorted(maps.Keys(got))
+		if want := fmt.Sprintf("g-%d-", start.Unix()+1); names[1] != want {
+			t.Errorf("our files %v: want the second named %s", names, want)
+		}
 	}
 }

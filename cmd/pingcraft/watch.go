@@ -31,7 +31,7 @@ pcapng file with -r, the same filter run in user space. Lines are tcpdump's;
 addresses are never resolved to names. On exit the counts go to stderr.`
 
 func watchFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE` (a name, any, or a number in -D's list)"},
 		&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces to capture on, as tcpdump -D, and exit"},
 		&cli.BoolFlag{Name: "list-data-link-types", Aliases: []string{"L"}, Usage: "list the link types of the interface, as tcpdump -L, and exit"},
@@ -65,7 +65,7 @@ func watchFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "absolute-tcp-sequence-numbers", Aliases: []string{"S"}, Usage: "print TCP sequence numbers as they are, not relative"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "less protocol detail"},
 		&cli.BoolFlag{Name: "json", Usage: "one JSON object per frame"},
-	}
+	}, rotateFlags()...)
 }
 
 // watchRequest is watch's command line, checked.
@@ -201,6 +201,10 @@ func watchInterface(name, iface string) (string, error) {
 }
 
 func runWatch(c *cli.Context) error {
+	// tcpdump checks these as it reads its options, before -D.
+	if _, err := readRotation(c, filepath.Base(prog(c))); err != nil {
+		return err
+	}
 	if c.Bool("list-interfaces") {
 		return listDevices(c)
 	}
@@ -290,11 +294,22 @@ func runWatch(c *cli.Context) error {
 		if r.file != "" {
 			o.Snaplen = hdr.Snaplen // tcpdump copies the file's, -s or not
 		}
-		var fw *capture.FileWriter
-		if r.out == "-" {
-			fw, err = capture.NewFileWriter(stdout, "standard output", o)
-		} else {
-			fw, err = capture.CreateFile(r.out, o)
+		rw, closeRun, err := newRotation(c, name, r.out, o)
+		if err != nil && !errors.Is(err, capture.ErrSameFile) {
+			return err
+		}
+		if rw != nil {
+			lo.File, closeFile = rw, closeRun
+		} else if err == nil {
+			var fw *capture.FileWriter
+			if r.out == "-" {
+				fw, err = capture.NewFileWriter(stdout, "standard output", o)
+			} else {
+				fw, err = capture.CreateFile(r.out, o)
+			}
+			if err == nil {
+				lo.File, closeFile = fw, fw.Close
+			}
 		}
 		if errors.Is(err, capture.ErrSameFile) {
 			return worded{fmt.Sprintf("%s: -w %s is the file -r %s reads (the same device and inode): write to another file", name, r.out, r.file), exitTcpdumpError}
@@ -302,7 +317,6 @@ func runWatch(c *cli.Context) error {
 		if err != nil {
 			return watchError(c, name, err, false)
 		}
-		lo.File, closeFile = fw, fw.Close
 	}
 
 	n, err := capture.Loop(ctx, src, lo)
@@ -311,6 +325,8 @@ func runWatch(c *cli.Context) error {
 			err = cerr
 		}
 	}
+	// -G -W's last file: a normal stop.
+	err = rotationStop(c, err, n.Live)
 	var oe *outputError
 	if errors.As(err, &oe) && r.out == "" {
 		// tcpdump's ndo_error: no counts.

@@ -358,3 +358,25 @@ func TestRotationFileLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationThroughWatch: the same runs through watch's command line, as
+// a user types them: the files tcpdump makes, the same stderr and exit.
+func TestRotationThroughWatch(t *testing.T) {
+	needTcpdump(t)
+	in := rotationInput(t, 3500, 1000)
+	for _, args := range [][]string{{"-C", "1"}, {"-C1", "-W3"}, {"-C", "2", "-W", "11", "-U"}, {"-W", "3"}, {"-C", "1k"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			theirs, ours := t.TempDir(), t.TempDir()
+			tErr, tCode := theirRotation(t, theirs, nil, append([]string{"-r", in, "-w", "out"}, args...)...)
+			var stdout, stderr strings.Builder
+			code := run(t.Context(), append([]string{"tcpdump", "-r", in, "-w", filepath.Join(ours, "out")}, args...), &stdout, &stderr)
+			if got := dropReading(stderr.String()); got != tErr || code != tCode {
+				t.Errorf("stderr %q exit %d, tcpdump's %q exit %d", got, code, tErr, tCode)
+			}
+			want, got := filesIn(t, theirs), filesIn(t, ours)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("files (-tcpdump's +watch's):\n%s", diff)
+			}
+		})
+	}
+}

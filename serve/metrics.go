@@ -57,7 +57,7 @@ var (
 		"Round-trip time of echo replies, in seconds: one observation per answered request, duplicates not included.", "histogram"}
 	dupsFamily       = family{dupsName, "Duplicate echo replies: not responses.", "counter"}
 	sendErrorsFamily = family{sendErrorsName, "Echo requests that never left (ENOBUFS, EPERM, no neighbour): not loss.", "counter"}
-	corruptedFamily  = family{corruptedName, "Echo replies whose data differed from what was sent; never counted as responses.", "counter"}
+	corruptedFamily  = family{corruptedName, "Echo replies whose data differed from what was sent or whose ICMP checksum was bad; never counted as responses.", "counter"}
 	icmpErrorsFamily = family{icmpErrorsName, "ICMP errors answering echo requests, by kind.", "counter"}
 	ttlFamily        = family{ttlName, "TTL (hop limit) of the last echo reply.", "gauge"}
 	probedFamily     = family{probedName,
@@ -208,7 +208,8 @@ func (t *target) record(ev *ping.Event) {
 		t.icmp = append(t.icmp, kindCount{kind, `type="` + kind + `"`, 1})
 	case ping.EventSendError:
 		t.sendErrors++
-	case ping.EventCorrupted:
+	case ping.EventCorrupted, ping.EventBadChecksum:
+		// iputils counts both as "corrupted"; neither is a response.
 		t.corrupted++
 	}
 }

@@ -83,6 +83,7 @@ pingcraft_response_duplicates_total{` + labels + `} 0
 	for _, ev := range []ping.Event{
 		{Kind: ping.EventSent}, {Kind: ping.EventReply, RTT: 500 * time.Microsecond, TTL: 63, HasTTL: true},
 		{Kind: ping.EventDuplicate, RTT: 5 * time.Second, TTL: 60, HasTTL: true},
+		{Kind: ping.EventBadChecksum, RTT: time.Millisecond, TTL: 60, HasTTL: true},
 		{Kind: ping.EventSent}, {Kind: ping.EventReply, RTT: 5 * time.Millisecond, TTL: 62, HasTTL: true},
 		{Kind: ping.EventSent}, {Kind: ping.EventICMPError, Error: craft.ICMPError{Kind: craft.ErrUnreachable}},
 		{Kind: ping.EventSent}, {Kind: ping.EventSendError},
@@ -113,9 +114,9 @@ pingcraft_icmp_errors_total{` + labels + `,type="unreachable"} 1
 # HELP pingcraft_send_errors_total Echo requests that never left (ENOBUFS, EPERM, no neighbour): not loss.
 # TYPE pingcraft_send_errors_total counter
 pingcraft_send_errors_total{` + labels + `} 1
-# HELP pingcraft_response_corrupted_total Echo replies whose data differed from what was sent; never counted as responses.
+# HELP pingcraft_response_corrupted_total Echo replies whose data differed from what was sent or whose ICMP checksum was bad; never counted as responses.
 # TYPE pingcraft_response_corrupted_total counter
-pingcraft_response_corrupted_total{` + labels + `} 1
+pingcraft_response_corrupted_total{` + labels + `} 2
 # HELP pingcraft_target_probed Every configured target: 1 if it is probed, 0 if its name, route or next hop did not resolve (the log says why; it is tried again).
 # TYPE pingcraft_target_probed gauge
 pingcraft_target_probed{group="lab",host="target.example"} 1

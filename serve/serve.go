@@ -417,7 +417,7 @@ func openShard(ctx context.Context, log *slog.Logger, resolver *resolve.Resolver
 	sh.fleet = fl
 	sh.onEvent = func(ev *ping.Event) { sh.targets[ev.Target].record(ev) }
 	if g.Burst.Count > 1 {
-		// One engine a burst, each with a cookie of its own, so that a
+		// One engine a burst, each with a key of its own, so that a
 		// late reply to the last burst is not taken for one of this.
 		sh.burstRun = &ping.Config{Count: g.Burst.Count, Interval: g.Burst.Gap, Timeout: g.Timeout, Size: g.Size, TOS: g.TOS,
 			Gap: g.Burst.Gap / time.Duration(len(sh.probes))}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,11 +26,11 @@ func craftFlags() []cli.Flag {
 		&cli.StringFlag{Name: "source", Aliases: []string{"S"}, Usage: "source `ADDRESS` (required for ip and ethernet depth)"},
 		&cli.StringFlag{Name: "src-mac", Usage: "source `MAC` (ethernet depth)"},
 		&cli.StringFlag{Name: "dst-mac", Usage: "destination `MAC` (ethernet depth)"},
-		&cli.UintFlag{Name: "id", Usage: "ICMP identifier"},
-		&cli.UintFlag{Name: "seq", Value: 1, Usage: "ICMP sequence number"},
+		&cli.StringFlag{Name: "id", Value: "0", Usage: "ICMP identifier, 0 to 65535"},
+		&cli.StringFlag{Name: "seq", Value: "1", Usage: "ICMP sequence number, 0 to 65535"},
 		&cli.IntFlag{Name: "size", Aliases: []string{"s"}, Value: 56, Usage: "payload `BYTES`"},
-		&cli.UintFlag{Name: "ttl", Aliases: []string{"t"}, Value: craft.DefaultTTL, Usage: "TTL or hop limit"},
-		&cli.UintFlag{Name: "tos", Aliases: []string{"Q"}, Usage: "TOS or traffic class"},
+		&cli.StringFlag{Name: "ttl", Aliases: []string{"t"}, Value: strconv.Itoa(craft.DefaultTTL), Usage: "TTL or hop limit, 1 to 255"},
+		&cli.StringFlag{Name: "tos", Aliases: []string{"Q"}, Value: "0", Usage: "TOS or traffic class, 0 to 255"},
 		&cli.BoolFlag{Name: "df", Usage: "set IPv4 don't-fragment"},
 		&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill `HEX` pattern, up to 16 bytes"},
 		&cli.BoolFlag{Name: "bad-checksum", Usage: "write the classic header-only ICMP checksum"},
@@ -89,14 +90,20 @@ func echoFromFlags(c *cli.Context) (*craft.Echo, craft.Depth, error) {
 	if depth != craft.DepthICMP && !e.Src.IsValid() {
 		return nil, 0, usagef("--depth %s needs --source ADDRESS", depth)
 	}
-	if c.Uint("id") > 0xffff || c.Uint("seq") > 0xffff {
-		return nil, 0, usagef("--id and --seq are 16-bit: use 0 to 65535")
+	var v [4]uint64
+	for i, f := range []struct {
+		name     string
+		min, max uint64
+	}{{"id", 0, 0xffff}, {"seq", 0, 0xffff}, {"ttl", 1, 255}, {"tos", 0, 255}} {
+		// Base 0: 0x10 and 010 as C's strtoul reads them.
+		n, err := strconv.ParseUint(c.String(f.name), 0, 64)
+		if err != nil || n < f.min || n > f.max {
+			return nil, 0, usagef("--%s %q: give a whole number from %d to %d", f.name, c.String(f.name), f.min, f.max)
+		}
+		v[i] = n
 	}
-	if c.Uint("ttl") < 1 || c.Uint("ttl") > 255 || c.Uint("tos") > 255 {
-		return nil, 0, usagef("--ttl must be 1 to 255 and --tos 0 to 255")
-	}
-	e.ID, e.Seq = uint16(c.Uint("id")), uint16(c.Uint("seq"))
-	e.TTL, e.TOS, e.DontFragment = uint8(c.Uint("ttl")), uint8(c.Uint("tos")), c.Bool("df")
+	e.ID, e.Seq = uint16(v[0]), uint16(v[1])
+	e.TTL, e.TOS, e.DontFragment = uint8(v[2]), uint8(v[3]), c.Bool("df")
 	max := craft.MaxPayloadIPv4
 	if e.Is6() {
 		max = craft.MaxPayloadIPv6

@@ -79,6 +79,21 @@ func (l *Lab) nodes() []*Node {
 
 // ofLabs reports whether the namespace name belongs to one of the labs ids,
 // or to any lab when ids is empty.
+// labID is the ID of a lab namespace's name, pingcraft-ID-ROLE, and
+// whether the name is one.
+func labID(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, namePrefix)
+	if !ok {
+		return "", false
+	}
+	for _, role := range []string{"-host", "-router", "-target"} {
+		if id, ok := strings.CutSuffix(rest, role); ok && id != "" {
+			return id, true
+		}
+	}
+	return "", false
+}
+
 func ofLabs(name string, ids []string) bool {
 	if len(ids) == 0 {
 		return strings.HasPrefix(name, namePrefix)

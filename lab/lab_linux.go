@@ -3,6 +3,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -62,6 +63,9 @@ func NewPrefixed(ctx context.Context, prefix string) (*Lab, error) {
 
 func newWithID(ctx context.Context, id string) (_ *Lab, err error) {
 	l := plan(id)
+	if err := recordOwner(id); err != nil {
+		return nil, err
+	}
 	b := &builder{ctx: ctx, lab: l, changed: make(chan struct{}, 1)}
 	defer func() {
 		// Open fds keep a namespace alive after its name is removed: close
@@ -90,6 +94,9 @@ func (l *Lab) Close() error {
 		if err := deleteNamespace(n.Name); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if len(errs) == 0 {
+		removeOwner(l.ID)
 	}
 	return errors.Join(errs...)
 }
@@ -151,10 +158,12 @@ func (n *Node) HardwareAddr(link string) (net.HardwareAddr, error) {
 	return lk.Attrs().HardwareAddr, nil
 }
 
-// Down removes the namespaces of the labs with the given IDs, or with none
-// given every namespace this package creates, the labs of other running
-// processes included, and returns their names. It is for `pingcraft lab
-// down` and for cleaning up after killed processes; tests must name an ID.
+// Down removes the namespaces of the labs with the given IDs and returns
+// their names. With none given it removes the labs left over: those whose
+// process is gone (killed, or `pingcraft lab --keep`), never the lab of a
+// running process, another user's test included, nor a namespace with the
+// prefix that this package did not make. It is for `pingcraft lab down`;
+// tests must name an ID.
 func Down(ids ...string) ([]string, error) {
 	names, err := Names()
 	if err != nil {
@@ -166,13 +175,108 @@ func Down(ids ...string) ([]string, error) {
 		if !ofLabs(name, ids) {
 			continue
 		}
+		id, ok := labID(name)
+		if len(ids) == 0 && keptReason(name) != "" {
+			continue
+		}
 		if err := deleteNamespace(name); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		removed = append(removed, name)
+		if ok && !slices.ContainsFunc(names, func(n string) bool {
+			return n != name && strings.HasPrefix(n, namePrefix+id+"-") && !slices.Contains(removed, n)
+		}) {
+			removeOwner(id)
+		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// Kept lists what Down without IDs leaves, each name with why.
+func Kept() ([]string, error) {
+	names, err := Names()
+	if err != nil {
+		return nil, err
+	}
+	var kept []string
+	for _, name := range names {
+		if why := keptReason(name); why != "" {
+			kept = append(kept, name+": "+why)
+		}
+	}
+	return kept, nil
+}
+
+func keptReason(name string) string {
+	id, ok := labID(name)
+	switch {
+	case !ok || !recorded(id):
+		return "not made by pingcraft lab (name it to remove it)"
+	case InUse(id) != "":
+		return "in use by " + InUse(id)
+	}
+	return ""
+}
+
+// ownerDir holds, per lab, the process that made it: its PID and start
+// time, so that a PID used again is not taken for it.
+const ownerDir = "/run/pingcraft/labs"
+
+func recordOwner(id string) error {
+	start, err := processStart(os.Getpid())
+	if err != nil {
+		return fmt.Errorf("lab: %w", err)
+	}
+	if err := os.MkdirAll(ownerDir, 0o755); err != nil {
+		return fmt.Errorf("lab: record the lab's owner: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(ownerDir, id), fmt.Appendf(nil, "%d %s\n", os.Getpid(), start), 0o644); err != nil {
+		return fmt.Errorf("lab: record the lab's owner: %w", err)
+	}
+	return nil
+}
+
+func removeOwner(id string) { os.Remove(filepath.Join(ownerDir, id)) }
+
+// InUse says which running process a lab belongs to ("" if none does, or
+// its owner is not recorded): `lab down` leaves such a lab alone.
+func InUse(id string) string {
+	b, err := os.ReadFile(filepath.Join(ownerDir, id))
+	if err != nil {
+		return ""
+	}
+	var pid int
+	var start string
+	if _, err := fmt.Sscan(string(b), &pid, &start); err != nil {
+		return ""
+	}
+	if now, err := processStart(pid); err != nil || now != start {
+		return ""
+	}
+	return fmt.Sprintf("PID %d", pid)
+}
+
+// recorded says whether this package made the lab: it records every lab's
+// owner.
+func recorded(id string) bool {
+	_, err := os.Stat(filepath.Join(ownerDir, id))
+	return err == nil
+}
+
+// processStart is a process's start time in clock ticks since boot, field
+// 22 of /proc/PID/stat (after the command, which may hold spaces).
+func processStart(pid int) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 20 {
+		return "", fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return f[19], nil
 }
 
 // Names lists the namespaces this package created that still exist, sorted.

@@ -48,5 +48,8 @@ func (n *Node) HardwareAddr(link string) (net.HardwareAddr, error) { return nil,
 // Down fails: network namespaces need Linux.
 func Down(ids ...string) ([]string, error) { return nil, errNotLinux() }
 
+// Kept fails: network namespaces need Linux.
+func Kept() ([]string, error) { return nil, errNotLinux() }
+
 // Names fails: network namespaces need Linux.
 func Names() ([]string, error) { return nil, errNotLinux() }

@@ -42,12 +42,20 @@ func labPermission(err error) error {
 	return err
 }
 
-// runLabDown removes the labs named, or every lab.
+// runLabDown removes the labs named, or every lab left over.
 func runLabDown(c *cli.Context) error {
 	removed, err := lab.Down(c.Args().Slice()...)
 	err = labPermission(err)
 	for _, name := range removed {
 		fmt.Fprintln(c.App.Writer, "removed", name)
+	}
+	if c.NArg() == 0 && err == nil {
+		// Never another process's lab: say what was left and why.
+		kept, kerr := lab.Kept()
+		for _, k := range kept {
+			fmt.Fprintln(c.App.Writer, "kept", k)
+		}
+		err = labPermission(kerr)
 	}
 	if err == nil && len(removed) == 0 {
 		fmt.Fprintln(c.App.Writer, "no labs to remove")

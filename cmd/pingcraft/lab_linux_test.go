@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -101,5 +102,46 @@ func TestLabInterrupt(t *testing.T) {
 	}
 	if left := labtest.Namespaces(t, idOf(t, out)); len(left) != 0 {
 		t.Errorf("namespaces left behind after SIGINT: %v", left)
+	}
+}
+
+// TestLabDownSparesRunningLabs: lab down without IDs removes a kept lab
+// (its process gone) but not the lab of a running process (this test's),
+// nor a namespace with the prefix that lab did not make.
+func TestLabDownSparesRunningLabs(t *testing.T) {
+	labtest.RequireRoot(t)
+	running := labtest.New(t)
+	code, out, errOut := runArgs(t, "lab", "--keep")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	kept := idOf(t, out)
+	t.Cleanup(func() { lab.Down(kept) })
+	// lab --keep ran in this process: make its owner a process that is gone.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("/run/pingcraft/labs/"+kept, fmt.Appendf(nil, "%d 1\n", gone.Process.Pid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	foreign := "pingcraft-ld" + running.ID + "-x"
+	if out, err := exec.Command("ip", "netns", "add", foreign).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", foreign).Run() })
+
+	code, out, errOut = runArgs(t, "lab", "down")
+	if code != 0 {
+		t.Fatalf("lab down: exit %d: %s", code, errOut)
+	}
+	if left := labtest.Namespaces(t, kept); len(left) != 0 || strings.Count(out, "removed pingcraft-"+kept+"-") != 3 {
+		t.Errorf("the kept lab: %v remain; lab down said\n%s", left, out)
+	}
+	if left := labtest.Namespaces(t, running.ID); len(left) != 3 || !strings.Contains(out, "kept pingcraft-"+running.ID+"-host: in use by PID "+fmt.Sprint(os.Getpid())) {
+		t.Errorf("the running lab: %v remain; lab down said\n%s", left, out)
+	}
+	if _, err := os.Stat("/run/netns/" + foreign); err != nil || !strings.Contains(out, "kept "+foreign+": not made by pingcraft lab") {
+		t.Errorf("the foreign namespace: %v; lab down said\n%s", err, out)
 	}
 }

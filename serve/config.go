@@ -77,6 +77,11 @@ type Group struct {
 	// Refresh, when set, looks the group's names up again this often and
 	// restarts the targets of those whose addresses changed.
 	Refresh time.Duration
+	// RefreshTTL (refresh: ttl) looks each name up again when its DNS
+	// records expire instead, bounded by MinTTLRefresh and MaxTTLRefresh;
+	// a name without a TTL (in /etc/hosts, or no DNS answer) every
+	// NoTTLRefresh.
+	RefreshTTL bool
 	Targets []string
 	// Labels go on every series of the group's targets.
 	Labels map[string]string
@@ -474,10 +479,12 @@ func Parse(name string, b []byte) (*Config, error) {
 		default:
 			return nil, at(node.Line, "group %q: addresses %q: use first (the default) or all", g.Name, gf.Addresses)
 		}
-		if gf.Refresh != "" {
+		if gf.Refresh == "ttl" {
+			g.RefreshTTL = true
+		} else if gf.Refresh != "" {
 			d, err := time.ParseDuration(gf.Refresh)
 			if err != nil || d < time.Second {
-				return nil, at(node.Line, "group %q: refresh %q: give a duration of 1s or more, such as 5m", g.Name, gf.Refresh)
+				return nil, at(node.Line, "group %q: refresh %q: give ttl (each name's DNS TTL) or a duration of 1s or more, such as 5m", g.Name, gf.Refresh)
 			}
 			g.Refresh = d
 		}

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -38,6 +39,9 @@ type Server struct {
 	RetryMin, RetryMax time.Duration
 	// Lookup resolves names; nil means the system's resolver.
 	Lookup resolve.Lookup
+	// TTL says how long a name's address records may be kept, for
+	// refresh: ttl; nil asks the DNS servers of /etc/resolv.conf.
+	TTL func(ctx context.Context, name string) (time.Duration, bool)
 
 	reg     *prometheus.Registry
 	targets targets
@@ -292,7 +296,7 @@ func (s *Server) Apply(ctx context.Context, cfg *Config) error {
 			sr.shards = []*shard{o.shard}
 			sr.start(ctx, o.shard, s.log())
 		}
-		if o.spec.g.Refresh > 0 {
+		if o.spec.g.Refresh > 0 || o.spec.g.RefreshTTL {
 			sr.done.Go(func() { s.refresh(ctx, sr, o.spec) })
 		}
 		if o.pending != nil {
@@ -486,36 +490,77 @@ func addrKey(addrs []netip.Addr) string {
 	return strings.Join(ss, ",")
 }
 
-// refresh looks sr's names up every Refresh and, when one resolves to
-// other addresses than those probed, marks sr stale and says so on
-// s.Stale: the next Apply reopens it.
+// Bounds of refresh: ttl. A TTL of 0 (do not cache) would be a lookup
+// per probe; an hour is as long as a set waits to see a move.
+const (
+	MinTTLRefresh = time.Second
+	MaxTTLRefresh = time.Hour
+	NoTTLRefresh  = time.Minute
+)
+
+// refresh looks sr's names up every Refresh (or each when its TTL runs
+// out) and, when one resolves to other addresses than those probed, marks
+// sr stale and says so on s.Stale: the next Apply reopens it.
 func (s *Server) refresh(ctx context.Context, sr *setRun, sp setSpec) {
-	tick := time.NewTicker(sp.g.Refresh)
-	defer tick.Stop()
 	resolver := &resolve.Resolver{Lookup: s.Lookup}
-	for {
+	ttl := s.TTL
+	if ttl == nil {
+		ttl = dnsTTL
+	}
+	wait := func(name string) time.Duration {
+		if !sp.g.RefreshTTL {
+			return sp.g.Refresh
+		}
+		if _, err := netip.ParseAddr(name); err == nil {
+			return MaxTTLRefresh // an address never moves
+		}
+		d, ok := ttl(ctx, name)
+		if !ok {
+			return NoTTLRefresh
+		}
+		return min(max(d, MinTTLRefresh), MaxTTLRefresh)
+	}
+	sr.mu.Lock()
+	was := map[string]string{}
+	for _, sh := range sr.shards {
+		maps.Copy(was, sh.resolved)
+	}
+	sr.mu.Unlock()
+	due := make(map[string]time.Time, len(was))
+	for name := range was {
+		due[name] = time.Now().Add(wait(name))
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for len(due) > 0 {
+		var first time.Time
+		for _, at := range due {
+			if first.IsZero() || at.Before(first) {
+				first = at
+			}
+		}
+		timer.Reset(time.Until(first))
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-timer.C:
 		}
-		sr.mu.Lock()
-		was := map[string]string{}
-		for _, sh := range sr.shards {
-			maps.Copy(was, sh.resolved)
-		}
-		sr.mu.Unlock()
-		for name, key := range was {
+		now := time.Now()
+		for name, at := range due {
+			if at.After(now) {
+				continue
+			}
+			due[name] = now.Add(wait(name))
 			addrs, err := lookupAll(ctx, resolver, name)
 			if err != nil {
 				continue // a failing resolver changes nothing probed
 			}
-			now := addrs[0].String()
+			got := addrs[0].String()
 			if sp.g.AllAddresses {
-				now = addrKey(addrs)
+				got = addrKey(addrs)
 			}
-			if now != key {
-				s.log().Info("name resolves to other addresses", "group", sp.g.Name, "target", name, "was", key, "now", now)
+			if got != was[name] {
+				s.log().Info("name resolves to other addresses", "group", sp.g.Name, "target", name, "was", was[name], "now", got)
 				sr.stale.Store(true)
 				select {
 				case s.stale <- struct{}{}:
@@ -525,6 +570,43 @@ func (s *Server) refresh(ctx context.Context, sr *setRun, sp setSpec) {
 			}
 		}
 	}
+}
+
+// dnsTTL is how long name's address records may be kept: the least TTL of
+// the A and AAAA answers of the first server of /etc/resolv.conf that
+// answers, through its search list as the system's resolver goes.
+func dnsTTL(ctx context.Context, name string) (time.Duration, bool) {
+	conf, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+	if err != nil || len(conf.Servers) == 0 {
+		return 0, false
+	}
+	c := &dns.Client{Timeout: 2 * time.Second}
+	for _, qname := range conf.NameList(name) {
+		least, found := uint32(0), false
+		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			m := new(dns.Msg)
+			m.SetQuestion(qname, qtype)
+			for _, server := range conf.Servers {
+				r, _, err := c.ExchangeContext(ctx, m, net.JoinHostPort(server, conf.Port))
+				if err != nil {
+					continue
+				}
+				for _, rr := range r.Answer {
+					if t := rr.Header().Rrtype; t == qtype || t == dns.TypeCNAME {
+						if !found || rr.Header().Ttl < least {
+							least = rr.Header().Ttl
+						}
+						found = true
+					}
+				}
+				break
+			}
+		}
+		if found {
+			return time.Duration(least) * time.Second, true
+		}
+	}
+	return 0, false
 }
 
 // start runs sh's engine until ctx ends.

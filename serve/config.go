@@ -82,7 +82,7 @@ type Group struct {
 	// a name without a TTL (in /etc/hosts, or no DNS answer) every
 	// NoTTLRefresh.
 	RefreshTTL bool
-	Targets []string
+	Targets    []string
 	// Labels go on every series of the group's targets.
 	Labels map[string]string
 	// Files are globs of Prometheus file_sd files (YAML or JSON), relative

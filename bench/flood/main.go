@@ -187,6 +187,11 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 			return err
 		}
 	}
+	if ctx.Err() == nil && *smokepingTargets > 0 {
+		if err := benchSmokeping(ctx, l, dir, bin, *smokepingFor, *smokepingTargets); err != nil {
+			return err
+		}
+	}
 	return ctx.Err()
 }
 

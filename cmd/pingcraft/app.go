@@ -75,6 +75,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Flags: fpingFlags(), Action: runFping},
 			{Name: "watch", Aliases: []string{"tcpdump"}, Usage: "capture and decode traffic as tcpdump does, from an interface or a pcap file",
 				ArgsUsage: "[FILTER EXPRESSION...]", Description: watchHelp, Flags: watchFlags(), Action: runWatch},
+			{Name: "replay", Usage: "send the IP packets of a capture again on an interface, rewritten, and report their answers",
+				ArgsUsage: "FILE.pcap", Description: replayHelp, Flags: replayFlags(), Action: runReplay},
 			{Name: "serve", Usage: "probe groups of targets without end and export Prometheus metrics",
 				Description: serveHelp, Flags: serveFlags(), Action: runServe},
 			{Name: "install-links", Usage: "make ping, fping, tcpdump and their kin links to pingcraft in DIR",

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/gopacket"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pingcraft/pingcraft/capture"
 	"github.com/pingcraft/pingcraft/craft"
 )
 
@@ -35,6 +37,7 @@ func craftFlags() []cli.Flag {
 		&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill `HEX` pattern, up to 16 bytes"},
 		&cli.BoolFlag{Name: "bad-checksum", Usage: "write the classic header-only ICMP checksum"},
 		&cli.BoolFlag{Name: "bad-ip-checksum", Usage: "write a wrong IPv4 header checksum"},
+		&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "also write the packet to `FILE` as pcap (--depth ip: raw IP; ethernet: EN10MB)"},
 	}
 }
 
@@ -48,6 +51,11 @@ func runCraft(c *cli.Context) error {
 	e, depth, err := echoFromFlags(c)
 	if err != nil {
 		return err
+	}
+	if path := c.String("write"); path != "" {
+		if err := writeProbe(path, e, depth); err != nil {
+			return err
+		}
 	}
 	return showProbe(c.App.Writer, "", e, depth)
 }
@@ -140,6 +148,32 @@ func craftKnownAnswer(w io.Writer) error {
 	fmt.Fprintln(w)
 	e.Faults = craft.FaultICMPHeaderChecksum
 	return showProbe(w, "checksum over the 8-byte header only (the classic bug)", e, craft.DepthIP)
+}
+
+// writeProbe writes the packet as a one-frame pcap file, for tcpdump,
+// tshark or pingcraft replay.
+func writeProbe(path string, e *craft.Echo, depth craft.Depth) error {
+	link := craft.LinkTypeEthernet
+	switch depth {
+	case craft.DepthICMP:
+		return usagef("-w %s: --depth icmp has no IP header to write: give --depth ip or ethernet", path)
+	case craft.DepthIP:
+		link = craft.LinkTypeRaw
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := e.Serialize(buf, depth); err != nil {
+		return err
+	}
+	w, err := capture.CreateFile(path, capture.FileOptions{Link: link, Snaplen: capture.MaxSnaplen})
+	if err != nil {
+		return fmt.Errorf("craft: %w", err)
+	}
+	b := buf.Bytes()
+	if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Now(), CaptureLength: len(b), Length: len(b)}, b); err != nil {
+		w.Close()
+		return fmt.Errorf("craft: %w", err)
+	}
+	return w.Close()
 }
 
 func showProbe(w io.Writer, title string, e *craft.Echo, depth craft.Depth) error {

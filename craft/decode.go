@@ -24,6 +24,9 @@ const (
 	ClassEchoReply
 	// ClassError: an ICMP or ICMPv6 error; Packet.Error says which.
 	ClassError
+	// ClassQuery: an ICMPv4 timestamp, address mask or information
+	// request or reply; Packet.Query says which.
+	ClassQuery
 )
 
 // Packet is a decoded frame. Byte slices (MACs, Payload) alias the data given
@@ -62,8 +65,15 @@ type Packet struct {
 	// ICMP or ICMPv6, when Protocol is 1 or 58 and the header is present.
 	ICMPType, ICMPCode uint8
 	ICMPChecksum       Checksum
-	ID, Seq            uint16 // echo request and reply only
+	ID, Seq            uint16 // echo and the other queries only
 	Payload            []byte // echo data
+	// Query, QueryReply, Times and Mask describe a ClassQuery message:
+	// which query, whether a reply, a timestamp's originate, receive and
+	// transmit times, an address mask.
+	Query      Query
+	QueryReply bool
+	Times      [3]uint32
+	Mask       uint32
 	Error              ICMPError
 	// QuoteData is the echo data an ICMP error quotes after the probe's
 	// ICMP header (RFC 792 routers quote none, Linux up to 576 bytes of the
@@ -347,6 +357,26 @@ func (d *Decoder) icmpv4(p *Packet, msg []byte, verifiable bool) {
 		p.ID, p.Seq, p.Payload = ic.Id, ic.Seq, ic.Payload
 		return
 	}
+	if q, reply, ok := queryOf(p.ICMPType); ok {
+		body := ic.Payload
+		switch {
+		case q == QueryTimestamp && len(body) < 12, q == QueryMask && len(body) < 4:
+			p.Class = ClassOther
+			if p.Truncated {
+				return // the capture is short, not the message
+			}
+			p.Malformed = fmt.Sprintf("%s message with %d bytes of body, short of %d", q, len(body), map[Query]int{QueryTimestamp: 12, QueryMask: 4}[q])
+			return
+		case q == QueryTimestamp:
+			for i := range p.Times {
+				p.Times[i] = binary.BigEndian.Uint32(body[4*i:])
+			}
+		case q == QueryMask:
+			p.Mask = binary.BigEndian.Uint32(body)
+		}
+		p.Class, p.Query, p.QueryReply, p.ID, p.Seq = ClassQuery, q, reply, ic.Id, ic.Seq
+		return
+	}
 	e := &p.Error
 	if e.Kind = ErrorKindOf(false, p.ICMPType); e.Kind == 0 {
 		return
@@ -497,7 +527,7 @@ var ipv6Skipped = gopacket.NewLayerClass([]gopacket.LayerType{layers.LayerTypeIP
 
 func (*ipv6Ext) CanDecode() gopacket.LayerClass { return ipv6Skipped }
 
-var classNames = [...]string{ClassOther: "other", ClassEchoRequest: "echo-request", ClassEchoReply: "echo-reply", ClassError: "error"}
+var classNames = [...]string{ClassOther: "other", ClassEchoRequest: "echo-request", ClassEchoReply: "echo-reply", ClassError: "error", ClassQuery: "query"}
 
 func (c Class) String() string {
 	if int(c) < len(classNames) && classNames[c] != "" {

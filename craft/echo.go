@@ -74,9 +74,18 @@ type Echo struct {
 	// FlowLabel is the IPv6 flow label (20 bits), written at DepthIP and
 	// DepthEthernet.
 	FlowLabel uint32
-	// Payload is the echo data, copied into the packet.
+	// Payload is the echo data, copied into the packet; the other
+	// queries carry none.
 	Payload []byte
 	Faults  Faults
+	// Query is the ICMPv4 query sent: echo (the zero value), timestamp,
+	// address mask or information.
+	Query Query
+	// Times are a timestamp message's originate, receive and transmit
+	// times (MillisecondsToday); a request sets the first.
+	Times [3]uint32
+	// Mask is an address mask reply's mask; requests send 0.
+	Mask uint32
 }
 
 // Is6 reports whether e is an ICMPv6 echo.
@@ -102,6 +111,15 @@ func (e *Echo) validate(d Depth) error {
 	}
 	if e.FlowLabel > 0xfffff {
 		return fmt.Errorf("craft: echo: flow label %#x has more than 20 bits", e.FlowLabel)
+	}
+	if e.Query > QueryInfo {
+		return fmt.Errorf("craft: echo: query %d: use QueryEcho, QueryTimestamp, QueryMask or QueryInfo", uint8(e.Query))
+	}
+	if six && e.Query != QueryEcho {
+		return fmt.Errorf("craft: echo: ICMPv6 has no %s query: it is ICMPv4's", e.Query)
+	}
+	if e.Query != QueryEcho && len(e.Payload) > 0 {
+		return fmt.Errorf("craft: echo: a %s message carries no data (%d bytes given)", e.Query, len(e.Payload))
 	}
 	if six && e.Faults&FaultIPChecksum != 0 {
 		return errors.New("craft: echo: IPv6 has no header checksum to get wrong")
@@ -225,14 +243,17 @@ func (b *Builder) Serialize(e *Echo, buf gopacket.SerializeBuffer, d Depth) erro
 			}
 			l = append(l, &b.ip4)
 		}
-		typ := uint8(layers.ICMPv4TypeEchoRequest)
+		typ := queryTypes[e.Query][0]
 		if e.Reply {
-			typ = layers.ICMPv4TypeEchoReply
+			typ = queryTypes[e.Query][1]
 		}
 		b.icmp4 = layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 0), Id: e.ID, Seq: e.Seq}
 		l = append(l, &b.icmp4)
 	}
 	b.payload = e.Payload
+	if e.Query != QueryEcho {
+		b.payload = e.queryBody()
+	}
 	l = append(l, &b.payload)
 	err := gopacket.SerializeLayers(buf, opts, l...)
 	b.payload = nil // not the builder's to keep

@@ -569,8 +569,12 @@ func checkDecoded(t *testing.T, link craft.LinkType, data []byte, p *craft.Packe
 	}
 	switch p.Class {
 	case craft.ClassOther, craft.ClassEchoRequest, craft.ClassEchoReply, craft.ClassError:
+	case craft.ClassQuery:
+		if p.IPVersion != 4 || p.Protocol != 1 || p.Query > craft.QueryInfo || p.Query == craft.QueryEcho {
+			t.Errorf("query %v in IPv%d protocol %d", p.Query, p.IPVersion, p.Protocol)
+		}
 	default:
-		t.Errorf("class %v is none of the four", p.Class)
+		t.Errorf("class %v is none of the five", p.Class)
 	}
 	for name, b := range map[string][]byte{"Payload": p.Payload, "SrcMAC": p.SrcMAC, "DstMAC": p.DstMAC} {
 		if len(b) > 0 && !bytes.Contains(data, b) {

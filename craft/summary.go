@@ -48,6 +48,14 @@ func (p *Packet) String() string {
 	switch p.Class {
 	case ClassEchoRequest, ClassEchoReply:
 		fmt.Fprintf(&b, " id %d seq %d data %d", p.ID, p.Seq, len(p.Payload))
+	case ClassQuery:
+		fmt.Fprintf(&b, " %s %s id %d seq %d", p.Query, map[bool]string{true: "reply", false: "request"}[p.QueryReply], p.ID, p.Seq)
+		switch p.Query {
+		case QueryTimestamp:
+			fmt.Fprintf(&b, " originate %d receive %d transmit %d", p.Times[0], p.Times[1], p.Times[2])
+		case QueryMask:
+			fmt.Fprintf(&b, " mask %d.%d.%d.%d", p.Mask>>24, p.Mask>>16&0xff, p.Mask>>8&0xff, p.Mask&0xff)
+		}
 	case ClassError:
 		e := &p.Error
 		fmt.Fprintf(&b, " %s %q", e.Kind, e.String())

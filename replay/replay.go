@@ -263,6 +263,8 @@ func summary(f *Frame) string {
 		return s + fmt.Sprintf(" proto %d", f.Protocol)
 	case f.Protocol == 1 && l4[0] == 8, f.Protocol == 58 && l4[0] == 128:
 		return s + fmt.Sprintf(" ICMP echo request id %d seq %d", be16(l4[4:]), be16(l4[6:]))
+	case f.Protocol == 1 && (l4[0] == 13 || l4[0] == 15 || l4[0] == 17):
+		return s + fmt.Sprintf(" ICMP %s request id %d seq %d", map[uint8]string{13: "timestamp", 15: "info", 17: "address mask"}[l4[0]], be16(l4[4:]), be16(l4[6:]))
 	case f.Protocol == 1, f.Protocol == 58:
 		return s + fmt.Sprintf(" ICMP type %d code %d", l4[0], l4[1])
 	case f.Protocol == 6:
@@ -274,6 +276,12 @@ func summary(f *Frame) string {
 }
 
 func be16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
+
+func be32(b []byte) uint32 { return uint32(be16(b))<<16 | uint32(be16(b[2:])) }
+
+// queryReplies are the ICMPv4 query replies by the request each answers:
+// timestamp, information, address mask.
+var queryReplies = map[uint8]uint8{14: 13, 16: 15, 18: 17}
 
 // Answer is what came back for a frame.
 type Answer struct {
@@ -320,6 +328,20 @@ func Match(f *Frame, pkt []byte) (Answer, bool) {
 		if t == layers.ICMPv4TypeEchoReply {
 			if f.Protocol == 1 && f.L4[0] == 8 && src == f.Dst && icmp.Id == be16(f.L4[4:]) && icmp.Seq == be16(f.L4[6:]) {
 				return Answer{Kind: "reply", From: src, Text: "echo reply"}, true
+			}
+			return Answer{}, false
+		}
+		if req, ok := queryReplies[uint8(t)]; ok {
+			b := icmp.LayerPayload()
+			if f.Protocol == 1 && f.L4[0] == req && src == f.Dst && icmp.Id == be16(f.L4[4:]) && icmp.Seq == be16(f.L4[6:]) {
+				a := Answer{Kind: "reply", From: src, Text: icmp.TypeCode.String()}
+				switch {
+				case t == 14 && len(b) >= 12:
+					a.Text = fmt.Sprintf("timestamp reply originate %d receive %d transmit %d", be32(b), be32(b[4:]), be32(b[8:]))
+				case t == 18 && len(b) >= 4:
+					a.Text = fmt.Sprintf("address mask reply %d.%d.%d.%d", b[0], b[1], b[2], b[3])
+				}
+				return a, true
 			}
 			return Answer{}, false
 		}

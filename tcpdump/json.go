@@ -62,6 +62,8 @@ type frameJSON struct {
 	TTL           *uint8   `json:"ttl,omitempty"`
 	ID            *uint16  `json:"id,omitempty"`
 	Seq           *uint16  `json:"seq,omitempty"`
+	Query         string   `json:"query,omitempty"` // class query: e.g. timestamp-reply
+	Times         []uint32 `json:"times,omitempty"` // timestamp: originate, receive, transmit
 	IPChecksum    *sumJSON `json:"ip_checksum,omitempty"`
 	ICMPChecksum  *sumJSON `json:"icmp_checksum,omitempty"`
 	Error         string   `json:"error,omitempty"`
@@ -112,6 +114,13 @@ func (j *JSONWriter) Print(data []byte, ci gopacket.CaptureInfo) error {
 		case craft.ClassEchoRequest, craft.ClassEchoReply:
 			id, seq := p.ID, p.Seq
 			o.ID, o.Seq = &id, &seq
+		case craft.ClassQuery:
+			id, seq := p.ID, p.Seq
+			o.ID, o.Seq = &id, &seq
+			o.Query = p.Query.String() + map[bool]string{true: "-reply", false: "-request"}[p.QueryReply]
+			if p.Query == craft.QueryTimestamp {
+				o.Times = p.Times[:]
+			}
 		case craft.ClassError:
 			o.Error = p.Error.String()
 		}

@@ -34,6 +34,7 @@ func craftFlags() []cli.Flag {
 		&cli.StringFlag{Name: "ttl", Aliases: []string{"t"}, Value: strconv.Itoa(craft.DefaultTTL), Usage: "TTL or hop limit, 1 to 255"},
 		&cli.StringFlag{Name: "tos", Aliases: []string{"Q"}, Value: "0", Usage: "TOS or traffic class, 0 to 255"},
 		&cli.BoolFlag{Name: "df", Usage: "set IPv4 don't-fragment"},
+		&cli.StringFlag{Name: "icmp-type", Value: "echo", Usage: "the query: echo, timestamp, mask or info (IPv4 only but echo)"},
 		&cli.StringFlag{Name: "pattern", Aliases: []string{"p"}, Usage: "fill `HEX` pattern, up to 16 bytes"},
 		&cli.BoolFlag{Name: "bad-checksum", Usage: "write the classic header-only ICMP checksum"},
 		&cli.BoolFlag{Name: "bad-ip-checksum", Usage: "write a wrong IPv4 header checksum"},
@@ -120,6 +121,21 @@ func echoFromFlags(c *cli.Context) (*craft.Echo, craft.Depth, error) {
 	if size < 0 || size > max {
 		return nil, 0, usagef("--size %d is out of range: use 0 to %d", size, max)
 	}
+	if e.Query, err = craft.ParseQuery(c.String("icmp-type")); err != nil {
+		return nil, 0, usageError{err.Error()}
+	}
+	if e.Query != craft.QueryEcho {
+		if e.Is6() {
+			return nil, 0, usagef("--icmp-type %s: ICMPv6 has no %s query; it is ICMPv4's", e.Query, e.Query)
+		}
+		if c.IsSet("size") || c.IsSet("pattern") {
+			return nil, 0, usagef("--icmp-type %s carries no data: leave out -s and -p", e.Query)
+		}
+		if e.Query == craft.QueryTimestamp {
+			e.Times[0] = craft.MillisecondsToday(time.Now())
+		}
+		return e, depth, craftFaults(c, e)
+	}
 	pl := craft.Payload{Size: size}
 	if p := c.String("pattern"); p != "" {
 		if pl.Pattern, err = craft.ParsePattern(p); err != nil {
@@ -128,13 +144,17 @@ func echoFromFlags(c *cli.Context) (*craft.Echo, craft.Depth, error) {
 	}
 	// No run, no key: the authenticator field stays zero.
 	e.Payload = pl.Append(nil, &craft.Probe{ID: e.ID, N: uint64(e.Seq), Dst: e.Dst, Sent: time.Now()})
+	return e, depth, craftFaults(c, e)
+}
+
+func craftFaults(c *cli.Context, e *craft.Echo) error {
 	if c.Bool("bad-checksum") {
 		e.Faults |= craft.FaultICMPHeaderChecksum
 	}
 	if c.Bool("bad-ip-checksum") {
 		e.Faults |= craft.FaultIPChecksum
 	}
-	return e, depth, nil
+	return nil
 }
 
 func craftKnownAnswer(w io.Writer) error {

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -175,5 +177,38 @@ func TestReplayNotACapture(t *testing.T) {
 	out, _ := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 2 || strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), "notes.txt: ") {
 		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// TestTimestampQuery: an ICMP timestamp request crafted with craft -w and
+// sent with replay gets the lab target's reply, whose receive time is the
+// target's clock: within a minute of the originate time (both ms since
+// midnight UT, this machine's clock).
+func TestTimestampQuery(t *testing.T) {
+	bin := pingcraftBinary(t)
+	l := labtest.New(t)
+	file := filepath.Join(t.TempDir(), "timestamp.pcap")
+	if out, err := exec.Command(bin, "craft", "--depth", "ethernet", "-S", l.Host4.String(), "--src-mac", "02:00:00:00:00:01", "--dst-mac", "02:00:00:00:00:02",
+		"--icmp-type", "timestamp", "--id", "77", "--seq", "5", "-w", file, l.Target4.String()).CombinedOutput(); err != nil {
+		t.Fatalf("craft: %v\n%s", err, out)
+	}
+	out, err := l.Host.Command(t.Context(), bin, "replay", "-i", l.HostLink, "--match", "--json", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	var line struct{ Answer, From, Text, Summary string }
+	if err := json.Unmarshal([]byte(strings.SplitN(string(out), "\n", 2)[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	var orig, recv, xmit int64
+	if _, err := fmt.Sscanf(line.Text, "timestamp reply originate %d receive %d transmit %d", &orig, &recv, &xmit); err != nil || line.Answer != "reply" || line.From != l.Target4.String() {
+		t.Fatalf("answer %+v (%v)", line, err)
+	}
+	const day = 86_400_000
+	if d := ((recv-orig)%day + day) % day; d > 60_000 && d < day-60_000 || recv != xmit && xmit-recv > 1000 {
+		t.Errorf("originate %d, receive %d, transmit %d: not the times of one moment", orig, recv, xmit)
+	}
+	if !strings.Contains(line.Summary, "ICMP timestamp request id 77 seq 5") {
+		t.Errorf("summary %q", line.Summary)
 	}
 }

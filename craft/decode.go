@@ -74,7 +74,7 @@ type Packet struct {
 	QueryReply bool
 	Times      [3]uint32
 	Mask       uint32
-	Error              ICMPError
+	Error      ICMPError
 	// QuoteData is the echo data an ICMP error quotes after the probe's
 	// ICMP header (RFC 792 routers quote none, Linux up to 576 bytes of the
 	// whole packet), for checking the probe's authenticator.

@@ -69,7 +69,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"craft", "198.18.1.2"}, "--depth ip needs --source"},
 		{[]string{"craft", "-S", "198.18.0.2", "-s", "65508", "198.18.1.2"}, "--size 65508 is out of range"},
 		{[]string{"craft", "-S", "198.18.0.2", "-p", "xyz", "198.18.1.2"}, `pattern "xyz" is not hex`},
-		{[]string{"craft", "-S", "198.18.0.2", "--id", "70000", "198.18.1.2"}, "16-bit"},
+		{[]string{"craft", "-S", "198.18.0.2", "--id", "70000", "198.18.1.2"}, "give a whole number from 0 to 65535"},
 		{[]string{"craft", "-S", "fd00::1", "198.18.1.2"}, "different families"},
 		{[]string{"craft", "--depth", "ethernet", "-S", "198.18.0.2", "198.18.1.2"}, "needs --src-mac and --dst-mac"},
 	}

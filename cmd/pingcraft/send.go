@@ -34,7 +34,7 @@ use 'pingcraft fping'.`
 // long ones. Values iputils reads with its own parsers are strings here,
 // read by pingArgs so that a refused value reads as iputils words it.
 func sendFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "iface", Aliases: []string{"I"}, Usage: "egress `INTERFACE`, or source ADDRESS, as ping -I"},
 		&cli.StringFlag{Name: "source", Usage: "source `ADDRESS`"},
 		&cli.BoolFlag{Name: "4", Usage: "IPv4 only"},
@@ -76,7 +76,7 @@ func sendFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show the path, transport and timestamp source first"},
 		&cli.BoolFlag{Name: "bad-checksum", Usage: "send the classic header-only ICMP checksum (no reply should come)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the probe decoded and in hex, send nothing"},
-	}
+	}, frameFlags()...)
 }
 
 // sendConfig reads send's options into a run's Config, checking them as
@@ -323,6 +323,9 @@ func runSend(c *cli.Context) error {
 		// __fpending, which are C library matters).
 		fmt.Fprintf(c.App.Writer, "ping from pingcraft %s\nlibcap: yes, IDN: no, NLS: no, error.h: no, getrandom(): yes, __fpending(): no\n", buildVersion())
 		return nil
+	}
+	if c.IsSet("frame") {
+		return runFrame(c)
 	}
 	cfg, err := sendConfig(c, a)
 	if err != nil {

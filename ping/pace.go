@@ -14,6 +14,22 @@ const (
 	gapCatchUp = 10 * time.Millisecond
 )
 
+// runInFlight is the most probes a run over n targets may have in flight
+// at once, which its receive ring or socket buffer is sized for: each
+// target's outstanding probes times the targets (inFlight), and in a run
+// paced by a gap or a rate never more than that gap lets go while one
+// probe waits for its reply. A million targets at --rate 10000 with a
+// 500ms timeout have about 5,000 probes in flight, not a million: their
+// ring is a few MiB, not the 256 MiB cap that would still drop replies.
+func (c *Config) runInFlight(n int) int {
+	in := c.inFlight(n)
+	if g := c.gap(); c.paced(n) && g > 0 {
+		_, catchUp := c.spacing(n)
+		in = min(in, satInt(c.wait()/g)+1+catchUp)
+	}
+	return in
+}
+
 // wants reports whether target t has probes left to send. e.mu is held.
 func (e *Engine) wants(t *target) bool {
 	c := &e.cfg

@@ -199,12 +199,17 @@ func (c *queueConn) ID() uint16             { return 0x1234 }
 func (c *queueConn) Drops() (uint64, error) { return 0, nil }
 func (c *queueConn) Close() error           { return nil }
 
-// BenchmarkManyTargets is one round of probes to 10,000 targets through a
-// paced run (send, receive, match, two events each), per probe: the hot
-// path of send over many targets, sockets aside. Run with -memprofile to
-// see what it allocates.
+// BenchmarkManyTargets is one round of probes to 10,000 and to 100,000
+// targets through a paced run (send, receive, match, two events each), per
+// probe: the hot path of send over many targets, sockets aside. Run with
+// -memprofile to see what it allocates.
 func BenchmarkManyTargets(b *testing.B) {
-	const n = 10000
+	for _, n := range []int{10000, 100000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchManyTargets(b, n) })
+	}
+}
+
+func benchManyTargets(b *testing.B, n int) {
 	targets := make([]Target, n)
 	c := newQueueConn(2 * n)
 	a := netip.MustParseAddr("198.18.64.0")

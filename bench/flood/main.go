@@ -86,6 +86,7 @@ func flood(args []string) int {
 	fs.IntVar(&mc.sustainTargets, "sustain-targets", 10000, "targets held for -sustain")
 	fs.IntVar(&mc.million, "million", 0, "then probe this many targets from a file once each at -million-rate (0: skip)")
 	fs.Float64Var(&mc.millionRate, "million-rate", 100000, "--rate of the -million run")
+	fs.BoolVar(&mc.profile, "many-profile", false, "record the pingcraft many-target rows with perf and print their profiles")
 	prefix := fs.String("lab-prefix", "", "the lab's namespaces are named pingcraft-PREFIX...")
 	serveFor := fs.Duration("serve", 5*time.Minute, "then run pingcraft serve over -serve-targets targets this long (0: skip)")
 	serveTargets := fs.Int("serve-targets", 10000, "targets of the serve run: IPv4 up to 16,382, IPv6 beyond")
@@ -336,6 +337,9 @@ type manyConfig struct {
 	sustainTargets int
 	million        int
 	millionRate    float64
+	// profile: record the pingcraft rows with perf and print where their
+	// CPU went (perf's own cost lands in the rows' figures).
+	profile bool
 }
 
 // manyRun is one row of the many-target comparison.
@@ -426,11 +430,21 @@ func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Du
 		if ctx.Err() != nil {
 			break
 		}
+		// Bounded by the probing's own length, plus -timeout for the
+		// rest (start, resolving, the summary).
 		bound := timeout + time.Duration(mc.count)*time.Second
-		if r.targets == mc.sustainTargets && mc.sustain > 0 {
+		switch {
+		case i == len(runs)-1 && mc.million > 0:
+			bound = timeout + time.Duration(float64(mc.million)/mc.millionRate*float64(time.Second))
+		case r.targets == mc.sustainTargets && mc.sustain > 0:
 			bound = timeout + mc.sustain
 		}
-		res, out := measure(ctx, l, bound, timeBin, r.tool, r.args)
+		tool, args := r.tool, r.args
+		perfData := filepath.Join(dir, fmt.Sprintf("row-%d.perf", i))
+		if mc.profile && r.tool == bin {
+			tool, args = "perf", append([]string{"record", "-F", "2000", "-g", "-o", perfData, "--", bin}, r.args...)
+		}
+		res, out := measure(ctx, l, bound, timeBin, tool, args)
 		name := "fping"
 		if r.tool == bin {
 			name = "pingcraft"
@@ -438,6 +452,8 @@ func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Du
 		label := fmt.Sprintf("%s %s", name, joinArgs(r.args))
 		if res.err != nil {
 			fmt.Fprintf(tw, "%s\t%d\t%v\t\t\t\t\t\t\t\t\t\n", label, r.targets, res.err)
+			tw.Flush()
+			fmt.Printf("    (it wrote: %s)\n", lastLines(out, 3))
 			continue
 		}
 		sent, recv := 0, 0
@@ -466,8 +482,30 @@ func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Du
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%s\t%.2f\t%.1f\t%d\t%.3f\t%s\t\n", label, r.targets, res.wall.Seconds(), cpu,
 			perProbe[i], ratio, cpu/res.wall.Seconds(), float64(res.maxRSS)/1024, sent, loss, drops)
 		tw.Flush()
+		if sent == 0 {
+			fmt.Printf("    (no summaries; it wrote: %s)\n", lastLines(out, 3))
+		}
+		if mc.profile && r.tool == bin {
+			rep, err := exec.CommandContext(ctx, "perf", "report", "-i", perfData, "--stdio", "--no-children",
+				"--sort", "dso,symbol", "--percent-limit", "1.5", "-g", "none").Output()
+			if err != nil {
+				return fmt.Errorf("perf report: %w", err)
+			}
+			fmt.Printf("profile of %s over %d targets:\n%s\n", label, r.targets, profileLines(string(rep)))
+		}
 	}
 	return tw.Flush()
+}
+
+// profileLines keeps perf report's rows, without its comments.
+func profileLines(rep string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(rep, "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // joinArgs shows a command line with the target range shortened.

@@ -413,7 +413,18 @@ func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Du
 		// targets, in ms.
 		gap := strconv.FormatFloat(1000/float64(n), 'f', -1, 64)
 		args := []string{"-c", strconv.Itoa(int(mc.sustain / time.Second)), "-p", "1000", "-i", gap, "-q", "-f", name}
-		runs = append(runs, manyRun{"fping", n, args, -1}, manyRun{bin, n, append([]string{"fping"}, args...), len(runs)})
+		fp := manyRun{"fping", n, args, -1}
+		if n > fpingMaxHosts {
+			// fping 5.1 takes at most 65,535 hosts ("not enough sequence
+			// numbers available"): as many processes as that needs, each
+			// its share of the targets at its share of the rate, from one
+			// shell, whose rusage counts them all.
+			var err error
+			if fp, err = fpingShards(dir, name, n, mc.sustain); err != nil {
+				return err
+			}
+		}
+		runs = append(runs, fp, manyRun{bin, n, append([]string{"fping"}, args...), len(runs)})
 	}
 	if mc.million > 0 {
 		name, err := file(mc.million)
@@ -450,6 +461,9 @@ func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Du
 			name = "pingcraft"
 		}
 		label := fmt.Sprintf("%s %s", name, joinArgs(r.args))
+		if r.tool == "sh" {
+			label = fmt.Sprintf("%d fping processes, each -c N -p 1000 -i its share -q -f ITS FILE", strings.Count(r.args[1], "&"))
+		}
 		if res.err != nil {
 			fmt.Fprintf(tw, "%s\t%d\t%v\t\t\t\t\t\t\t\t\t\n", label, r.targets, res.err)
 			tw.Flush()
@@ -486,15 +500,48 @@ func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Du
 			fmt.Printf("    (no summaries; it wrote: %s)\n", lastLines(out, 3))
 		}
 		if mc.profile && r.tool == bin {
-			rep, err := exec.CommandContext(ctx, "perf", "report", "-i", perfData, "--stdio", "--no-children",
-				"--sort", "dso,symbol", "--percent-limit", "1.5", "-g", "none").Output()
+			dsos, err := exec.CommandContext(ctx, "perf", "report", "-i", perfData, "--stdio", "--no-children",
+				"--sort", "dso", "--percent-limit", "1", "-g", "none").Output()
 			if err != nil {
 				return fmt.Errorf("perf report: %w", err)
 			}
-			fmt.Printf("profile of %s over %d targets:\n%s\n", label, r.targets, profileLines(string(rep)))
+			syms, err := exec.CommandContext(ctx, "perf", "report", "-i", perfData, "--stdio", "--children",
+				"--sort", "symbol", "--percent-limit", "3", "-g", "none").Output()
+			if err != nil {
+				return fmt.Errorf("perf report: %w", err)
+			}
+			fmt.Printf("profile of %s over %d targets, by binary:\n%s", label, r.targets, profileLines(string(dsos)))
+			fmt.Printf("and by function, callees included (children, self):\n%s\n", profileLines(string(syms)))
 		}
 	}
 	return tw.Flush()
+}
+
+// fpingMaxHosts is the most hosts one fping 5.1 process probes with -c.
+const fpingMaxHosts = 65535
+
+// fpingShards is the run of fping over the n targets of file at one probe
+// a second each for d, cut into as many processes as fping needs.
+func fpingShards(dir, file string, n int, d time.Duration) (manyRun, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return manyRun{}, err
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+	shards := (n + fpingMaxHosts - 1) / fpingMaxHosts
+	per := (n + shards - 1) / shards
+	var script strings.Builder
+	for i := 0; i < shards; i++ {
+		part := lines[i*per : min((i+1)*per, len(lines))]
+		name := fmt.Sprintf("%s-part%d", file, i)
+		if err := os.WriteFile(name, []byte(strings.Join(part, "")), 0o644); err != nil {
+			return manyRun{}, err
+		}
+		gap := strconv.FormatFloat(1000/float64(len(part)), 'f', -1, 64)
+		fmt.Fprintf(&script, "fping -c %d -p 1000 -i %s -q -f %s & ", int(d/time.Second), gap, name)
+	}
+	script.WriteString("wait")
+	return manyRun{"sh", n, []string{"-c", script.String()}, -1}, nil
 }
 
 // profileLines keeps perf report's rows, without its comments.

@@ -415,9 +415,9 @@ func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Du
 		args := []string{"-c", strconv.Itoa(int(mc.sustain / time.Second)), "-p", "1000", "-i", gap, "-q", "-f", name}
 		fp := manyRun{"fping", n, args, -1}
 		if n > fpingMaxHosts {
-			// fping 5.1 takes at most 65,535 hosts ("not enough sequence
-			// numbers available"): as many processes as that needs, each
-			// its share of the targets at its share of the rate, from one
+			// One fping 5.1 process cannot hold this load (see
+			// fpingMaxHosts): as many processes as it needs, each its
+			// share of the targets at its share of the rate, from one
 			// shell, whose rusage counts them all.
 			var err error
 			if fp, err = fpingShards(dir, name, n, mc.sustain); err != nil {
@@ -517,8 +517,10 @@ func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Du
 	return tw.Flush()
 }
 
-// fpingMaxHosts is the most hosts one fping 5.1 process probes with -c.
-const fpingMaxHosts = 65535
+// fpingMaxHosts is the most hosts one fping 5.1 process probes at one
+// probe a second each: its 65,535 sequence numbers are each held for 10 s
+// ("not enough sequence numbers available" beyond), 6,553 probes a second.
+const fpingMaxHosts = 6000
 
 // fpingShards is the run of fping over the n targets of file at one probe
 // a second each for d, cut into as many processes as fping needs.

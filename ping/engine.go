@@ -41,8 +41,10 @@ type Engine struct {
 	check   []byte      // what a corrupted reply should have held
 	pr      craft.Probe // the probe being authenticated
 	sendErr bool        // the last round had a send error: wait an interval
-	// settled: the targets before it are through (see pacedDone).
+	// settled: the targets before it are through (see pacedDone); paced:
+	// the run is paced (see ended).
 	settled int
+	paced   bool
 	// lastRound is when the last round of a flood went, for FloodGap.
 	lastRound time.Time
 	// inSend is the probe whose send call is running, with the lock
@@ -147,6 +149,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		seen[t.Conn] = true
 	}
 	paced := e.cfg.paced(len(e.targets))
+	e.mu.Lock()
+	e.paced = paced
+	e.mu.Unlock()
 	if !paced && e.cfg.Flood && len(seen) == 1 {
 		// As ping -f does, one goroutine sends and receives: the reply is
 		// usually queued by the time the send returns, and handing it

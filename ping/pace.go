@@ -63,7 +63,9 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 		t.due = 0
 		q.push(t, 0)
 	}
-	e.settled = 0
+	e.mu.Lock()
+	e.settled = 0 // receivers read it (see ended)
+	e.mu.Unlock()
 	nextGap := e.start
 	timer := time.NewTimer(0)
 	defer timer.Stop()

@@ -9,9 +9,15 @@ import (
 // fping's -i; a shorter one, below what a sleep can hit, is kept on
 // average, and gapCatchUp bounds how far its clock may lag behind: how
 // many probes may go back to back after a late wake-up.
+//
+// gapSleep is the least such a run sleeps for its gap alone: no timer hits
+// 10µs, and a wake-up every few probes costs a context switch each (8% of
+// the CPU of 100,000 probes a second); the millisecond's probes then go
+// back to back, as the catch-up lets them anyway.
 const (
 	gapStrict  = 2 * time.Millisecond
 	gapCatchUp = 10 * time.Millisecond
+	gapSleep   = time.Millisecond
 )
 
 // runInFlight is the most probes a run over n targets may have in flight
@@ -104,6 +110,9 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 			wake = e.mono(q.head().due)
 			if wake.Before(nextGap) {
 				wake = nextGap
+				if gap < gapStrict {
+					wake = laterOf(wake, now.Add(gapSleep))
+				}
 			}
 		}
 		wait := e.nextWake(now, wake, deadline)
@@ -115,6 +124,13 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // nextSlot is when the probe after one due at due and sent at now may go.

@@ -207,3 +207,37 @@ func TestDueQueueOrder(t *testing.T) {
 		t.Errorf("pop order (-sorted +queue):\n%s", diff)
 	}
 }
+
+// TestPacedShortGapSleeps: a gap below gapStrict is kept on average, and
+// the scheduler sleeps at least gapSleep for it: the probes of 20ms at a
+// 100µs gap go in about 20 wake-ups, not 200.
+func TestPacedShortGapSleeps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var addrs []netip.Addr
+		a := netip.MustParseAddr("198.18.64.0")
+		for range 200 {
+			a = a.Next()
+			addrs = append(addrs, a)
+		}
+		cfg := &Config{Count: 1, Gap: 100 * time.Microsecond, Interval: time.Second, Timeout: time.Second, Size: 56}
+		evs, _ := runMany(t, cfg, newFakeConn(func(uint16) answer { return answer{id: -1} }), addrs)
+		var first, last time.Time
+		wakes := map[time.Time]bool{}
+		for _, ev := range evs {
+			if ev.Kind != EventSent {
+				continue
+			}
+			if first.IsZero() {
+				first = ev.At
+			}
+			last = ev.At
+			wakes[ev.At] = true
+		}
+		if span := last.Sub(first); span < 19*time.Millisecond || span > 21*time.Millisecond {
+			t.Errorf("200 probes at a 100µs gap took %v, want about 20ms", span)
+		}
+		if len(wakes) > 25 {
+			t.Errorf("sent at %d instants, want about 20 (a wake-up a millisecond)", len(wakes))
+		}
+	})
+}

@@ -5,7 +5,9 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -197,12 +199,17 @@ func (c *queueConn) ID() uint16             { return 0x1234 }
 func (c *queueConn) Drops() (uint64, error) { return 0, nil }
 func (c *queueConn) Close() error           { return nil }
 
-// BenchmarkManyTargets is one round of probes to 10,000 targets through a
-// paced run (send, receive, match, two events each), per probe: the hot
-// path of send over many targets, sockets aside. Run with -memprofile to
-// see what it allocates.
+// BenchmarkManyTargets is one round of probes to 10,000 and to 100,000
+// targets through a paced run (send, receive, match, two events each), per
+// probe: the hot path of send over many targets, sockets aside. Run with
+// -memprofile to see what it allocates.
 func BenchmarkManyTargets(b *testing.B) {
-	const n = 10000
+	for _, n := range []int{10000, 100000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchManyTargets(b, n) })
+	}
+}
+
+func benchManyTargets(b *testing.B, n int) {
 	targets := make([]Target, n)
 	c := newQueueConn(2 * n)
 	a := netip.MustParseAddr("198.18.64.0")
@@ -225,4 +232,67 @@ func BenchmarkManyTargets(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/probe")
+}
+
+// BenchmarkPacedProbe is the engine's CPU per probe of a paced run held at
+// 1,000, 10,000 and 100,000 targets (200,000 probes a second in all, each
+// target's interval growing with their number; replies at once through a
+// fake network), and what it allocates per probe once the
+// run has started: the schedule, the windows and the matching should cost
+// the same per probe whatever the number of targets. cpu-ns/probe is the
+// process's CPU time (rusage: scheduler, receiver and fake network) over
+// the probes; allocs/probe counts the heap allocations during Run.
+func BenchmarkPacedProbe(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			targets := make([]Target, n)
+			paths := make([]resolve.Path, n)
+			c := newQueueConn(2 * n)
+			a := netip.MustParseAddr("198.18.64.0")
+			for i := range targets {
+				a = a.Next()
+				paths[i] = resolve.Path{Target: a}
+				targets[i] = Target{Path: &paths[i], Conn: c}
+			}
+			rounds := max(1, b.N/n)
+			events := 0
+			interval := time.Duration(n) * 5 * time.Microsecond
+			e, err := New(&Config{Count: rounds, Interval: interval, Timeout: 5 * interval, Size: DefaultSize},
+				targets, func(ev *Event) {
+					if ev.Kind == EventReply {
+						events++
+					}
+				})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			cpu0 := cpuTime(b)
+			b.ResetTimer()
+			if err := e.Run(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			cpu := cpuTime(b) - cpu0
+			runtime.ReadMemStats(&after)
+			probes := float64(rounds * n)
+			if events != rounds*n {
+				b.Logf("%d of %d probes answered in time", events, rounds*n)
+			}
+			b.ReportMetric(float64(cpu.Nanoseconds())/probes, "cpu-ns/probe")
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/probes, "allocs/probe")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

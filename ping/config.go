@@ -196,7 +196,17 @@ func (c *Config) inFlight(n int) int {
 // a flood's window that fills up gives up its oldest probe (see send).
 func (c *Config) outstanding(n int) int {
 	spacing, catchUp := c.spacing(n)
-	perWait := satInt(c.wait()/spacing) + 1 + c.Preload + catchUp
+	perWait := satInt(c.wait()/spacing) + 1 + catchUp
+	if c.paced(n) && c.Interval > 0 {
+		// A paced target's next probe is due an Interval after its last
+		// went, however the run's gap catches up: the catch-up lets
+		// probes of different targets go back to back, never two of one
+		// target closer than its Interval. Counting it for every target
+		// (1,000 probes at a 10µs gap) made fping -c 20 -i 0.01 keep
+		// windows of 32 probes a target instead of 4.
+		perWait = min(perWait, satInt(c.wait()/c.Interval)+1)
+	}
+	perWait += c.Preload
 	if sends, ok := c.sends(spacing, catchUp); ok {
 		return max(min(perWait, sends), 1)
 	}

@@ -41,6 +41,10 @@ type Engine struct {
 	check   []byte      // what a corrupted reply should have held
 	pr      craft.Probe // the probe being authenticated
 	sendErr bool        // the last round had a send error: wait an interval
+	// settled: the targets before it are through (see pacedDone); paced:
+	// the run is paced (see ended).
+	settled int
+	paced   bool
 	// lastRound is when the last round of a flood went, for FloodGap.
 	lastRound time.Time
 	// inSend is the probe whose send call is running, with the lock
@@ -85,11 +89,19 @@ func New(cfg *Config, targets []Target, onEvent func(*Event)) (*Engine, error) {
 		wake:    make(chan struct{}, 1),
 	}
 	win := windowSize(&c, len(targets))
+	// The targets and their windows in two arrays, in the order given: the
+	// schedule visits them in that order, so that a run over 100,000
+	// targets walks memory instead of jumping about it, and New makes two
+	// allocations, not two a target.
+	all := make([]target, len(targets))
+	windows := make([]probe, win*len(targets))
+	e.targets = make([]*target, 0, len(targets))
 	for i, tg := range targets {
 		if err := Refuse(&c, tg.Path, tg.Conn.Mode()); err != nil {
 			return nil, err
 		}
-		t := &target{Target: tg, index: i, id: tg.Conn.ID(), window: make([]probe, win)}
+		t := &all[i]
+		*t = target{Target: tg, index: i, id: tg.Conn.ID(), window: windows[i*win : (i+1)*win : (i+1)*win]}
 		if _, dup := e.byAddr[tg.Path.Target]; dup {
 			return nil, fmt.Errorf("ping: target %s given twice", tg.Path.Target)
 		}
@@ -137,6 +149,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		seen[t.Conn] = true
 	}
 	paced := e.cfg.paced(len(e.targets))
+	e.mu.Lock()
+	e.paced = paced
+	e.mu.Unlock()
 	if !paced && e.cfg.Flood && len(seen) == 1 {
 		// As ping -f does, one goroutine sends and receives: the reply is
 		// usually queued by the time the send returns, and handing it

@@ -165,7 +165,7 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 		return nil, err
 	}
 	conns := map[connKey]int{}
-	inFlight := c.inFlight(len(names))
+	inFlight := c.runInFlight(len(names))
 	for i, p := range paths {
 		if p == nil {
 			continue

@@ -374,3 +374,52 @@ func TestOpenDgramRefusedToRoot(t *testing.T) {
 		t.Errorf("error %v: want ErrNoPrivilege saying %q", err, want)
 	}
 }
+
+// TestFleetBeyond65536: one Fleet and one engine take more targets than
+// ICMP ids or seqs number (nothing in a run is per-id: replies are matched
+// by address, id, seq and authenticator), and a run paced by a rate sizes
+// its receive buffers for what the rate lets into flight, not for every
+// target. Every target is probed and answered once.
+func TestFleetBeyond65536(t *testing.T) {
+	if testing.Short() {
+		t.Skip("131,072 targets")
+	}
+	const n = 1 << 17
+	names := make([]string, n)
+	a := netip.MustParseAddr("10.0.0.0") // the fake network's, never on a wire
+	for i := range names {
+		a = a.Next()
+		names[i] = a.String()
+	}
+	synctest.Test(t, func(t *testing.T) {
+		nt, o := &fleetNet{}, &opener{}
+		run := &Config{Count: 1, Rate: 100000, Timeout: 500 * time.Millisecond, Interval: time.Second}
+		f, err := newTestFleet(t, nt, o, names, run, FleetConfig{Mode: ModeEthernet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		// 500ms at 10µs a probe, and the 1,000 a late wake-up may catch up.
+		if diff := cmp.Diff([]string{"ethernet eth0 198.18.0.2 in-flight 51001"}, o.opened); diff != "" {
+			t.Errorf("opened (-want +got):\n%s", diff)
+		}
+		replies := 0
+		e, err := f.Engine(func(ev *Event) {
+			if ev.Kind == EventReply {
+				replies++
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range o.conns {
+			c.stop()
+		}
+		if replies != n {
+			t.Errorf("%d replies from %d targets", replies, n)
+		}
+	})
+}

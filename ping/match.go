@@ -138,7 +138,7 @@ func (e *Engine) count(a *arrival) {
 			p.state = timedOut
 			t.stats.Outstanding--
 			t.stats.TimedOut++
-			e.poke()
+			e.ended(t)
 		}
 		e.emit(Event{Kind: EventICMPError, Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: a.seq, At: a.at,
 			From: a.from, Error: a.icmp, TTL: a.ttl, HasTTL: a.hasTTL})
@@ -171,7 +171,7 @@ func (e *Engine) count(a *arrival) {
 		t.stats.Received++
 		t.stats.addRTT(rtt)
 		ev.Kind = EventReply
-		e.poke()
+		e.ended(t)
 	case replied:
 		t.stats.Duplicates++
 		t.stats.addRTT(rtt)
@@ -181,6 +181,20 @@ func (e *Engine) count(a *arrival) {
 		ev.Kind = EventLate
 	}
 	e.emit(ev)
+}
+
+// ended wakes the scheduler for a probe of t that a reply or an error
+// ended: the run may be over, or a flood may send. A paced run is over
+// once every target is through, and pacedDone finds them through in
+// order: only the first target not yet through can end it, so only its
+// probes wake the scheduler. 100,000 replies a second would otherwise wake
+// it 100,000 times a second, each a context switch, for nothing. e.mu is
+// held.
+func (e *Engine) ended(t *target) {
+	if e.paced && e.settled < len(e.targets) && e.targets[e.settled] != t {
+		return
+	}
+	e.poke()
 }
 
 // probe is what t's probe in slot p was authenticated with. The result is

@@ -9,10 +9,32 @@ import (
 // fping's -i; a shorter one, below what a sleep can hit, is kept on
 // average, and gapCatchUp bounds how far its clock may lag behind: how
 // many probes may go back to back after a late wake-up.
+//
+// gapSleep is the least such a run sleeps for its gap alone: no timer hits
+// 10µs, and a wake-up every few probes costs a context switch each (8% of
+// the CPU of 100,000 probes a second); the millisecond's probes then go
+// back to back, as the catch-up lets them anyway.
 const (
 	gapStrict  = 2 * time.Millisecond
 	gapCatchUp = 10 * time.Millisecond
+	gapSleep   = time.Millisecond
 )
+
+// runInFlight is the most probes a run over n targets may have in flight
+// at once, which its receive ring or socket buffer is sized for: each
+// target's outstanding probes times the targets (inFlight), and in a run
+// paced by a gap or a rate never more than that gap lets go while one
+// probe waits for its reply. A million targets at --rate 10000 with a
+// 500ms timeout have about 5,000 probes in flight, not a million: their
+// ring is a few MiB, not the 256 MiB cap that would still drop replies.
+func (c *Config) runInFlight(n int) int {
+	in := c.inFlight(n)
+	if g := c.gap(); c.paced(n) && g > 0 {
+		_, catchUp := c.spacing(n)
+		in = min(in, satInt(c.wait()/g)+1+catchUp)
+	}
+	return in
+}
 
 // wants reports whether target t has probes left to send. e.mu is held.
 func (e *Engine) wants(t *target) bool {
@@ -33,19 +55,23 @@ func (t *target) retrying(c *Config) bool {
 	return t.stats.Received == 0 && t.stats.SendErrors == 0 && int(t.next) <= c.Retries
 }
 
-// schedulePaced is the scheduler of paced runs: a heap of targets by the
-// time their next probe is due, never a goroutine or a timer per target.
-// Targets take turns at the run's gap; each keeps its own interval. The
-// heap is the scheduler's own: it is touched outside the lock too.
+// schedulePaced is the scheduler of paced runs: a queue of targets by the
+// time their next probe is due (dueQueue), never a goroutine or a timer per
+// target. Targets take turns at the run's gap; each keeps its own
+// interval. The queue is the scheduler's own: it is touched outside the
+// lock too.
 func (e *Engine) schedulePaced(ctx context.Context) error {
 	c := &e.cfg
 	gap := c.gap()
 	deadline := e.deadline()
-	h := make(targetHeap, 0, len(e.targets))
+	var q dueQueue
 	for _, t := range e.targets {
 		t.due = 0
-		h.push(t)
+		q.push(t, 0)
 	}
+	e.mu.Lock()
+	e.settled = 0 // receivers read it (see ended)
+	e.mu.Unlock()
 	nextGap := e.start
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -53,13 +79,14 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 		now := e.now()
 		e.mu.Lock()
 		e.expire(now)
-		for len(h) > 0 && !now.Before(e.mono(h[0].due)) && !now.Before(nextGap) && (deadline.IsZero() || now.Before(deadline)) {
-			t := h.pop()
+		for q.len() > 0 && !now.Before(e.mono(q.head().due)) && !now.Before(nextGap) && (deadline.IsZero() || now.Before(deadline)) {
+			t := q.pop()
 			if !e.wants(t) {
 				if c.UntilReply && t.retrying(c) {
 					// Still waiting on the last try: look again when it ends.
-					t.due = e.off(now) + int64(c.timeoutOf(t.next))
-					h.push(t)
+					d := int64(c.timeoutOf(t.next))
+					t.due = e.off(now) + d
+					q.push(t, d)
 				}
 				continue
 			}
@@ -69,20 +96,23 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 				nextGap = nextSlot(nextGap, due, now, gap)
 			}
 			if e.wants(t) || c.UntilReply {
+				d := int64(c.Interval) // from the send, as fping
 				if c.UntilReply {
-					t.due = e.off(now) + int64(c.timeoutOf(t.next))
-				} else {
-					t.due = e.off(now) + int64(c.Interval) // from the send, as fping
+					d = int64(c.timeoutOf(t.next))
 				}
-				h.push(t)
+				t.due = e.off(now) + d
+				q.push(t, d)
 			}
 		}
 		done := e.pacedDone(now, deadline)
 		wake := time.Time{}
-		if len(h) > 0 {
-			wake = e.mono(h[0].due)
+		if q.len() > 0 {
+			wake = e.mono(q.head().due)
 			if wake.Before(nextGap) {
 				wake = nextGap
+				if gap < gapStrict {
+					wake = laterOf(wake, now.Add(gapSleep))
+				}
 			}
 		}
 		wait := e.nextWake(now, wake, deadline)
@@ -94,6 +124,13 @@ func (e *Engine) schedulePaced(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // nextSlot is when the probe after one due at due and sent at now may go.
@@ -117,10 +154,17 @@ func nextSlot(slot, due, now time.Time, gap time.Duration) time.Time {
 // pacedDone reports whether a paced run is over: every target has sent
 // all it will and nothing is outstanding, or the deadline passed, which
 // ends what is still outstanding. e.mu is held.
+//
+// A target that is through (it wants no more probes and has none
+// outstanding) stays through: its count, its tries and its replies only
+// grow. So the targets are looked at in order from the first one not yet
+// through (e.settled), and each wake-up costs one look, not one per
+// target: with 100,000 targets a wake-up per reply would otherwise cost
+// 100,000 looks a reply.
 func (e *Engine) pacedDone(now, deadline time.Time) bool {
 	if deadline.IsZero() || now.Before(deadline) {
-		for _, t := range e.targets {
-			if e.wants(t) || t.stats.Outstanding > 0 {
+		for ; e.settled < len(e.targets); e.settled++ {
+			if t := e.targets[e.settled]; e.wants(t) || t.stats.Outstanding > 0 {
 				return false
 			}
 		}
@@ -130,66 +174,93 @@ func (e *Engine) pacedDone(now, deadline time.Time) bool {
 	return true
 }
 
-// targetHeap is a binary min-heap of targets by due time.
-type targetHeap []*target
-
-func (h *targetHeap) push(t *target) {
-	*h = append(*h, t)
-	t.hidx = len(*h) - 1
-	h.up(t.hidx)
+// dueQueue holds a paced run's targets by when their next probe is due.
+// A target goes back in after each turn due a delay after it: its
+// Interval, or in an until-reply run the timeout of its try. The clock
+// only moves forward, so targets put in with the same delay come due in
+// the order they went in: one FIFO lane per delay is in order by itself,
+// and the next target due is the earliest of the lanes' heads. A run with
+// -c or -l has one lane (its Interval), an until-reply run one per try
+// whose timeout differs: a turn costs O(lanes), whatever the number of
+// targets, where a heap over 100,000 targets costs 17 levels, each a
+// cache miss. Ties go in the order the targets went in, as fping's event
+// queue keeps them; the first turn goes in the order given.
+type dueQueue struct {
+	lanes []dueLane
+	n     int
+	turn  uint64 // counts pushes, to order ties across lanes
 }
 
-func (h *targetHeap) pop() *target {
-	old := *h
-	t := old[0]
-	last := len(old) - 1
-	old[0], old[last] = old[last], nil
-	*h = old[:last]
-	if last > 0 {
-		(*h)[0].hidx = 0
-		h.down(0)
+// dueLane is a FIFO ring of targets pushed with one delay.
+type dueLane struct {
+	delay      int64
+	ring       []*target
+	head, size int
+}
+
+func (q *dueQueue) len() int { return q.n }
+
+// push adds t, whose t.due is delay after now, to the lane of delay.
+func (q *dueQueue) push(t *target, delay int64) {
+	var l *dueLane
+	for i := range q.lanes {
+		if q.lanes[i].delay == delay {
+			l = &q.lanes[i]
+			break
+		}
 	}
-	t.hidx = -1
+	if l == nil {
+		q.lanes = append(q.lanes, dueLane{delay: delay})
+		l = &q.lanes[len(q.lanes)-1]
+	}
+	if l.size == len(l.ring) {
+		// Grown by doubling, in order from the head: a run's lanes reach
+		// their size in its first turns and allocate nothing after.
+		ring := make([]*target, max(2*len(l.ring), 16))
+		n := copy(ring, l.ring[l.head:])
+		copy(ring[n:], l.ring[:l.head])
+		l.ring, l.head = ring, 0
+	}
+	l.ring[(l.head+l.size)%len(l.ring)] = t
+	l.size++
+	q.n++
+	t.turn = q.turn
+	q.turn++
+}
+
+// first is the lane whose head is due first; q must not be empty.
+func (q *dueQueue) first() *dueLane {
+	var best *dueLane
+	for i := range q.lanes {
+		l := &q.lanes[i]
+		if l.size == 0 {
+			continue
+		}
+		if best == nil {
+			best = l
+			continue
+		}
+		a, b := l.ring[l.head], best.ring[best.head]
+		if a.due < b.due || a.due == b.due && a.turn < b.turn {
+			best = l
+		}
+	}
+	return best
+}
+
+// head is the target due first; q must not be empty.
+func (q *dueQueue) head() *target {
+	l := q.first()
+	return l.ring[l.head]
+}
+
+// pop removes and returns the target due first; q must not be empty.
+func (q *dueQueue) pop() *target {
+	l := q.first()
+	t := l.ring[l.head]
+	l.ring[l.head] = nil
+	l.head = (l.head + 1) % len(l.ring)
+	l.size--
+	q.n--
 	return t
-}
-
-func (h targetHeap) less(i, j int) bool {
-	if h[i].due != h[j].due {
-		return h[i].due < h[j].due
-	}
-	return h[i].index < h[j].index // in the order given, as fping
-}
-
-func (h targetHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = i, j
-}
-
-func (h targetHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			return
-		}
-		h.swap(i, p)
-		i = p
-	}
-}
-
-func (h targetHeap) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h.swap(i, m)
-		i = m
-	}
 }

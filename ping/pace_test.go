@@ -144,3 +144,100 @@ func TestPacedRefusesFlood(t *testing.T) {
 		t.Error("flood over two targets accepted")
 	}
 }
+
+// TestDueQueueOrder: the queue hands targets out by due time, ties in the
+// order they went in, across lanes of different delays, as a sort would.
+func TestDueQueueOrder(t *testing.T) {
+	var q dueQueue
+	ts := make([]target, 40)
+	now := int64(0)
+	for i := range ts {
+		ts[i].index = i
+		q.push(&ts[i], 0)
+	}
+	var got []int
+	for round := 0; q.len() > 0; round++ {
+		tg := q.pop()
+		got = append(got, tg.index)
+		if round < 200 {
+			// Each goes back in after one of three delays, the clock
+			// moving on as the schedule's does.
+			now += int64(round % 2)
+			d := []int64{5, 7, 5, 11}[tg.index%4]
+			tg.due = now + d
+			q.push(tg, d)
+		}
+	}
+	if len(got) != 240 {
+		t.Fatalf("%d pops, want 240", len(got))
+	}
+	// The same pushes replayed on a list searched for the least (due,
+	// turn) each time.
+	type item struct {
+		idx  int
+		due  int64
+		turn int
+	}
+	var list []item
+	turn := 0
+	for i := range ts {
+		list = append(list, item{i, 0, turn})
+		turn++
+	}
+	now = 0
+	var sim []int
+	for round := 0; len(list) > 0; round++ {
+		best := 0
+		for j, it := range list {
+			if it.due < list[best].due || it.due == list[best].due && it.turn < list[best].turn {
+				best = j
+			}
+		}
+		it := list[best]
+		list = append(list[:best], list[best+1:]...)
+		sim = append(sim, it.idx)
+		if round < 200 {
+			now += int64(round % 2)
+			d := []int64{5, 7, 5, 11}[it.idx%4]
+			list = append(list, item{it.idx, now + d, turn})
+			turn++
+		}
+	}
+	if diff := cmp.Diff(sim, got); diff != "" {
+		t.Errorf("pop order (-sorted +queue):\n%s", diff)
+	}
+}
+
+// TestPacedShortGapSleeps: a gap below gapStrict is kept on average, and
+// the scheduler sleeps at least gapSleep for it: the probes of 20ms at a
+// 100µs gap go in about 20 wake-ups, not 200.
+func TestPacedShortGapSleeps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var addrs []netip.Addr
+		a := netip.MustParseAddr("198.18.64.0")
+		for range 200 {
+			a = a.Next()
+			addrs = append(addrs, a)
+		}
+		cfg := &Config{Count: 1, Gap: 100 * time.Microsecond, Interval: time.Second, Timeout: time.Second, Size: 56}
+		evs, _ := runMany(t, cfg, newFakeConn(func(uint16) answer { return answer{id: -1} }), addrs)
+		var first, last time.Time
+		wakes := map[time.Time]bool{}
+		for _, ev := range evs {
+			if ev.Kind != EventSent {
+				continue
+			}
+			if first.IsZero() {
+				first = ev.At
+			}
+			last = ev.At
+			wakes[ev.At] = true
+		}
+		if span := last.Sub(first); span < 19*time.Millisecond || span > 21*time.Millisecond {
+			t.Errorf("200 probes at a 100µs gap took %v, want about 20ms", span)
+		}
+		if len(wakes) > 25 {
+			t.Errorf("sent at %d instants, want about 20 (a wake-up a millisecond)", len(wakes))
+		}
+	})
+}

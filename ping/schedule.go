@@ -263,14 +263,12 @@ func (e *Engine) send(t *target, now time.Time) {
 	e.inSend = queued{}
 	held := e.held
 	e.held = e.held[:0]
-	var tooBig *tooBigError
-	if errors.As(err, &tooBig) && len(held) == 0 {
+	if mtu, ok := tooBigMTU(err); ok && len(held) == 0 {
 		// A path MTU learnt during the run: a local error, as above.
 		p.state = timedOut
 		t.stats.Outstanding--
 		t.stats.TimedOut++
 		t.stats.Errors++
-		mtu := tooBig.mtu
 		if mtu == 0 {
 			mtu = t.Path.MTU
 		}
@@ -301,6 +299,21 @@ func (e *Engine) send(t *target, now time.Time) {
 }
 
 const icmpHeader = 8
+
+// tooBigMTU is the path MTU of a send refused with EMSGSIZE (0: not
+// known). Apart from send, so that the target errors.As needs is made
+// only for an error: declared in send, it escaped to the heap on every
+// probe.
+func tooBigMTU(err error) (int, bool) {
+	if err == nil {
+		return 0, false
+	}
+	var tooBig *tooBigError
+	if !errors.As(err, &tooBig) {
+		return 0, false
+	}
+	return tooBig.mtu, true
+}
 
 // echo is the probe with id and seq to p, carrying data.
 func (c *Config) echo(p *resolve.Path, id, seq uint16, data []byte) craft.Echo {

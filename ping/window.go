@@ -27,8 +27,8 @@ const (
 type target struct {
 	Target
 	index  int
-	due    int64 // paced runs: when the next probe goes, ns after the start
-	hidx   int   // paced runs: place in the schedule's heap
+	due    int64  // paced runs: when the next probe goes, ns after the start
+	turn   uint64 // paced runs: when it went into the schedule's queue, for ties
 	id     uint16
 	next   uint64 // number of the next probe
 	newest uint64 // number of the newest probe that was answered

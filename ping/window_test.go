@@ -45,6 +45,9 @@ func TestWindowSize(t *testing.T) {
 		// --rate 10 spaces one target's probes 100ms apart whatever -p says.
 		{"rate 10/s, -p 1 -t 10s", Config{Rate: 10, Interval: time.Millisecond, Timeout: 10 * time.Second}, 2, 256},
 		{"gap 20ms, -p 1 -t 1s", Config{Gap: 20 * time.Millisecond, Interval: time.Millisecond, Timeout: time.Second}, 2, 128},
+		// A 10µs gap may catch up 1,000 probes back to back, of different
+		// targets: each target still waits its period between two.
+		{"fping -c 20 -p 1000 -t 1000 -i 0.01", Config{Count: 20, Interval: time.Second, Timeout: time.Second, Gap: 10 * time.Microsecond}, 100000, 4},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := withDefaults(&tt.cfg, tt.n)

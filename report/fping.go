@@ -74,8 +74,13 @@ type Fping struct {
 	// Now is the clock of Split's header; nil means time.Now.
 	Now func() time.Time
 
-	mu         sync.Mutex
-	h          []fpingHost
+	mu sync.Mutex
+	h  []fpingHost
+	// named are the names of hosts beyond Names or with an empty one:
+	// their address, from their first event.
+	named map[int]string
+	// rtts are -C's per-probe times of each host, made only for -C.
+	rtts       [][]int64
 	width      int // of the longest name: fping aligns the colons
 	alive      int
 	timeouts   int
@@ -90,28 +95,37 @@ type Fping struct {
 }
 
 // fpingHost is one host's counts: of the whole run, and of the current
-// -Q interval (the _i fields).
+// -Q interval (the _i fields). It is kept small, 80 bytes, for runs over a
+// million hosts: its name is in Fping.Names, -C's times apart.
 type fpingHost struct {
-	name         string
 	sent, recv   int
 	minNS, maxNS int64
 	totalNS      int64
-	sentI, recvI int
 	minI, maxI   int64
 	totalI       int64
-	rtts         []int64 // -C: by probe, -1 for none
-	// The probes that timed out last, which an ICMP error may still name.
-	late     [64]uint16
-	lateNext int
+	sentI, recvI int32
+	// lastLate is the seq of the newest probe that timed out (hasLate:
+	// one did), which an ICMP error may still name.
+	lastLate uint16
+	hasLate  bool
 }
 
+// timedOutBefore says whether the probe numbered seq already timed out.
+// The engine times a host's probes out in the order they were sent (their
+// timeouts never shrink), so every probe up to the newest that timed out
+// has ended: an ICMP error naming one of them ends nothing more, and one
+// naming a later probe ends it. Seqs wrap at 65536; a probe 32768 older
+// than the newest is long out of the engine's window.
 func (h *fpingHost) timedOutBefore(seq uint16) bool {
-	for i := range min(h.lateNext, len(h.late)) {
-		if h.late[i] == seq {
-			return true
-		}
+	return h.hasLate && int16(seq-h.lastLate) <= 0
+}
+
+// nameOf is host i's name: from Names, else its address (see Event).
+func (p *Fping) nameOf(i int) string {
+	if i < len(p.Names) && p.Names[i] != "" {
+		return p.Names[i]
 	}
-	return false
+	return p.named[i]
 }
 
 // modes are fping's derived flags: verbose prints "is alive" and
@@ -157,13 +171,18 @@ func (p *Fping) grow() {
 func (p *Fping) host(i int) *fpingHost {
 	if p.h == nil {
 		p.h = make([]fpingHost, len(p.Names))
-		for j, n := range p.Names {
-			p.h[j].name = n
+		for _, n := range p.Names {
 			p.width = max(p.width, len(n))
+		}
+		if p.Columns {
+			p.rtts = make([][]int64, len(p.Names))
 		}
 	}
 	for len(p.h) <= i {
 		p.h = append(p.h, fpingHost{})
+		if p.Columns {
+			p.rtts = append(p.rtts, nil)
+		}
 	}
 	return &p.h[i]
 }
@@ -175,10 +194,16 @@ func (p *Fping) Event(ev *ping.Event) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	h := p.host(ev.Target)
-	if h.name == "" {
-		h.name = ev.Addr.String()
-		p.width = max(p.width, len(h.name))
+	i := ev.Target
+	h := p.host(i)
+	name := p.nameOf(i)
+	if name == "" {
+		name = ev.Addr.String()
+		if p.named == nil {
+			p.named = map[int]string{}
+		}
+		p.named[i] = name
+		p.width = max(p.width, len(name))
 	}
 	idx := int(ev.Seq) - 1 // fping numbers probes from 0
 	switch ev.Kind {
@@ -187,11 +212,11 @@ func (p *Fping) Event(ev *ping.Event) {
 	case ping.EventReply:
 		p.received++
 		if p.tooLate(ev) {
-			p.timedOut(h, idx, ev)
+			p.timedOut(i, h, idx, ev)
 			return
 		}
 		ns := ev.RTT.Nanoseconds()
-		p.add(h, idx, ns)
+		p.add(i, h, idx, ns)
 		p.minNS, p.maxNS = minSet(p.minNS, ns, p.replies == 0), max(p.maxNS, ns)
 		p.sumNS += ns
 		p.replies++
@@ -199,7 +224,7 @@ func (p *Fping) Event(ev *ping.Event) {
 			p.alive++
 			if p.verbose() || p.listAlive() {
 				w := p.out()
-				io.WriteString(w, h.name)
+				io.WriteString(w, name)
 				if p.verbose() {
 					io.WriteString(w, " is alive")
 				}
@@ -215,7 +240,7 @@ func (p *Fping) Event(ev *ping.Event) {
 			}
 		}
 		if p.perRecv() {
-			fmt.Fprintf(p.out(), "%s%-*s : [%d], %d bytes, %s ms (%s avg, %s)%s", p.stamp(ev.At), p.width, h.name, idx, ev.Bytes,
+			fmt.Fprintf(p.out(), "%s%-*s : [%d], %d bytes, %s ms (%s avg, %s)%s", p.stamp(ev.At), p.width, name, idx, ev.Bytes,
 				fpingTime(ns), fpingTime(h.totalNS/int64(h.recv)), lossOf(h.sent, h.recv), p.ttl(ev))
 			p.elsewhere(ev)
 			io.WriteString(p.out(), "\n")
@@ -224,45 +249,44 @@ func (p *Fping) Event(ev *ping.Event) {
 		p.received++
 		// fping reports duplicates only where it prints no per-probe line.
 		if !p.Loop && !p.perRecv() {
-			fmt.Fprintf(p.errs(), "%s : duplicate for [%d], %d bytes, %s ms\n", h.name, idx, ev.Bytes, fpingTime(ev.RTT.Nanoseconds()))
+			fmt.Fprintf(p.errs(), "%s : duplicate for [%d], %d bytes, %s ms\n", name, idx, ev.Bytes, fpingTime(ev.RTT.Nanoseconds()))
 		}
 	case ping.EventLate:
 		p.received++
 	case ping.EventICMPError:
 		p.otherICMP++
 		if !p.Quiet {
-			fmt.Fprintf(p.errs(), "%s from %s for ICMP Echo sent to %s\n", fpingError(&ev.Error), ev.From, h.name)
+			fmt.Fprintf(p.errs(), "%s from %s for ICMP Echo sent to %s\n", fpingError(&ev.Error), ev.From, name)
 		}
 		// The engine ends a pending probe with its error; one that timed
 		// out before the error came is already counted.
 		if !h.timedOutBefore(ev.Seq) {
-			p.timedOut(h, idx, ev)
+			p.timedOut(i, h, idx, ev)
 		}
 	case ping.EventTimeout:
-		h.late[h.lateNext%len(h.late)] = ev.Seq
-		h.lateNext++
-		p.timedOut(h, idx, ev)
+		h.lastLate, h.hasLate = ev.Seq, true
+		p.timedOut(i, h, idx, ev)
 	case ping.EventSendError, ping.EventLocalError:
 		if ev.Kind == ping.EventSendError {
 			p.echoesSent++
 		}
 		if p.verbose() {
-			fmt.Fprintf(p.errs(), "%s: error while sending ping: %s\n", h.name, sendErrorText(ev))
+			fmt.Fprintf(p.errs(), "%s: error while sending ping: %s\n", name, sendErrorText(ev))
 		}
-		p.lose(h, idx)
+		p.lose(i, h, idx)
 	}
 }
 
 // timedOut counts probe idx of h as timed out (fping's timeout event).
-func (p *Fping) timedOut(h *fpingHost, idx int, ev *ping.Event) {
-	p.lose(h, idx)
+func (p *Fping) timedOut(i int, h *fpingHost, idx int, ev *ping.Event) {
+	p.lose(i, h, idx)
 	p.timeouts++
 	if p.perRecv() {
 		avg := "NaN"
 		if h.recv > 0 {
 			avg = fpingTime(h.totalNS / int64(h.recv))
 		}
-		fmt.Fprintf(p.out(), "%s%-*s : [%d], timed out (%s avg, %s)\n", p.stamp(ev.At), p.width, h.name, idx, avg, lossOf(h.sent, h.recv))
+		fmt.Fprintf(p.out(), "%s%-*s : [%d], timed out (%s avg, %s)\n", p.stamp(ev.At), p.width, p.nameOf(i), idx, avg, lossOf(h.sent, h.recv))
 	}
 }
 
@@ -294,7 +318,7 @@ func (p *Fping) ttl(ev *ping.Event) string {
 }
 
 // add counts a reply to probe idx of h (fping's stats_add).
-func (p *Fping) add(h *fpingHost, idx int, ns int64) {
+func (p *Fping) add(i int, h *fpingHost, idx int, ns int64) {
 	h.sent++
 	h.sentI++
 	h.recv++
@@ -303,14 +327,14 @@ func (p *Fping) add(h *fpingHost, idx int, ns int64) {
 	h.minI, h.maxI = minSet(h.minI, ns, h.recvI == 1), max(h.maxI, ns)
 	h.totalNS += ns
 	h.totalI += ns
-	p.record(h, idx, ns)
+	p.record(i, idx, ns)
 }
 
 // lose counts probe idx of h as sent and lost.
-func (p *Fping) lose(h *fpingHost, idx int) {
+func (p *Fping) lose(i int, h *fpingHost, idx int) {
 	h.sent++
 	h.sentI++
-	p.record(h, idx, -1)
+	p.record(i, idx, -1)
 }
 
 func minSet(cur, v int64, first bool) int64 {
@@ -321,14 +345,16 @@ func minSet(cur, v int64, first bool) int64 {
 }
 
 // record keeps a probe's time for -C's columns.
-func (p *Fping) record(h *fpingHost, idx int, ns int64) {
+func (p *Fping) record(i, idx int, ns int64) {
 	if !p.Columns || idx < 0 {
 		return
 	}
-	for len(h.rtts) <= idx {
-		h.rtts = append(h.rtts, -1)
+	r := p.rtts[i]
+	for len(r) <= idx {
+		r = append(r, -1)
 	}
-	h.rtts[idx] = ns
+	r[idx] = ns
+	p.rtts[i] = r
 }
 
 // lossOf is the end of a per-probe line: the loss so far.
@@ -416,8 +442,8 @@ func (p *Fping) split() {
 	fmt.Fprintf(errs, "[%s]\n", p.now().Format("15:04:05"))
 	for i := range p.h {
 		h := &p.h[i]
-		fmt.Fprintf(errs, "%-*s :", p.width, h.name)
-		p.counts(errs, h.sentI, h.recvI)
+		fmt.Fprintf(errs, "%-*s :", p.width, p.nameOf(i))
+		p.counts(errs, int(h.sentI), int(h.recvI))
 		if h.recvI > 0 {
 			fmt.Fprintf(errs, ", min/avg/max = %s/%s/%s", fpingTime(h.minI), fpingTime(h.totalI/int64(h.recvI)), fpingTime(h.maxI))
 		}
@@ -451,27 +477,28 @@ func (p *Fping) netdata() {
 	secs := p.Squiet.Seconds()
 	for i := range p.h {
 		h := &p.h[i]
-		chart := h.name
+		name := p.nameOf(i)
+		chart := name
 		if i < len(p.Charts) && p.Charts[i] != "" {
 			chart = p.Charts[i]
 		}
 		chart = netdataName(chart)
 		if !p.charted {
-			fmt.Fprintf(w, "CHART fping.%s_packets '' 'FPing Packets for host %s' packets '%s' fping.packets line 110020 %.0f\n", chart, h.name, h.name, secs)
+			fmt.Fprintf(w, "CHART fping.%s_packets '' 'FPing Packets for host %s' packets '%s' fping.packets line 110020 %.0f\n", chart, name, name, secs)
 			io.WriteString(w, "DIMENSION xmt sent absolute 1 1\nDIMENSION rcv received absolute 1 1\n")
 		}
 		fmt.Fprintf(w, "BEGIN fping.%s_packets\nSET xmt = %d\nSET rcv = %d\nEND\n", chart, h.sentI, h.recvI)
 		if !p.charted {
-			fmt.Fprintf(w, "CHART fping.%s_quality '' 'FPing Quality for host %s' percentage '%s' fping.quality area 110010 %.0f\n", chart, h.name, h.name, secs)
+			fmt.Fprintf(w, "CHART fping.%s_quality '' 'FPing Quality for host %s' percentage '%s' fping.quality area 110010 %.0f\n", chart, name, name, secs)
 			io.WriteString(w, "DIMENSION returned '' absolute 1 1\n")
 		}
 		returned := 0
 		if h.sentI > 0 {
-			returned = h.recvI * 100 / h.sentI
+			returned = int(h.recvI * 100 / h.sentI)
 		}
 		fmt.Fprintf(w, "BEGIN fping.%s_quality\nSET returned = %d\nEND\n", chart, returned)
 		if !p.charted {
-			fmt.Fprintf(w, "CHART fping.%s_latency '' 'FPing Latency for host %s' ms '%s' fping.latency area 110000 %.0f\n", chart, h.name, h.name, secs)
+			fmt.Fprintf(w, "CHART fping.%s_latency '' 'FPing Latency for host %s' ms '%s' fping.latency area 110000 %.0f\n", chart, name, name, secs)
 			io.WriteString(w, "DIMENSION min minimum absolute 1 1000000\nDIMENSION max maximum absolute 1 1000000\nDIMENSION avg average absolute 1 1000000\n")
 		}
 		fmt.Fprintf(w, "BEGIN fping.%s_latency\n", chart)
@@ -513,9 +540,9 @@ func (p *Fping) Summary(elapsed time.Duration) {
 		unreachable++
 		switch {
 		case p.verbose():
-			fmt.Fprintf(out, "%s is unreachable\n", h.name)
+			fmt.Fprintf(out, "%s is unreachable\n", p.nameOf(i))
 		case p.listUnreach():
-			fmt.Fprintln(out, h.name)
+			fmt.Fprintln(out, p.nameOf(i))
 		}
 	}
 	if p.Count || p.Loop {
@@ -524,11 +551,12 @@ func (p *Fping) Summary(elapsed time.Duration) {
 		}
 		for i := range p.h {
 			h := &p.h[i]
-			fmt.Fprintf(errs, "%-*s :", p.width, h.name)
+			fmt.Fprintf(errs, "%-*s :", p.width, p.nameOf(i))
 			if p.Columns {
+				rtts := p.rtts[i]
 				for j := range h.sent {
-					if j < len(h.rtts) && h.rtts[j] >= 0 {
-						fmt.Fprintf(errs, " %s", fpingTime(h.rtts[j]))
+					if j < len(rtts) && rtts[j] >= 0 {
+						fmt.Fprintf(errs, " %s", fpingTime(rtts[j]))
 					} else {
 						io.WriteString(errs, " -")
 					}

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 )
@@ -8,7 +9,12 @@ import (
 // countingSystem counts what cachedSystem asks of it.
 type countingSystem struct {
 	System
-	byName, byIdx, addrs int
+	byName, byIdx, addrs, neigh int
+}
+
+func (c *countingSystem) Neighbour(int, netip.Addr) (net.HardwareAddr, bool, error) {
+	c.neigh++
+	return net.HardwareAddr{2, 0, 0, 0, 0, 1}, true, nil
 }
 
 func (c *countingSystem) InterfaceByName(name string) (Interface, error) {
@@ -42,10 +48,13 @@ func TestCachedSystem(t *testing.T) {
 			if as, err := c.Addrs(2, six); err != nil || len(as) != 1 {
 				t.Fatalf("Addrs: %v, %v", as, err)
 			}
+			if _, ok, err := c.Neighbour(2, netip.MustParseAddr("198.18.0.1")); err != nil || !ok {
+				t.Fatalf("Neighbour: %v, %v", ok, err)
+			}
 		}
 	}
-	if under.byName != 1 || under.byIdx != 1 || under.addrs != 2 {
-		t.Errorf("asked %d, %d and %d times; want once per link and twice (per family) for addresses",
-			under.byName, under.byIdx, under.addrs)
+	if under.byName != 1 || under.byIdx != 1 || under.addrs != 2 || under.neigh != 1 {
+		t.Errorf("asked %d, %d, %d and %d times; want once per link, twice (per family) for addresses, once per next hop",
+			under.byName, under.byIdx, under.addrs, under.neigh)
 	}
 }

@@ -155,8 +155,8 @@ func checkLabel(name string) string {
 // second, roughly doubling.
 var DefaultBuckets = []float64{0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2}
 
-// Limits on a configuration. A group of more than 65,536 targets, one
-// engine's worth, is probed by several (see shardTargets).
+// Limits on a configuration. A group of more than 65,536 targets is
+// probed by several engines (see shardTargets).
 const (
 	maxTargets  = 1 << 20
 	minInterval = 10 * time.Millisecond

@@ -73,9 +73,14 @@ const (
 	DefaultRetryMax = 5 * time.Minute
 )
 
-// shardTargets is the most targets one engine runs: a set beyond it is
-// probed by several fleets, each with its own ICMP id and sockets, which
-// the kernel's ring filter keeps apart.
+// shardTargets is the most targets serve gives one engine: a set beyond
+// it is probed by several fleets, each with its own ICMP id and sockets,
+// which the kernel's ring filter keeps apart. It is no limit of the
+// engine's (one Fleet takes any number of targets: replies are matched by
+// address, id, seq and authenticator, none of it per id). Shards keep
+// each engine's lock, scheduler and receive ring to that many targets, so
+// that a big group is probed from goroutines on every core, and an edit
+// to one part of a big file restarts the shards whose names changed.
 const shardTargets = 1 << 16
 
 // setRun is one running target set: a group's targets from one place (its

@@ -16,7 +16,14 @@
 //
 // -count 0 skips the floods, for a run of serve alone.
 //
-//	go run ./bench/flood [-count 20000] [-capture 200000] [-many] [-sustain 1m] [-serve 5m] [-serve-targets 10000] [-timeout 2m]
+// The many-target rows: -many-targets (1,000 and 10,000) probed -c 3 -p
+// 1000 -i 0 by both tools, with the ratio of CPU per probe; then
+// -sustain-targets held at one probe a second each for -sustain, by both;
+// then -million targets from a file at -million-rate (0: skip). Targets
+// beyond the lab's IPv4 range are IPv6 of its range, from a file.
+//
+//	go run ./bench/flood [-count 20000] [-capture 200000] [-many] [-many-targets 1000,10000] [-sustain 1m] [-sustain-targets 10000]
+//	    [-million 0] [-million-rate 100000] [-serve 5m] [-serve-targets 10000] [-timeout 2m] [-lab-prefix P]
 package main
 
 import (
@@ -61,27 +68,44 @@ type result struct {
 
 var counts = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)
 
-func main() {
-	count := flag.Int("count", 20000, "probes per run")
-	timeout := flag.Duration("timeout", 2*time.Minute, "longest a run may take")
-	extra := flag.Bool("raw", true, "also run pingcraft --mode raw, to tell the transport's cost from the engine's")
-	capture := flag.Int("capture", 200000, "probes of the flood that pingcraft watch -w and tcpdump -w capture (0: skip)")
-	many := flag.Bool("many", true, "also compare send over 1,000 and 10,000 targets with fping")
-	sustain := flag.Duration("sustain", time.Minute, "then hold 10,000 targets at a probe a second each this long (0: skip)")
-	serveFor := flag.Duration("serve", 5*time.Minute, "then run pingcraft serve over -serve-targets targets this long (0: skip)")
-	serveTargets := flag.Int("serve-targets", 10000, "targets of the serve run: IPv4 up to 16,382, IPv6 beyond")
-	flag.Parse()
+func main() { os.Exit(flood(os.Args[1:])) }
+
+// flood runs the benchmarks with the command line's args and returns the
+// exit code: main's, and TestFlood's under go test (see flood_test.go).
+func flood(args []string) int {
+	fs := flag.NewFlagSet("flood", flag.ContinueOnError)
+	count := fs.Int("count", 20000, "probes per run")
+	timeout := fs.Duration("timeout", 2*time.Minute, "longest a run may take")
+	extra := fs.Bool("raw", true, "also run pingcraft --mode raw, to tell the transport's cost from the engine's")
+	capture := fs.Int("capture", 200000, "probes of the flood that pingcraft watch -w and tcpdump -w capture (0: skip)")
+	many := fs.Bool("many", true, "also compare fping over -many-targets targets with fping")
+	var mc manyConfig
+	fs.StringVar(&mc.sizes, "many-targets", "1000,10000", "target counts of the many-target comparison, comma-separated")
+	fs.IntVar(&mc.count, "many-count", 3, "probes a target in the many-target comparison")
+	fs.DurationVar(&mc.sustain, "sustain", time.Minute, "then hold -sustain-targets at a probe a second each this long (0: skip)")
+	fs.IntVar(&mc.sustainTargets, "sustain-targets", 10000, "targets held for -sustain")
+	fs.IntVar(&mc.million, "million", 0, "then probe this many targets from a file once each at -million-rate (0: skip)")
+	fs.Float64Var(&mc.millionRate, "million-rate", 100000, "--rate of the -million run")
+	fs.BoolVar(&mc.profile, "many-profile", false, "record the pingcraft many-target rows with perf and print their profiles")
+	prefix := fs.String("lab-prefix", "", "the lab's namespaces are named pingcraft-PREFIX...")
+	serveFor := fs.Duration("serve", 5*time.Minute, "then run pingcraft serve over -serve-targets targets this long (0: skip)")
+	serveTargets := fs.Int("serve-targets", 10000, "targets of the serve run: IPv4 up to 16,382, IPv6 beyond")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
 	if *count < 0 || *timeout <= 0 || *capture < 0 || *serveTargets < 1 {
 		fmt.Fprintln(os.Stderr, "flood: -timeout and -serve-targets must be positive, -count and -capture not negative")
-		os.Exit(2)
+		return 2
 	}
-	if err := run(*count, *timeout, *extra, *capture, *many, *sustain, *serveFor, *serveTargets); err != nil {
+	mc.many = *many
+	if err := run(*prefix, *count, *timeout, *extra, *capture, &mc, *serveFor, *serveTargets); err != nil {
 		fmt.Fprintln(os.Stderr, "flood:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
-func run(count int, timeout time.Duration, extra bool, capture int, many bool, sustain, serveFor time.Duration, serveTargets int) error {
+func run(prefix string, count int, timeout time.Duration, extra bool, capture int, mc *manyConfig, serveFor time.Duration, serveTargets int) error {
 	if missing := requirements(); missing != "" {
 		if os.Getenv("PINGCRAFT_REQUIRE_ROOT") == "1" {
 			return errors.New(missing + "; PINGCRAFT_REQUIRE_ROOT=1 makes this a failure")
@@ -103,7 +127,7 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 
-	l, err := lab.New(ctx)
+	l, err := lab.NewPrefixed(ctx, prefix)
 	if err != nil {
 		return err
 	}
@@ -174,11 +198,11 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 			return err
 		}
 	}
-	if ctx.Err() == nil && many && count > 0 {
+	if ctx.Err() == nil && mc.many {
 		if _, err := exec.LookPath("fping"); err != nil {
 			return fmt.Errorf("fping is not on PATH: apt-get install fping")
 		}
-		if err := benchMany(ctx, l, bin, timeout, sustain, timeBin); err != nil {
+		if err := benchMany(ctx, l, dir, bin, timeout, timeBin, mc); err != nil {
 			return err
 		}
 	}
@@ -309,10 +333,35 @@ var (
 	ringDrops   = regexp.MustCompile(`(\d+) frames dropped by the receive ring`)
 )
 
-// benchMany probes 1,000 and 10,000 addresses the lab's target answers on,
-// with pingcraft fping and with fping, the same flags, and then holds
-// 10,000 targets at one probe a second each for sustain.
-func benchMany(ctx context.Context, l *lab.Lab, bin string, timeout, sustain time.Duration, timeBin string) error {
+// manyConfig is what the many-target rows run.
+type manyConfig struct {
+	many           bool
+	sizes          string
+	count          int
+	sustain        time.Duration
+	sustainTargets int
+	million        int
+	millionRate    float64
+	// profile: record the pingcraft rows with perf and print where their
+	// CPU went (perf's own cost lands in the rows' figures).
+	profile bool
+}
+
+// manyRun is one row of the many-target comparison.
+type manyRun struct {
+	tool    string
+	targets int
+	args    []string
+	peer    int // the row of fping's same run, for the ratio; -1 for none
+}
+
+// benchMany probes addresses the lab's target answers on with pingcraft
+// fping and with fping, the same flags: -many-targets at -c 3 -p 1000 -i 0
+// (IPv4, -g), then -sustain-targets at one probe a second each for
+// -sustain, then -million once each at -million-rate (IPv6 beyond the
+// IPv4 range, from a file). Each row reports CPU per probe, its ratio to
+// fping's in the same run, the cores it used on average and what it lost.
+func benchMany(ctx context.Context, l *lab.Lab, dir, bin string, timeout time.Duration, timeBin string, mc *manyConfig) error {
 	first := l.Many4.Addr().Next()
 	nth := func(n int) string {
 		a := first
@@ -321,35 +370,109 @@ func benchMany(ctx context.Context, l *lab.Lab, bin string, timeout, sustain tim
 		}
 		return a.String()
 	}
-	fmt.Printf("\nmany targets: addresses from %s that the lab's target answers on\n", first)
+	// IPv4 of the lab's range as far as it goes, then IPv6.
+	ipv4 := 0
+	for a := first; a != lastOf(l.Many4); a = a.Next() {
+		ipv4++
+	}
+	file := func(n int) (string, error) {
+		name := filepath.Join(dir, fmt.Sprintf("targets-%d", n))
+		if _, err := os.Stat(name); err == nil {
+			return name, nil
+		}
+		var b strings.Builder
+		a := l.Many6.Addr()
+		for range n {
+			a = a.Next()
+			b.WriteString(a.String())
+			b.WriteByte('\n')
+		}
+		return name, os.WriteFile(name, []byte(b.String()), 0o644)
+	}
+	fmt.Printf("\nmany targets: addresses from %s and %s that the lab's target answers on\n", first, l.Many6.Addr().Next())
+	var runs []manyRun
+	c := strconv.Itoa(mc.count)
+	for _, f := range strings.Split(mc.sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-many-targets: %q is no number of targets", f)
+		}
+		targets := []string{"-g", first.String(), nth(min(n, ipv4))}
+		if n > ipv4 {
+			name, err := file(n)
+			if err != nil {
+				return err
+			}
+			targets = []string{"-f", name}
+		}
+		args := append([]string{"-c", c, "-p", "1000", "-i", "0", "-q"}, targets...)
+		runs = append(runs, manyRun{"fping", n, args, -1}, manyRun{bin, n, append([]string{"fping"}, args...), len(runs)})
+	}
+	if mc.sustain > 0 {
+		n := mc.sustainTargets
+		name, err := file(n)
+		if err != nil {
+			return err
+		}
+		// One probe a second each, spread evenly: -i is a second over the
+		// targets, in ms.
+		gap := strconv.FormatFloat(1000/float64(n), 'f', -1, 64)
+		args := []string{"-c", strconv.Itoa(int(mc.sustain / time.Second)), "-p", "1000", "-i", gap, "-q", "-f", name}
+		fp := manyRun{"fping", n, args, -1}
+		if n > fpingMaxHosts {
+			// One fping 5.1 process cannot hold this load (see
+			// fpingMaxHosts): as many processes as it needs, each its
+			// share of the targets at its share of the rate, from one
+			// shell, whose rusage counts them all.
+			var err error
+			if fp, err = fpingShards(dir, name, n, mc.sustain); err != nil {
+				return err
+			}
+		}
+		runs = append(runs, fp, manyRun{bin, n, append([]string{"fping"}, args...), len(runs)})
+	}
+	if mc.million > 0 {
+		name, err := file(mc.million)
+		if err != nil {
+			return err
+		}
+		rate := strconv.FormatFloat(mc.millionRate, 'f', -1, 64)
+		runs = append(runs, manyRun{bin, mc.million, []string{"fping", "-c", "1", "--rate", rate, "-q", "-f", name}, -1})
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "command\ttargets\twall s\tCPU s\tCPU s per 10,000 probes\tmax RSS MiB\tsent\tloss %\tring drops\t")
-	type run struct {
-		tool    string
-		targets int
-		args    []string
-	}
-	var runs []run
-	for _, n := range []int{1000, 10000} {
-		args := []string{"-c", "5", "-p", "1000", "-i", "0", "-q", "-g", first.String(), nth(n)}
-		runs = append(runs, run{bin, n, append([]string{"fping"}, args...)}, run{"fping", n, args})
-	}
-	if sustain > 0 {
-		probes := strconv.Itoa(int(sustain / time.Second))
-		runs = append(runs, run{bin, 10000, []string{"fping", "-c", probes, "-p", "1000", "-i", "0.05", "-q", "-g", first.String(), nth(10000)}})
-	}
-	for _, r := range runs {
+	fmt.Fprintln(tw, "command\ttargets\twall s\tCPU s\tCPU µs a probe\t× fping\tcores\tmax RSS MiB\tsent\tloss %\tring drops\t")
+	perProbe := make([]float64, len(runs))
+	for i, r := range runs {
 		if ctx.Err() != nil {
 			break
 		}
-		res, out := measure(ctx, l, timeout+sustain, timeBin, r.tool, r.args)
+		// Bounded by the probing's own length, plus -timeout for the
+		// rest (start, resolving, the summary).
+		bound := timeout + time.Duration(mc.count)*time.Second
+		switch {
+		case i == len(runs)-1 && mc.million > 0:
+			bound = timeout + time.Duration(float64(mc.million)/mc.millionRate*float64(time.Second))
+		case r.targets == mc.sustainTargets && mc.sustain > 0:
+			bound = timeout + mc.sustain
+		}
+		tool, args := r.tool, r.args
+		perfData := filepath.Join(dir, fmt.Sprintf("row-%d.perf", i))
+		if mc.profile && r.tool == bin {
+			tool, args = "perf", append([]string{"record", "-F", "2000", "-g", "-o", perfData, "--", bin}, r.args...)
+		}
+		res, out := measure(ctx, l, bound, timeBin, tool, args)
 		name := "fping"
 		if r.tool == bin {
 			name = "pingcraft"
 		}
 		label := fmt.Sprintf("%s %s", name, joinArgs(r.args))
+		if r.tool == "sh" {
+			label = fmt.Sprintf("%d fping processes, each -c N -p 1000 -i its share -q -f ITS FILE", strings.Count(r.args[1], "&"))
+		}
 		if res.err != nil {
-			fmt.Fprintf(tw, "%s\t%d\t%v\t\t\t\t\t\t\t\n", label, r.targets, res.err)
+			fmt.Fprintf(tw, "%s\t%d\t%v\t\t\t\t\t\t\t\t\t\n", label, r.targets, res.err)
+			tw.Flush()
+			fmt.Printf("    (it wrote: %s)\n", lastLines(out, 3))
 			continue
 		}
 		sent, recv := 0, 0
@@ -370,10 +493,73 @@ func benchMany(ctx context.Context, l *lab.Lab, bin string, timeout, sustain tim
 		if sent > 0 {
 			loss = 100 * float64(sent-recv) / float64(sent)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.3f\t%.1f\t%d\t%.3f\t%s\t\n", label, r.targets, res.wall.Seconds(), cpu,
-			cpu*10000/float64(max(sent, 1)), float64(res.maxRSS)/1024, sent, loss, drops)
+		perProbe[i] = cpu * 1e6 / float64(max(sent, 1))
+		ratio := ""
+		if r.peer >= 0 && perProbe[r.peer] > 0 {
+			ratio = fmt.Sprintf("%.2f", perProbe[i]/perProbe[r.peer])
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%s\t%.2f\t%.1f\t%d\t%.3f\t%s\t\n", label, r.targets, res.wall.Seconds(), cpu,
+			perProbe[i], ratio, cpu/res.wall.Seconds(), float64(res.maxRSS)/1024, sent, loss, drops)
+		tw.Flush()
+		if sent == 0 {
+			fmt.Printf("    (no summaries; it wrote: %s)\n", lastLines(out, 3))
+		}
+		if mc.profile && r.tool == bin {
+			dsos, err := exec.CommandContext(ctx, "perf", "report", "-i", perfData, "--stdio", "--no-children",
+				"--sort", "dso", "--percent-limit", "1", "-g", "none").Output()
+			if err != nil {
+				return fmt.Errorf("perf report: %w", err)
+			}
+			syms, err := exec.CommandContext(ctx, "perf", "report", "-i", perfData, "--stdio", "--children",
+				"--sort", "symbol", "--percent-limit", "3", "-g", "none").Output()
+			if err != nil {
+				return fmt.Errorf("perf report: %w", err)
+			}
+			fmt.Printf("profile of %s over %d targets, by binary:\n%s", label, r.targets, profileLines(string(dsos)))
+			fmt.Printf("and by function, callees included (children, self):\n%s\n", profileLines(string(syms)))
+		}
 	}
 	return tw.Flush()
+}
+
+// fpingMaxHosts is the most hosts one fping 5.1 process probes at one
+// probe a second each: its 65,535 sequence numbers are each held for 10 s
+// ("not enough sequence numbers available" beyond), 6,553 probes a second.
+const fpingMaxHosts = 6000
+
+// fpingShards is the run of fping over the n targets of file at one probe
+// a second each for d, cut into as many processes as fping needs.
+func fpingShards(dir, file string, n int, d time.Duration) (manyRun, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return manyRun{}, err
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+	shards := (n + fpingMaxHosts - 1) / fpingMaxHosts
+	per := (n + shards - 1) / shards
+	var script strings.Builder
+	for i := 0; i < shards; i++ {
+		part := lines[i*per : min((i+1)*per, len(lines))]
+		name := fmt.Sprintf("%s-part%d", file, i)
+		if err := os.WriteFile(name, []byte(strings.Join(part, "")), 0o644); err != nil {
+			return manyRun{}, err
+		}
+		gap := strconv.FormatFloat(1000/float64(len(part)), 'f', -1, 64)
+		fmt.Fprintf(&script, "fping -c %d -p 1000 -i %s -q -f %s & ", int(d/time.Second), gap, name)
+	}
+	script.WriteString("wait")
+	return manyRun{"sh", n, []string{"-c", script.String()}, -1}, nil
+}
+
+// profileLines keeps perf report's rows, without its comments.
+func profileLines(rep string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(rep, "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // joinArgs shows a command line with the target range shortened.
@@ -383,7 +569,10 @@ func joinArgs(args []string) string {
 		if i > 0 && args[i-1] == "-g" {
 			return s + "-g FIRST LAST"
 		}
-		if a == "-g" {
+		if i > 0 && args[i-1] == "-f" {
+			return s + "-f FILE"
+		}
+		if a == "-g" || a == "-f" {
 			continue
 		}
 		s += a + " "

@@ -380,10 +380,17 @@ func fping(c *cli.Context) error {
 	debug.FreeOSMemory()
 
 	shown := make([]string, len(kept))
-	charts := make([]string, len(kept))
-	for i, h := range kept {
-		shown[i], charts[i] = h.shown, h.chart
+	var charts []string // -N's chart names, kept only for -N: a string a host
+	if o.netdata {
+		charts = make([]string, len(kept))
 	}
+	for i, h := range kept {
+		shown[i] = h.shown
+		if charts != nil {
+			charts[i] = h.chart
+		}
+	}
+	nKept := len(kept)
 	// Slow outputs never stall the engine.
 	w, errw := report.NewAsyncWriter(stdout), report.NewAsyncWriter(stderr)
 	defer errw.Close()
@@ -425,31 +432,39 @@ func fping(c *cli.Context) error {
 	// fping probes a host given twice (or two names of one address) twice;
 	// the engine tells replies apart by address, so each address is probed
 	// once and its events go to every host that has it.
-	var uniq []ping.Target
-	var fan [][]int
-	seen := map[netip.Addr]int{}
+	uniq := make([]ping.Target, 0, len(probed))
+	var fan fpingFan
+	seen := make(map[netip.Addr]int, len(probed))
 	for _, p := range probed {
 		t, h := p.target, hostOf[p.member]
 		if j, ok := seen[t.Path.Target]; ok {
-			fan[j] = append(fan[j], h)
+			fan.add(j, h)
 			continue
 		}
 		seen[t.Path.Target] = len(uniq)
 		uniq = append(uniq, t)
-		fan = append(fan, []int{h})
+		fan.add(len(uniq)-1, h)
 	}
 	var runErr error
 	var eng *ping.Engine
 	if len(uniq) > 0 {
+		// The engine calls back with its lock held, one event at a time:
+		// one Event of our own carries each to its hosts, where a copy
+		// per event would be an allocation per event (its address goes to
+		// onEvent).
+		var fanned ping.Event
 		eng, err = ping.New(cfg, uniq, func(ev *ping.Event) {
 			if ev.Target < 0 {
 				onEvent(ev)
 				return
 			}
-			for _, h := range fan[ev.Target] {
-				e := *ev
-				e.Target = h
-				onEvent(&e)
+			fanned = *ev
+			fanned.Target = fan.first[ev.Target]
+			onEvent(&fanned)
+			for _, h := range fan.more[ev.Target] {
+				fanned = *ev
+				fanned.Target = h
+				onEvent(&fanned)
 			}
 		})
 		if err != nil {
@@ -473,7 +488,8 @@ func fping(c *cli.Context) error {
 		for j, t := range uniq {
 			st := eng.Stats(j)
 			drops, _ := t.Conn.Drops()
-			for _, h := range fan[j] {
+			js.Summary(fan.first[j], t.Path.Target, &st, elapsed, drops)
+			for _, h := range fan.more[j] {
 				js.Summary(h, t.Path.Target, &st, elapsed, drops)
 			}
 		}
@@ -502,7 +518,7 @@ func fping(c *cli.Context) error {
 		return cli.Exit("", fpingSomeDown)
 	case unknown > 0:
 		return cli.Exit("", fpingNameUnknown)
-	case alive < len(kept):
+	case alive < nKept:
 		return cli.Exit("", fpingSomeDown)
 	}
 	return nil
@@ -512,6 +528,26 @@ func fping(c *cli.Context) error {
 // Go runtime, netlink, sockets: 20 to 40 ms), when nothing (a ring, a
 // slow resolver) holds it up further.
 const fpingStartLag = 50 * time.Millisecond
+
+// fpingFan maps each probed address to the hosts that have it: its first
+// host, and the others of an address given twice (rare), apart, so that a
+// run over a million addresses keeps one int a target, not a slice.
+type fpingFan struct {
+	first []int
+	more  map[int][]int
+}
+
+// add gives probed address j host h too.
+func (f *fpingFan) add(j, h int) {
+	if j == len(f.first) {
+		f.first = append(f.first, h)
+		return
+	}
+	if f.more == nil {
+		f.more = map[int][]int{}
+	}
+	f.more[j] = append(f.more[j], h)
+}
 
 // fpingProbed is a target the engine probes and the Fleet member it is.
 type fpingProbed struct {

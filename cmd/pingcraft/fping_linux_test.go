@@ -35,7 +35,7 @@ func summaries(s string) []string {
 func TestManyMatchesFping(t *testing.T) {
 	labtest.RequireTool(t, "fping", "fping")
 	bin := pingcraftBinary(t)
-	l := labtest.New(t)
+	l := labtest.NewPrefixed(t, "sc-")
 	first := l.Many4.Addr().Next()
 	last := first
 	for range 999 {
@@ -63,7 +63,7 @@ func TestManyMatchesFping(t *testing.T) {
 func TestManyCIDRUnreachable(t *testing.T) {
 	labtest.RequireTool(t, "fping", "fping")
 	bin := pingcraftBinary(t)
-	l := labtest.New(t)
+	l := labtest.NewPrefixed(t, "sc-")
 	// 198.18.1.1 is the router, .2 the target, .3 to .6 nobody.
 	for _, flag := range []string{"-u", "-a"} {
 		args := []string{flag, "-t", "200", "-r", "1", "-g", "198.18.1.0/29"}
@@ -83,7 +83,7 @@ func TestManyCIDRUnreachable(t *testing.T) {
 // skipped), --json events carrying each target's name, a summary each.
 func TestManyFileAndJSON(t *testing.T) {
 	bin := pingcraftBinary(t)
-	l := labtest.New(t)
+	l := labtest.NewPrefixed(t, "sc-")
 	list := filepath.Join(t.TempDir(), "targets")
 	a, b := l.Many4.Addr().Next(), l.Target4
 	if err := os.WriteFile(list, []byte("# the lab\n"+a.String()+"\n\n"+b.String()+"  the target\n"), 0o644); err != nil {
@@ -117,7 +117,7 @@ func TestFpingRefusedAsFping(t *testing.T) {
 	path := labtest.RequireTool(t, "fping", "fping")
 	// In the lab host, so that a line fping did not refuse after all
 	// probes nothing outside.
-	l := labtest.New(t)
+	l := labtest.NewPrefixed(t, "sc-")
 	for _, tc := range fpingRefused {
 		if !tc.fping51 {
 			continue
@@ -176,7 +176,7 @@ func fpingNormal(s string) string {
 func TestFpingLikeFping(t *testing.T) {
 	labtest.RequireTool(t, "fping", "fping")
 	bin := pingcraftBinary(t)
-	l := labtest.New(t)
+	l := labtest.NewPrefixed(t, "sc-")
 	target, nobody := l.Target4.String(), "198.18.1.3" // .3 answers no ARP
 	for _, args := range [][]string{
 		{"-s", "-c", "3", "-p", "100", "-t", "200", target, nobody},
@@ -228,7 +228,7 @@ func TestFpingLikeFping(t *testing.T) {
 func TestFpingLoopSignals(t *testing.T) {
 	labtest.RequireTool(t, "fping", "fping")
 	bin := pingcraftBinary(t)
-	l := labtest.New(t)
+	l := labtest.NewPrefixed(t, "sc-")
 	args := []string{"-l", "-p", "200", l.Target4.String()}
 	run := func(name string, args ...string) (string, string) {
 		cmd := l.Host.Command(context.Background(), name, args...)

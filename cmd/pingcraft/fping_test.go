@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -221,5 +222,33 @@ func TestFpingTargetFileLongLine(t *testing.T) {
 	want := "fping: " + file + ": line 2 is longer than 64 KiB: give one target per line\n"
 	if code != fpingSysError || out.String() != "" || errs.String() != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, out.String(), errs.String(), fpingSysError, want)
+	}
+}
+
+// TestFpingRatePaces: --rate without -i is the pace (fping's 10ms default
+// -i would hold it to 100 a second); with -i both bound it.
+func TestFpingRatePaces(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []string
+		want time.Duration
+	}{
+		{"rate alone", []string{"-rate=100000"}, 0},
+		{"rate and -i", []string{"-rate=100000", "-i=5"}, 5 * time.Millisecond},
+		{"-i alone", []string{"-i=5"}, 5 * time.Millisecond},
+		{"neither", nil, 10 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if os.Getuid() != 0 && tc.want == 0 {
+				tc.want = fpingMinInterval
+			}
+			o, err := parseFping("fping", tc.opts, func(string) {}, func(string) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.interval != tc.want {
+				t.Errorf("-i %v, want %v", o.interval, tc.want)
+			}
+		})
 	}
 }

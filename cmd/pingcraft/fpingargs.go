@@ -34,6 +34,7 @@ type fpingOptions struct {
 	fwmark                           uint32
 	timeout, interval, period        time.Duration
 	timeoutSet                       bool
+	intervalSet                      bool // -i was given
 	squiet                           time.Duration
 	source                           netip.Addr
 	iface, file                      string
@@ -140,7 +141,7 @@ func parseFping(prog string, opts []string, stdout, stderr func(string)) (*fping
 			if err != nil {
 				return nil, err
 			}
-			o.interval = d
+			o.interval, o.intervalSet = d, true
 		case "p":
 			d, err := msec(v)
 			if err != nil {
@@ -290,6 +291,15 @@ func parseFping(prog string, opts []string, stdout, stderr func(string)) (*fping
 	if (o.loop || o.count > 0) && !o.timeoutSet {
 		o.timeout = min(o.period, fpingAutoTimeout)
 	}
+	if o.rate > 0 && !o.intervalSet {
+		// --rate without -i sets the pace alone: fping's 10ms default
+		// would hold any rate to 100 a second. Users other than root keep
+		// fping's least -i.
+		o.interval = 0
+		if os.Getuid() != 0 {
+			o.interval = fpingMinInterval
+		}
+	}
 	return o, nil
 }
 
@@ -417,6 +427,6 @@ pingcraft adds:
        --timestamp-format=ctime|iso|rfc3339  how -D prints the time
        --print-ttl    show the TTL of replies
        --mode=MODE    auto, ethernet, ip, raw or dgram
-       --rate=N       at most N probes a second over all targets
+       --rate=N       at most N probes a second over all targets (without -i, the pace)
        --json         one JSON object per event, then a summary per target
 `

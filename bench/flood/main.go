@@ -90,6 +90,8 @@ func flood(args []string) int {
 	prefix := fs.String("lab-prefix", "", "the lab's namespaces are named pingcraft-PREFIX...")
 	serveFor := fs.Duration("serve", 5*time.Minute, "then run pingcraft serve over -serve-targets targets this long (0: skip)")
 	serveTargets := fs.Int("serve-targets", 10000, "targets of the serve run: IPv4 up to 16,382, IPv6 beyond")
+	fs.IntVar(&smokepingTargets, "smokeping", 0, "then compare pingcraft serve with smokeping_prober over this many targets (0: skip)")
+	fs.DurationVar(&smokepingFor, "smokeping-for", time.Minute, "how long each runs in that comparison")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -211,8 +213,8 @@ func run(prefix string, count int, timeout time.Duration, extra bool, capture in
 			return err
 		}
 	}
-	if ctx.Err() == nil && *smokepingTargets > 0 {
-		if err := benchSmokeping(ctx, l, dir, bin, *smokepingFor, *smokepingTargets); err != nil {
+	if ctx.Err() == nil && smokepingTargets > 0 {
+		if err := benchSmokeping(ctx, l, dir, bin, smokepingFor, smokepingTargets); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,9 +16,10 @@ import (
 	"github.com/pingcraft/pingcraft/lab"
 )
 
+// The -smokeping comparison's flags, set by flood.
 var (
-	smokepingTargets = flag.Int("smokeping", 0, "then compare pingcraft serve with smokeping_prober over this many targets (0: skip)")
-	smokepingFor     = flag.Duration("smokeping-for", time.Minute, "how long each runs in that comparison")
+	smokepingTargets int
+	smokepingFor     time.Duration
 )
 
 // exporterRun is what one exporter cost over the same targets.

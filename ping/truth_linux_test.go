@@ -23,8 +23,11 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/pingcraft/pingcraft/lab"
 	"github.com/pingcraft/pingcraft/lab/labtest"
+	"github.com/pingcraft/pingcraft/resolve"
 )
 
 // truthProbes is how many probes each mode sends per b.N, one every
@@ -49,7 +52,9 @@ func BenchmarkRTTTruth(b *testing.B) {
 	if err := openPingGroups(l.Host); err != nil {
 		b.Fatal(err)
 	}
-	for _, name := range []string{"raw", "dgram", "ethernet", "ip", "iputils"} {
+	// raw-user and dgram-user are those modes without kernel send stamps,
+	// timed from the user-space send time as before them.
+	for _, name := range []string{"raw", "dgram", "raw-user", "dgram-user", "ethernet", "ip", "iputils"} {
 		b.Run(name, func(b *testing.B) {
 			n := truthProbes * b.N
 			capture := startCapture(b, l.Host, l.HostLink, 2*n)
@@ -57,8 +62,9 @@ func BenchmarkRTTTruth(b *testing.B) {
 			if name == "iputils" {
 				rtts = iputilsRTTs(b, l, n)
 			} else {
-				mode, _ := ParseMode(name)
-				rtts = pingcraftRTTs(b, l, mode, n)
+				m, user := strings.CutSuffix(name, "-user")
+				mode, _ := ParseMode(m)
+				rtts = pingcraftRTTs(b, l, mode, n, user)
 			}
 			wire := capture()
 			var off, wireRTT []time.Duration
@@ -191,13 +197,25 @@ func wireRTTs(tb testing.TB, file string) map[uint16]time.Duration {
 }
 
 // pingcraftRTTs runs n probes of mode from the lab's host to its target
-// and returns each reply's RTT by seq.
-func pingcraftRTTs(tb testing.TB, l *lab.Lab, mode Mode, n int) map[uint16]time.Duration {
+// and returns each reply's RTT by seq; user turns a socket's send stamps
+// off.
+func pingcraftRTTs(tb testing.TB, l *lab.Lab, mode Mode, n int, user bool) map[uint16]time.Duration {
 	tb.Helper()
 	rtts := map[uint16]time.Duration{}
 	err := l.Host.Do(func() error {
 		cfg := &Config{Count: n, Interval: truthInterval, Timeout: time.Second, Size: 56}
-		f, err := NewFleet(context.Background(), []string{l.Target4.String()}, cfg, &FleetConfig{Mode: mode})
+		fc := &FleetConfig{Mode: mode}
+		if user {
+			fc.open = func(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, Mode, error) {
+				c, m, err := Open(p, m, oc)
+				if s, ok := c.(*socketConn); ok {
+					s.ts = nil
+					s.c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPING, 0)
+				}
+				return c, m, err
+			}
+		}
+		f, err := NewFleet(context.Background(), []string{l.Target4.String()}, cfg, fc)
 		if err != nil {
 			return err
 		}

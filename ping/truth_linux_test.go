@@ -204,18 +204,7 @@ func pingcraftRTTs(tb testing.TB, l *lab.Lab, mode Mode, n int, user bool) map[u
 	rtts := map[uint16]time.Duration{}
 	err := l.Host.Do(func() error {
 		cfg := &Config{Count: n, Interval: truthInterval, Timeout: time.Second, Size: 56}
-		fc := &FleetConfig{Mode: mode}
-		if user {
-			fc.open = func(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, Mode, error) {
-				c, m, err := Open(p, m, oc)
-				if s, ok := c.(*socketConn); ok {
-					s.ts = nil
-					s.c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPING, 0)
-				}
-				return c, m, err
-			}
-		}
-		f, err := NewFleet(context.Background(), []string{l.Target4.String()}, cfg, fc)
+		f, err := NewFleet(context.Background(), []string{l.Target4.String()}, cfg, truthFleet(mode, user))
 		if err != nil {
 			return err
 		}
@@ -234,6 +223,23 @@ func pingcraftRTTs(tb testing.TB, l *lab.Lab, mode Mode, n int, user bool) map[u
 		tb.Fatal(err)
 	}
 	return rtts
+}
+
+// truthFleet is a Fleet of mode; user turns a socket's send stamps off,
+// so that it is timed from the user-space send time.
+func truthFleet(mode Mode, user bool) *FleetConfig {
+	fc := &FleetConfig{Mode: mode}
+	if user {
+		fc.open = func(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, Mode, error) {
+			c, m, err := Open(p, m, oc)
+			if s, ok := c.(*socketConn); ok {
+				s.ts = nil
+				s.c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPING, 0)
+			}
+			return c, m, err
+		}
+	}
+	return fc
 }
 
 var iputilsReply = regexp.MustCompile(`icmp_seq=(\d+) ttl=\d+ time=([0-9.]+) ms`)
@@ -256,4 +262,41 @@ func iputilsRTTs(tb testing.TB, l *lab.Lab, n int) map[uint16]time.Duration {
 		rtts[uint16(seq)] = time.Duration(math.Round(ms * float64(time.Millisecond)))
 	}
 	return rtts
+}
+
+// BenchmarkSocketFlood floods the lab's target in the socket modes, with
+// and without kernel send stamps (-user), and reports round trips a
+// second: what reading each probe's stamp from the error queue costs.
+//
+//	lt ./ping -run '^$' -bench SocketFlood -benchtime 1x
+func BenchmarkSocketFlood(b *testing.B) {
+	l := labtest.NewPrefixed(b, "ts-")
+	for _, name := range []string{"raw", "raw-user"} {
+		b.Run(name, func(b *testing.B) {
+			m, user := strings.CutSuffix(name, "-user")
+			mode, _ := ParseMode(m)
+			n := 20000 * b.N
+			err := l.Host.Do(func() error {
+				cfg := &Config{Count: n, Flood: true, Interval: 10 * time.Millisecond, Timeout: time.Second, Size: 56}
+				f, err := NewFleet(context.Background(), []string{l.Target4.String()}, cfg, truthFleet(mode, user))
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				e, err := f.Engine(nil)
+				if err != nil {
+					return err
+				}
+				start := time.Now()
+				if err := e.Run(context.Background()); err != nil {
+					return err
+				}
+				b.ReportMetric(float64(e.Stats(0).Received)/time.Since(start).Seconds(), "round-trips/s")
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
 }

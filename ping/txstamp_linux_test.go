@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/lab"
 	"github.com/pingcraft/pingcraft/lab/labtest"
@@ -157,6 +159,15 @@ func TestTxStamp(t *testing.T) {
 					}
 					if c.ts == nil || c.ts.hardware {
 						t.Errorf("send stamps %+v: want software ones (a veth offers no NIC stamps)", c.ts)
+					}
+					// The choice is made from what the interface says,
+					// not from a failed question.
+					var info *unix.EthtoolTsInfo
+					var ierr error
+					c.rc.Control(func(fd uintptr) { info, ierr = unix.IoctlGetEthtoolTsInfo(int(fd), l.HostLink) })
+					const sw = unix.SOF_TIMESTAMPING_TX_SOFTWARE | unix.SOF_TIMESTAMPING_RX_SOFTWARE | unix.SOF_TIMESTAMPING_SOFTWARE
+					if ierr != nil || info.So_timestamping&sw != sw || info.So_timestamping&unix.SOF_TIMESTAMPING_TX_HARDWARE != 0 {
+						t.Errorf("ETHTOOL_GET_TS_INFO on %s: %+v, %v; want software stamping only", l.HostLink, info, ierr)
 					}
 					var before, after [8]time.Time
 					send := func(seq uint16, dst netip.Addr) error {

@@ -62,10 +62,14 @@ type StampSource uint8
 
 const (
 	_ StampSource = iota
-	// StampKernel: the kernel stamped the packet (ring frame, SO_TIMESTAMPNS).
+	// StampKernel: the kernel stamped the packet in software (ring frame,
+	// SO_TIMESTAMPNS, a send stamp from a socket's error queue).
 	StampKernel
 	// StampUser: read from the user-space clock around the system call.
 	StampUser
+	// StampHardware: the NIC stamped the packet, in its own clock (the
+	// PHC), comparable only with another hardware stamp of the same NIC.
+	StampHardware
 )
 
 // Received is one packet a Conn hands the engine.
@@ -86,6 +90,14 @@ type Received struct {
 	// Outgoing marks our own echo request seen leaving the host (ring
 	// transports see both directions): At is its kernel send time.
 	Outgoing bool
+	// Own marks an Outgoing that is a send stamp from the Conn's own
+	// socket (SO_TIMESTAMPING's error queue): Packet names its probe by
+	// Dst, ID and Seq and carries no data to authenticate, none being
+	// needed for what only our own sends can produce.
+	Own bool
+	// HW is the NIC's receive stamp when it gave one besides At, the
+	// kernel's (zero otherwise): in the NIC's clock, see StampHardware.
+	HW time.Time
 	// Bytes is the ICMP message length as iputils counts it for "N bytes
 	// from": ICMP header + data.
 	Bytes int
@@ -113,11 +125,29 @@ type Conn interface {
 	Close() error
 }
 
-var stampSourceNames = [...]string{StampKernel: "kernel", StampUser: "user"}
+var stampSourceNames = [...]string{StampKernel: "kernel", StampUser: "user", StampHardware: "hardware"}
 
 func (s StampSource) String() string {
 	if int(s) < len(stampSourceNames) && stampSourceNames[s] != "" {
 		return stampSourceNames[s]
 	}
 	return fmt.Sprintf("StampSource(%d)", uint8(s))
+}
+
+// clockedConn is a Conn that says which clocks stamp its probes and
+// replies: the socket transports, whose send stamps depend on the kernel
+// and the interface.
+type clockedConn interface {
+	Clocks() (send, receive StampSource)
+}
+
+// ClocksOf says which clocks stamp c's probes as they leave and its replies
+// as they come, at best: a probe whose stamp never comes is timed from the
+// user-space send time (its Event says so). The ring transports stamp both
+// ways in the kernel.
+func ClocksOf(c Conn) (send, receive StampSource) {
+	if cc, ok := c.(clockedConn); ok {
+		return cc.Clocks()
+	}
+	return StampKernel, StampKernel
 }

@@ -50,8 +50,12 @@ type Event struct {
 	Seq    uint16
 	At     time.Time
 	// RTT of replies, duplicates, late and corrupted replies.
-	RTT   time.Duration
-	Stamp StampSource // kernel when both ends of RTT are kernel stamps
+	RTT time.Duration
+	// Stamp is StampUser when either end of RTT is a user-space time, else
+	// the clock of both ends (StampKernel, or StampHardware when the NIC
+	// stamped both); SendClock and ReceiveClock name each end's.
+	Stamp                   StampSource
+	SendClock, ReceiveClock StampSource
 	// TTL and Bytes of what came back.
 	TTL    uint8
 	HasTTL bool

@@ -18,6 +18,7 @@ type arrival struct {
 	// clock when it was handled, which bounds the RTT.
 	at, now time.Time
 	stamp   StampSource
+	hw      time.Time // the NIC's receive stamp, zero without one
 	ttl     uint8
 	hasTTL  bool
 	bytes   int
@@ -48,8 +49,12 @@ func (e *Engine) handle(c Conn, r *Received) {
 	case craft.ClassEchoRequest:
 		if r.Outgoing {
 			if t := e.byAddr[pk.Dst]; t != nil && t.Conn == c && pk.ID == t.id {
-				if p := t.find(pk.Seq); p != nil && p.kernel == 0 && e.payload.Authentic(pk.Payload, e.probe(t, p)) {
-					p.kernel = r.At.UnixNano()
+				p := t.find(pk.Seq)
+				// A NIC's stamp replaces the kernel's software one: rtt
+				// uses it when the reply has one too.
+				first := p != nil && (p.kernel == 0 || r.Stamp == StampHardware && p.kclock != StampHardware)
+				if first && (r.Own || e.payload.Authentic(pk.Payload, e.probe(t, p))) {
+					p.kernel, p.kclock = r.At.UnixNano(), r.Stamp
 				}
 			}
 		}
@@ -108,7 +113,7 @@ func (e *Engine) handle(c Conn, r *Received) {
 	default:
 		return
 	}
-	a.at, a.stamp, a.now = r.At, r.Stamp, e.now()
+	a.at, a.stamp, a.hw, a.now = r.At, r.Stamp, r.HW, e.now()
 	a.ttl, a.hasTTL, a.bytes, a.from = r.TTL, r.HasTTL, r.Bytes, r.From
 	if len(r.Packet.IPOptions) > 0 && !a.err {
 		a.opts = append([]byte(nil), r.Packet.IPOptions...)
@@ -144,8 +149,9 @@ func (e *Engine) count(a *arrival) {
 			From: a.from, Error: a.icmp, TTL: a.ttl, HasTTL: a.hasTTL})
 		return
 	}
-	rtt, stamp := e.rtt(p, a)
-	ev := Event{Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: a.seq, At: a.at, RTT: rtt, Stamp: stamp,
+	rtt, send, recv := e.rttEnds(p, a)
+	ev := Event{Target: t.index, Addr: t.Path.Target, ID: t.id, Seq: a.seq, At: a.at, RTT: rtt, Stamp: bothEnds(send, recv),
+		SendClock: send, ReceiveClock: recv,
 		TTL: a.ttl, HasTTL: a.hasTTL, Bytes: a.bytes, From: a.from, IPOptions: a.opts}
 	if a.badSum {
 		// As iputils: printed, counted apart, never a reply; the probe
@@ -204,25 +210,42 @@ func (e *Engine) probe(t *target, p *probe) *craft.Probe {
 	return &e.pr
 }
 
-// rtt picks the best pair of stamps and guards against clock steps: wall
-// clocks may jump, the monotonic offset in p.sent does not.
+// rtt is rttEnds with one clock for both ends (see Event.Stamp).
 func (e *Engine) rtt(p *probe, a *arrival) (time.Duration, StampSource) {
+	d, send, recv := e.rttEnds(p, a)
+	return d, bothEnds(send, recv)
+}
+
+// bothEnds is Event.Stamp of an RTT timed with these clocks.
+func bothEnds(send, recv StampSource) StampSource {
+	if send == recv {
+		return send
+	}
+	return StampUser
+}
+
+// rttEnds picks the best pair of stamps, and says which clock timed each
+// end: both the NIC's, both the kernel's, or the kernel's receive stamp and
+// the user-space send time (as iputils) when no send stamp came. It guards
+// against clock steps: wall clocks may jump, the monotonic offset in p.sent
+// does not.
+func (e *Engine) rttEnds(p *probe, a *arrival) (d time.Duration, send, recv StampSource) {
 	sent := e.mono(p.sent)
 	mono := a.now.Sub(sent) // monotonic: an upper bound for the RTT
-	var d time.Duration
-	stamp := StampUser
 	switch {
-	case a.stamp == StampKernel && p.kernel != 0:
-		d, stamp = a.at.Sub(time.Unix(0, p.kernel)), StampKernel
+	case p.kclock == StampHardware && p.kernel != 0 && !a.hw.IsZero():
+		d, send, recv = a.hw.Sub(time.Unix(0, p.kernel)), StampHardware, StampHardware
+	case a.stamp == StampKernel && p.kclock != StampHardware && p.kernel != 0:
+		d, send, recv = a.at.Sub(time.Unix(0, p.kernel)), StampKernel, StampKernel
 	case a.stamp == StampKernel:
-		d = a.at.Sub(sent.Round(0)) // kernel receive, user send, as iputils
+		d, send, recv = a.at.Sub(sent.Round(0)), StampUser, StampKernel
 	default:
-		d = mono
+		d, send, recv = mono, StampUser, StampUser
 	}
 	if d < 0 || d > mono {
-		return mono, StampUser
+		return mono, StampUser, StampUser
 	}
-	return d, stamp
+	return d, send, recv
 }
 
 // group returns the broadcast or multicast target a reply from an address

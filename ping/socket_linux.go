@@ -13,6 +13,8 @@ import (
 	"time"
 	"unsafe"
 
+	"cmp"
+
 	"github.com/google/gopacket"
 	"github.com/mdlayher/socket"
 	"golang.org/x/net/bpf"
@@ -67,6 +69,12 @@ type socketConn struct {
 	// error has announced a new entry since, so Receive need not look.
 	errDrained bool
 	closed     atomic.Bool
+
+	// ts ties the kernel's send stamps to probes; nil when the kernel
+	// gives none (user-space send times).
+	ts *txStamps
+	// rq says recvFn's last read was of the error queue.
+	rq bool
 }
 
 type sendOpts struct {
@@ -107,6 +115,18 @@ func openSocketConn(path *resolve.Path, mode Mode, id uint16) (*socketConn, erro
 	}
 	s.tx = newSender(map[bool]string{false: "ip4:icmp", true: "ip6:ipv6-icmp"}[s.six], s.rc, s.to)
 	s.recvFn = func(fd uintptr) bool {
+		// Send stamps first, while the newest send's is still to come:
+		// the poller wakes the reader for them too (EPOLLERR), and a
+		// reply must find its probe's stamp already read, the kernel
+		// having queued it before the reply could come.
+		if s.ts != nil && s.ts.awaiting() {
+			s.rq = true
+			s.rn, s.roobn, s.rerr = s.recvmsgFlags(fd, unix.MSG_ERRQUEUE)
+			if s.rerr != unix.EAGAIN {
+				return true
+			}
+		}
+		s.rq = false
 		s.rn, s.roobn, s.rerr = s.recvmsg(fd)
 		return s.rerr != unix.EAGAIN
 	}
@@ -179,6 +199,15 @@ func (s *socketConn) setup() error {
 	if err := c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return err
 	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	hw := false
+	if ifname := cmp.Or(bind, path.Interface); ifname != "" && path.Kind != resolve.KindLoopback {
+		rc.Control(func(fd uintptr) { hw = hardwareStamps(int(fd), ifname) })
+	}
+	s.ts = enableTxStamps(rc, hw)
 	if s.six {
 		if err := c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT, 1); err != nil {
 			return err
@@ -249,6 +278,11 @@ func (s *socketConn) setup() error {
 // net.core.rmem_max when allowed (SO_RCVBUFFORCE needs CAP_NET_ADMIN). It
 // never shrinks the buffer the socket has.
 func (s *socketConn) setReceiveBuffer(n int) error {
+	if s.ts != nil {
+		// Unread send stamps take their share of the same buffer: a
+		// stamp without its packet costs about what a small reply does.
+		n *= 2
+	}
 	// The kernel reports twice what was asked for: its bookkeeping.
 	if cur, err := s.c.GetsockoptInt(unix.SOL_SOCKET, unix.SO_RCVBUF); err == nil && n <= cur/2 {
 		return nil
@@ -263,6 +297,19 @@ func (s *socketConn) setReceiveBuffer(n int) error {
 }
 
 func (s *socketConn) Mode() Mode { return s.mode }
+
+// Clocks says which clocks stamp the socket's probes and replies: the
+// kernel's (send stamps from the error queue) or, on an interface that
+// offers them, the NIC's; without send stamps, the user-space send time.
+func (s *socketConn) Clocks() (send, receive StampSource) {
+	switch {
+	case s.ts == nil:
+		return StampUser, StampKernel
+	case s.ts.hardware:
+		return StampHardware, StampHardware
+	}
+	return StampKernel, StampKernel
+}
 
 func (s *socketConn) ID() uint16 { return s.id }
 
@@ -301,14 +348,27 @@ func (s *socketConn) Send(e *craft.Echo) (time.Time, error) {
 	if err := s.build.Serialize(e, s.sbuf, craft.DepthICMP); err != nil {
 		return time.Time{}, err
 	}
-	now := time.Now()
-	err := s.tx.send(s.sbuf.Bytes())
+	now, err := s.send(e)
 	if s.bound != "" && (errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENETUNREACH)) && s.rebind() {
-		now = time.Now()
-		err = s.tx.send(s.sbuf.Bytes())
+		now, err = s.send(e)
 	}
 	if errors.Is(err, unix.EMSGSIZE) {
 		return time.Time{}, &tooBigError{mtu: pathMTU(e.Dst), err: err}
+	}
+	return now, err
+}
+
+// send writes the serialized e, the kernel's send stamp reserved for it
+// first, and returns the user-space time before the system call. s.smu is
+// held.
+func (s *socketConn) send(e *craft.Echo) (time.Time, error) {
+	now := time.Now()
+	if s.ts != nil {
+		s.ts.reserve(e.Dst, e.ID, e.Seq, now)
+	}
+	err := s.tx.send(s.sbuf.Bytes())
+	if err != nil && s.ts != nil {
+		s.ts.failed(s.rc)
 	}
 	return now, err
 }
@@ -471,6 +531,12 @@ func (s *socketConn) Receive(r *Received) error {
 			}
 			return err
 		}
+		if s.rq {
+			if s.errMessage(r, n, oobn) {
+				return nil
+			}
+			continue
+		}
 		*r = Received{}
 		s.control(s.oob[:oobn], r)
 		data := s.rbuf[:n]
@@ -514,6 +580,15 @@ func (s *socketConn) control(oob []byte, r *Received) (extErr []byte) {
 			sec := int64(binary.NativeEndian.Uint64(data[0:8]))
 			nsec := int64(binary.NativeEndian.Uint64(data[8:16]))
 			r.At, r.Stamp = time.Unix(sec, nsec), StampKernel
+		case h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPING:
+			// With SO_TIMESTAMPING on for send stamps, replies carry
+			// this too: the software stamp SO_TIMESTAMPNS also gives,
+			// and the NIC's when it stamps.
+			sw, hw := scmTimestamping(data)
+			if r.Stamp == 0 && !sw.IsZero() {
+				r.At, r.Stamp = sw, StampKernel
+			}
+			r.HW = hw
 		case (h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TTL || h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_HOPLIMIT) && len(data) >= 4:
 			r.TTL, r.HasTTL = uint8(binary.NativeEndian.Uint32(data)), true
 		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_RECVERR || h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_RECVERR:
@@ -523,36 +598,54 @@ func (s *socketConn) control(oob []byte, r *Received) (extErr []byte) {
 	return extErr
 }
 
-// errQueue reads one ICMP error from a ping socket's error queue into r as
-// a ClassError packet whose quote is the probe it answers.
+// errQueue reads one message of the socket's error queue, without
+// waiting: an ICMP error (ping sockets) into r as a ClassError packet whose
+// quote is the probe it answers, or a send stamp (see errMessage). It
+// reports false when the queue is empty or the message concerns no probe.
 func (s *socketConn) errQueue(r *Received) (bool, error) {
-	rc, err := s.c.SyscallConn()
-	if err != nil {
-		return false, err
-	}
-	var n, oobn int
-	var rerr error
-	var dst unix.Sockaddr // the probe's destination
-	if err := rc.Control(func(fd uintptr) {
-		n, oobn, _, dst, rerr = unix.Recvmsg(int(fd), s.rbuf, s.oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+	if err := s.rc.Control(func(fd uintptr) {
+		s.rn, s.roobn, s.rerr = s.recvmsgFlags(fd, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 	}); err != nil {
 		return false, err
 	}
-	if errors.Is(rerr, unix.EAGAIN) {
+	if errors.Is(s.rerr, unix.EAGAIN) {
 		return false, nil
 	}
-	if rerr != nil {
-		return false, os.NewSyscallError("recvmsg", rerr)
+	if s.rerr != nil {
+		return false, os.NewSyscallError("recvmsg", s.rerr)
 	}
+	return s.errMessage(r, s.rn, s.roobn), nil
+}
+
+// errMessage decodes the error queue message of n data and oobn control
+// bytes that the last recvmsg read into r: an ICMP error, or a kernel send
+// stamp as an Outgoing, Own packet naming its probe. It reports false for
+// a message that concerns no probe (a stamp of an older count, or of a
+// probe too long ago).
+func (s *socketConn) errMessage(r *Received, n, oobn int) bool {
 	*r = Received{}
+	var sw, hw time.Time
+	for oob := s.oob[:oobn]; len(oob) > 0; {
+		h, data, rest, err := unix.ParseOneSocketControlMessage(oob)
+		if err != nil {
+			break
+		}
+		oob = rest
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPING {
+			sw, hw = scmTimestamping(data)
+		}
+	}
 	data := s.control(s.oob[:oobn], r)
 	const eeLen = int(unsafe.Sizeof(unix.SockExtendedErr{}))
 	if len(data) < eeLen {
-		return false, nil
+		return false
 	}
 	ee := (*unix.SockExtendedErr)(unsafe.Pointer(&data[0]))
+	if ee.Origin == unix.SO_EE_ORIGIN_TIMESTAMPING {
+		return s.sendStamp(r, ee, sw, hw)
+	}
 	if ee.Origin != unix.SO_EE_ORIGIN_ICMP && ee.Origin != unix.SO_EE_ORIGIN_ICMP6 {
-		return false, nil
+		return false
 	}
 	r.From = offender(data[eeLen:], s.six)
 	pk := &r.Packet
@@ -561,7 +654,7 @@ func (s *socketConn) errQueue(r *Received) (bool, error) {
 	e.Six, e.Type, e.Code = s.six, ee.Type, ee.Code
 	e.Kind = craft.ErrorKindOf(s.six, ee.Type)
 	if e.Kind == 0 {
-		return false, nil
+		return false
 	}
 	switch e.Kind {
 	case craft.ErrPacketTooBig:
@@ -573,20 +666,41 @@ func (s *socketConn) errQueue(r *Received) (bool, error) {
 	case craft.ErrParameterProblem:
 		e.Pointer = ee.Info
 	}
-	// The data is the probe as sent; its id is the kernel's.
+	// The data is the probe as sent; its id is the kernel's. The message's
+	// address is the probe's destination.
 	if n >= 8 {
-		to := s.path.Target // the probe's destination, when the kernel says it
-		switch sa := dst.(type) {
-		case *unix.SockaddrInet4:
-			to = netip.AddrFrom4(sa.Addr)
-		case *unix.SockaddrInet6:
-			to = netip.AddrFrom16(sa.Addr)
+		to := s.path.Target // when the kernel does not say it
+		if a := s.from(); a.IsValid() && !a.IsUnspecified() {
+			to = a
 		}
 		e.Quote = craft.Quote{Present: true, Src: s.path.Source, Dst: to, Echo: true,
 			ID: binary.BigEndian.Uint16(s.rbuf[4:6]), Seq: binary.BigEndian.Uint16(s.rbuf[6:8])}
 		pk.QuoteData = s.rbuf[8:n]
 	}
-	return true, nil
+	return true
+}
+
+// sendStamp turns the kernel's send stamp ee (numbered by OPT_ID in
+// ee_data) into r: our probe, which left at the software stamp sw or the
+// NIC's hw.
+func (s *socketConn) sendStamp(r *Received, ee *unix.SockExtendedErr, sw, hw time.Time) bool {
+	if s.ts == nil || ee.Info != unix.SCM_TSTAMP_SND {
+		return false
+	}
+	at, clock := sw, StampKernel
+	if !hw.IsZero() {
+		at, clock = hw, StampHardware
+	}
+	if at.IsZero() {
+		return false
+	}
+	slot, _, ok := s.ts.match(ee.Data, at, clock == StampHardware)
+	if !ok {
+		return false
+	}
+	*r = Received{Outgoing: true, Own: true, At: at, Stamp: clock}
+	r.Packet = craft.Packet{Class: craft.ClassEchoRequest, Dst: slot.dst, ID: slot.id, Seq: slot.seq}
+	return true
 }
 
 // offender parses the sockaddr that follows a sock_extended_err.
@@ -607,12 +721,18 @@ func offender(b []byte, six bool) netip.Addr {
 // but for AF_INET it asks the socket its protocol (a getsockopt) and
 // allocates the source address on every call: a flood pays both per reply.
 func (s *socketConn) recvmsg(fd uintptr) (n, oobn int, err error) {
+	return s.recvmsgFlags(fd, 0)
+}
+
+// recvmsgFlags is recvmsg with flags (MSG_ERRQUEUE).
+func (s *socketConn) recvmsgFlags(fd uintptr, flags int) (n, oobn int, err error) {
 	s.riov.Base = &s.rbuf[0]
 	s.riov.SetLen(len(s.rbuf))
+	s.rfrom = unix.RawSockaddrInet6{} // an error queue message may leave it unset
 	s.rmsg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&s.rfrom)), Namelen: unix.SizeofSockaddrInet6, Iov: &s.riov, Iovlen: 1}
 	s.rmsg.Control = &s.oob[0]
 	s.rmsg.SetControllen(len(s.oob))
-	r, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&s.rmsg)), 0)
+	r, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&s.rmsg)), uintptr(flags))
 	if errno != 0 {
 		return 0, 0, errno
 	}

@@ -5,15 +5,16 @@ import (
 )
 
 // probe is one slot of a target's window of recent probes.
-// Times are kept as integers, 41 bytes instead of 97: a run with 10,000
+// Times are kept as integers, 42 bytes instead of 97: a run with 10,000
 // targets holds a window of these for each.
 type probe struct {
 	n        uint64 // 1 + the probe's number in its target's run; 0: empty
 	sent     int64  // user send time, ns after the run's start (monotonic)
 	deadline int64  // ns after the run's start
-	kernel   int64  // kernel send stamp when the ring saw it leave, Unix ns; 0: none
+	kernel   int64  // kernel (or NIC) send stamp, Unix ns (NIC: its clock); 0: none
 	payload  int64  // the send time written into the data, Unix ns
 	state    uint8
+	kclock   StampSource // kernel's clock: StampKernel or StampHardware
 }
 
 const (

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,23 +38,27 @@ type JSON struct {
 // jsonEvent is every event's object. Pointers are the fields that apply to
 // some events only: nil leaves them out, a pointer to zero prints 0.
 type jsonEvent struct {
-	V        int      `json:"v"`
-	Event    string   `json:"event"`
-	Target   string   `json:"target"`
-	Addr     string   `json:"addr,omitempty"`
-	ID       uint16   `json:"id"`
-	Seq      uint16   `json:"seq"`
-	Time     string   `json:"time"`
-	Src      string   `json:"src,omitempty"`
-	TTL      *uint8   `json:"ttl,omitempty"`
-	Bytes    *int     `json:"bytes,omitempty"`
-	RTTMS    *float64 `json:"rtt_ms,omitempty"`
-	Clock    string   `json:"clock,omitempty"`
-	BadByte  *int     `json:"bad_byte,omitempty"`
-	ICMPType *uint8   `json:"icmp_type,omitempty"`
-	ICMPCode *uint8   `json:"icmp_code,omitempty"`
-	Error    *string  `json:"error,omitempty"`
-	MTU      *int     `json:"mtu,omitempty"` // of local_error: the path MTU
+	V      int      `json:"v"`
+	Event  string   `json:"event"`
+	Target string   `json:"target"`
+	Addr   string   `json:"addr,omitempty"`
+	ID     uint16   `json:"id"`
+	Seq    uint16   `json:"seq"`
+	Time   string   `json:"time"`
+	Src    string   `json:"src,omitempty"`
+	TTL    *uint8   `json:"ttl,omitempty"`
+	Bytes  *int     `json:"bytes,omitempty"`
+	RTTMS  *float64 `json:"rtt_ms,omitempty"`
+	Clock  string   `json:"clock,omitempty"`
+	// SendClock and ReceiveClock: which clock stamped each end of the
+	// RTT, "kernel", "user" or "hardware" (the NIC's).
+	SendClock    string  `json:"send_clock,omitempty"`
+	ReceiveClock string  `json:"receive_clock,omitempty"`
+	BadByte      *int    `json:"bad_byte,omitempty"`
+	ICMPType     *uint8  `json:"icmp_type,omitempty"`
+	ICMPCode     *uint8  `json:"icmp_code,omitempty"`
+	Error        *string `json:"error,omitempty"`
+	MTU          *int    `json:"mtu,omitempty"` // of local_error: the path MTU
 }
 
 type jsonSummary struct {
@@ -125,9 +130,17 @@ func (j *JSON) Event(ev *ping.Event) {
 		}
 		ms := float64(ev.RTT.Nanoseconds()) / 1e6
 		o.RTTMS = &ms
-		if ev.Stamp == ping.StampKernel || ev.Stamp == ping.StampUser {
+		switch ev.Stamp {
+		case ping.StampKernel, ping.StampHardware:
+			// "kernel" has always meant: no user-space time at either
+			// end. The NIC's stamps are that too; the ends' fields say
+			// which.
+			o.Clock = ping.StampKernel.String()
+		case ping.StampUser:
 			o.Clock = ev.Stamp.String()
 		}
+		// An Event made without the ends' clocks has both of Stamp's.
+		o.SendClock, o.ReceiveClock = clockName(cmp.Or(ev.SendClock, ev.Stamp)), clockName(cmp.Or(ev.ReceiveClock, ev.Stamp))
 		if ev.Kind == ping.EventCorrupted {
 			o.BadByte = &ev.BadByte
 		}
@@ -149,6 +162,15 @@ func (j *JSON) Event(ev *ping.Event) {
 		o.Error, o.MTU = &why, &ev.MTU
 	}
 	j.encode(&o)
+}
+
+// clockName is a clock's JSON name, "" (left out) when unknown.
+func clockName(s ping.StampSource) string {
+	switch s {
+	case ping.StampKernel, ping.StampUser, ping.StampHardware:
+		return s.String()
+	}
+	return ""
 }
 
 // Summary writes target i's statistics object: addr is its address (for a

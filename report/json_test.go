@@ -28,11 +28,18 @@ func jsonOne() []ping.Event {
 		}
 	}
 	evs[1].Stamp = ping.StampKernel
+	// A probe whose kernel send stamp never came: the kernel's receive
+	// stamp, the user-space send time.
+	evs[2].SendClock, evs[2].ReceiveClock = ping.StampUser, ping.StampKernel
 	at := time.Date(2026, 12, 1, 10, 51, 2, 0, time.FixedZone("CET", 3600)) // no fraction, not UTC
 	return append(evs,
 		ping.Event{Kind: ping.EventSent, Addr: target, ID: 0, Seq: 10, At: at, Bytes: 64},
 		ping.Event{Kind: ping.EventReply, Addr: target, ID: 0, Seq: 10, At: at, Bytes: 64, From: target, TTL: 0, HasTTL: true, RTT: us(7), Stamp: ping.StampKernel},
 		ping.Event{Kind: ping.EventSendError, Addr: target, Seq: 11, At: at},
+		// The NIC's stamps both ways: "clock" stays "kernel" (no user
+		// time), the ends say "hardware".
+		ping.Event{Kind: ping.EventReply, Addr: target, ID: 0, Seq: 12, At: at, Bytes: 64, From: target, TTL: 64, HasTTL: true, RTT: us(5),
+			Stamp: ping.StampHardware, SendClock: ping.StampHardware, ReceiveClock: ping.StampHardware},
 	)
 }
 
@@ -93,11 +100,11 @@ func TestJSONEngine(t *testing.T) {
 // summary's rtt_* are the only ones that may be missing.
 var fields = map[string][]string{
 	"sent":         {"bytes"},
-	"reply":        {"src", "ttl", "bytes", "rtt_ms", "clock"},
-	"duplicate":    {"src", "ttl", "bytes", "rtt_ms", "clock"},
-	"late":         {"src", "ttl", "bytes", "rtt_ms", "clock"},
-	"corrupted":    {"src", "ttl", "bytes", "rtt_ms", "clock", "bad_byte"},
-	"bad_checksum": {"src", "ttl", "bytes", "rtt_ms", "clock"},
+	"reply":        {"src", "ttl", "bytes", "rtt_ms", "clock", "send_clock", "receive_clock"},
+	"duplicate":    {"src", "ttl", "bytes", "rtt_ms", "clock", "send_clock", "receive_clock"},
+	"late":         {"src", "ttl", "bytes", "rtt_ms", "clock", "send_clock", "receive_clock"},
+	"corrupted":    {"src", "ttl", "bytes", "rtt_ms", "clock", "send_clock", "receive_clock", "bad_byte"},
+	"bad_checksum": {"src", "ttl", "bytes", "rtt_ms", "clock", "send_clock", "receive_clock"},
 	"timeout":      {},
 	"error":        {"src", "ttl", "icmp_type", "icmp_code", "error"},
 	"send_error":   {"error"},

@@ -47,7 +47,12 @@ type Ping struct {
 	Group bool
 
 	pending map[uint16]bool // -O: probes sent and not yet answered
-	route   []netip.Addr    // -R: the last route printed
+	// replies and userSent count the replies, and those timed from the
+	// user-space send time, for UserSendTimes; stamped is set by
+	// Transport when the transport stamps its sends below user space.
+	replies, userSent int
+	stamped           bool
+	route             []netip.Addr // -R: the last route printed
 }
 
 // timing says whether iputils would time the replies.
@@ -81,6 +86,12 @@ func (p *Ping) Header(addr netip.Addr, size int, via string, flow uint32, option
 
 // Event prints one event. It is an onEvent for ping.New.
 func (p *Ping) Event(ev *ping.Event) {
+	if ev.Kind == ping.EventReply {
+		p.replies++
+		if ev.SendClock == ping.StampUser {
+			p.userSent++
+		}
+	}
 	if p.Quiet {
 		return
 	}
@@ -278,23 +289,48 @@ func FormatRTT(d time.Duration) string {
 }
 
 // Transport prints -v's two lines before the header: the path m's probes
-// take, and the transport, its clocks and the ICMP id. flood says a ring
-// transport reads a TPACKET_V2 ring.
-func (p *Ping) Transport(m *ping.Member, id uint16, flood bool) {
+// take, and the transport, its clocks (send and receive, as ping.ClocksOf
+// says) and the ICMP id. flood says a ring transport reads a TPACKET_V2
+// ring.
+func (p *Ping) Transport(m *ping.Member, id uint16, flood bool, send, receive ping.StampSource) {
 	ring := "TPACKET_V3"
 	if flood {
 		ring = "TPACKET_V2 (per-frame, for a flood)"
 	}
 	socket := map[ping.Mode]string{
-		ping.ModeEthernet: "AF_PACKET SOCK_RAW out, " + ring + " ring in; kernel timestamps both ways",
-		ping.ModeIP:       "AF_PACKET SOCK_DGRAM out, " + ring + " ring in; kernel timestamps both ways",
-		ping.ModeRaw:      "SOCK_RAW ICMP socket; kernel receive time, user send time",
-		ping.ModeDgram:    "ping socket (SOCK_DGRAM ICMP); kernel receive time, user send time",
-	}[m.Mode]
+		ping.ModeEthernet: "AF_PACKET SOCK_RAW out, " + ring + " ring in",
+		ping.ModeIP:       "AF_PACKET SOCK_DGRAM out, " + ring + " ring in",
+		ping.ModeRaw:      "SOCK_RAW ICMP socket",
+		ping.ModeDgram:    "ping socket (SOCK_DGRAM ICMP)",
+	}[m.Mode] + "; " + clocks(m.Mode, send, receive)
+	p.stamped = send == ping.StampKernel || send == ping.StampHardware
 	a := m.Path
 	fmt.Fprintf(p.w(), "pingcraft: path %s via %s (index %d, %s, mtu %d) from %s %s, next hop %s %s [MAC: %s]\n",
 		a.Target, a.Interface, a.Index, a.Kind, a.MTU, a.Source, a.SourceMAC, a.NextHop, a.NextHopMAC, a.MACSource)
 	fmt.Fprintf(p.w(), "pingcraft: transport %s: %s; icmp id %d\n", m.Mode, socket, id)
+}
+
+// clocks says in -v's words which clocks time a transport's round trips.
+func clocks(m ping.Mode, send, receive ping.StampSource) string {
+	switch {
+	case send == ping.StampHardware && receive == ping.StampHardware:
+		return "NIC (hardware) timestamps both ways, the kernel's where the NIC gives none"
+	case send == ping.StampKernel && receive == ping.StampKernel && (m == ping.ModeRaw || m == ping.ModeDgram):
+		return "kernel timestamps both ways (send stamps from the socket's error queue, SO_TIMESTAMPING)"
+	case send == ping.StampKernel && receive == ping.StampKernel:
+		return "kernel timestamps both ways"
+	}
+	return fmt.Sprintf("%s receive time, %s send time", receive, send)
+}
+
+// UserSendTimes prints, for -v after the summary, how many replies of a
+// run whose transport stamps its sends in the kernel (or the NIC, see
+// Transport) were timed from the user-space send time, their probe's
+// send stamp not having come; nothing when none were.
+func (p *Ping) UserSendTimes() {
+	if p.stamped && p.userSent > 0 {
+		fmt.Fprintf(p.w(), "pingcraft: %d of %d replies timed from the user-space send time: their probe's kernel send stamp did not come\n", p.userSent, p.replies)
+	}
 }
 
 // Authentication says, for -v, how replies to probes of size data bytes

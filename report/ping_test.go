@@ -12,6 +12,7 @@ import (
 	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/ping"
 	"github.com/pingcraft/pingcraft/report"
+	"github.com/pingcraft/pingcraft/resolve"
 )
 
 // The printers are onEvents for ping.New.
@@ -374,5 +375,44 @@ func TestAuthentication(t *testing.T) {
 		if diff := cmp.Diff(tt.want, b.String()); diff != "" {
 			t.Errorf("size %d (-want +got):\n%s", tt.size, diff)
 		}
+	}
+}
+
+// -v names the clocks that time each end of the round trips, and after the
+// summary how many replies fell back to the user-space send time.
+func TestPingClocks(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		mode          ping.Mode
+		send, receive ping.StampSource
+		replies       []ping.StampSource // each reply's SendClock
+		want          string             // the transport line's end, then the fallback line
+	}{
+		{"ring", ping.ModeEthernet, ping.StampKernel, ping.StampKernel, []ping.StampSource{ping.StampKernel},
+			"AF_PACKET SOCK_RAW out, TPACKET_V3 ring in; kernel timestamps both ways; icmp id 7\n"},
+		{"raw socket", ping.ModeRaw, ping.StampKernel, ping.StampKernel, []ping.StampSource{ping.StampKernel, ping.StampKernel},
+			"SOCK_RAW ICMP socket; kernel timestamps both ways (send stamps from the socket's error queue, SO_TIMESTAMPING); icmp id 7\n"},
+		{"a stamp that did not come", ping.ModeDgram, ping.StampKernel, ping.StampKernel, []ping.StampSource{ping.StampKernel, ping.StampUser, ping.StampKernel},
+			"ping socket (SOCK_DGRAM ICMP); kernel timestamps both ways (send stamps from the socket's error queue, SO_TIMESTAMPING); icmp id 7\n" +
+				"pingcraft: 1 of 3 replies timed from the user-space send time: their probe's kernel send stamp did not come\n"},
+		{"no send stamps", ping.ModeRaw, ping.StampUser, ping.StampKernel, []ping.StampSource{ping.StampUser},
+			"SOCK_RAW ICMP socket; kernel receive time, user send time; icmp id 7\n"},
+		{"NIC", ping.ModeRaw, ping.StampHardware, ping.StampHardware, []ping.StampSource{ping.StampHardware},
+			"SOCK_RAW ICMP socket; NIC (hardware) timestamps both ways, the kernel's where the NIC gives none; icmp id 7\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			p := &report.Ping{W: &b, Quiet: true}
+			m := &ping.Member{Mode: tc.mode, Path: &resolve.Path{Target: target}}
+			p.Transport(m, 7, false, tc.send, tc.receive)
+			for _, c := range tc.replies {
+				p.Event(&ping.Event{Kind: ping.EventReply, SendClock: c, ReceiveClock: tc.receive})
+			}
+			p.UserSendTimes()
+			_, got, _ := strings.Cut(b.String(), "\npingcraft: transport "+tc.mode.String()+": ")
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
 	}
 }

@@ -446,7 +446,8 @@ func runSend(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("verbose") && !c.Bool("json") {
-		pr.Transport(m, eng.ID(0), cfg.Flood)
+		send, receive := ping.ClocksOf(fl.Targets()[0].Conn)
+		pr.Transport(m, eng.ID(0), cfg.Flood, send, receive)
 		pr.Authentication(cfg.Size)
 	}
 	header()
@@ -474,6 +475,9 @@ func runSend(c *cli.Context) error {
 		// iputils' pipe is the most probes it saw in flight: no more
 		// than were sent.
 		pr.Summary(&st, elapsed, min(cfg.Preload, st.Transmitted))
+		if c.Bool("verbose") {
+			pr.UserSendTimes()
+		}
 		if drops > 0 {
 			fmt.Fprintf(out, "%d replies dropped by the receive ring\n", drops)
 		}

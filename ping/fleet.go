@@ -206,7 +206,7 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 			if o.Mode == ModeAuto && m.Mode != ModeDgram && !kernel {
 				open = ModeAuto // falls back from what AutoMode picked
 			}
-			oc := &OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: inFlight, PMTUDisc: c.PMTUDisc, Socket: c.socketOptions()}
+			oc := &OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: inFlight, PMTUDisc: c.PMTUDisc, Socket: c.socketOptions(), Probes: c.probes(len(names))}
 			conn, mode, err := o.open(p, open, oc)
 			if kernel && errors.Is(err, os.ErrPermission) {
 				conn, mode, err = o.open(p, ModeDgram, oc)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pingcraft/pingcraft/resolve"
 )
@@ -56,6 +57,21 @@ type OpenConfig struct {
 	PMTUDisc PMTUDisc
 	// Socket is what the sending socket is set to.
 	Socket SocketOptions
+	// Probes is the most probes the run sends over this transport in all,
+	// 0 when unbounded or not known. A short run (a few probes, no flood)
+	// opens a ring transport without its ring (see shortRun).
+	Probes int
+}
+
+// probes is the most probes a run over n targets sends in all, 0 when its
+// count is not bounded.
+func (c *Config) probes(n int) int {
+	spacing, catchUp := c.spacing(n)
+	sends, ok := c.sends(spacing, catchUp)
+	if !ok || sends <= 0 {
+		return 0
+	}
+	return satInt(time.Duration(n) * time.Duration(sends))
 }
 
 // SocketOptions are the options of the socket that sends the probes,

@@ -16,7 +16,11 @@
 //
 // -count 0 skips the floods, for a run of serve alone.
 //
-//	go run ./bench/flood [-count 20000] [-capture 200000] [-many] [-sustain 1m] [-serve 5m] [-serve-targets 10000] [-timeout 2m]
+// First, before the floods, one-probe runs: pingcraft send -c 1 in each
+// mode and iputils ping -c 1, interleaved, their wall times and their
+// ratio to mode raw's.
+//
+//	go run ./bench/flood [-one 30] [-count 20000] [-capture 200000] [-many] [-sustain 1m] [-serve 5m] [-serve-targets 10000] [-timeout 2m]
 package main
 
 import (
@@ -61,27 +65,64 @@ type result struct {
 
 var counts = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)
 
+// options are the benchmark's flags.
+type options struct {
+	count        int
+	timeout      time.Duration
+	extra        bool
+	oneProbe     int
+	capture      int
+	many         bool
+	sustain      time.Duration
+	serveFor     time.Duration
+	serveTargets int
+	prefix       string
+}
+
+// parseFlags reads args into options, as main and the test that runs the
+// benchmark under the lab lock both do.
+func parseFlags(name string, args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.IntVar(&o.count, "count", 20000, "probes per run")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "longest a run may take")
+	fs.BoolVar(&o.extra, "raw", true, "also run pingcraft --mode raw, to tell the transport's cost from the engine's")
+	fs.IntVar(&o.oneProbe, "one", 30, "one-probe runs (send -c 1) of each mode and of iputils ping, interleaved (0: skip)")
+	fs.IntVar(&o.capture, "capture", 200000, "probes of the flood that pingcraft watch -w and tcpdump -w capture (0: skip)")
+	fs.BoolVar(&o.many, "many", true, "also compare send over 1,000 and 10,000 targets with fping")
+	fs.DurationVar(&o.sustain, "sustain", time.Minute, "then hold 10,000 targets at a probe a second each this long (0: skip)")
+	fs.DurationVar(&o.serveFor, "serve", 5*time.Minute, "then run pingcraft serve over -serve-targets targets this long (0: skip)")
+	fs.IntVar(&o.serveTargets, "serve-targets", 10000, "targets of the serve run: IPv4 up to 16,382, IPv6 beyond")
+	fs.StringVar(&o.prefix, "lab-prefix", "", "the lab's namespaces are named pingcraft-PREFIX...")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if o.count < 0 || o.timeout <= 0 || o.capture < 0 || o.oneProbe < 0 || o.serveTargets < 1 {
+		return nil, errors.New("-timeout and -serve-targets must be positive, -count, -one and -capture not negative")
+	}
+	return o, nil
+}
+
 func main() {
-	count := flag.Int("count", 20000, "probes per run")
-	timeout := flag.Duration("timeout", 2*time.Minute, "longest a run may take")
-	extra := flag.Bool("raw", true, "also run pingcraft --mode raw, to tell the transport's cost from the engine's")
-	capture := flag.Int("capture", 200000, "probes of the flood that pingcraft watch -w and tcpdump -w capture (0: skip)")
-	many := flag.Bool("many", true, "also compare send over 1,000 and 10,000 targets with fping")
-	sustain := flag.Duration("sustain", time.Minute, "then hold 10,000 targets at a probe a second each this long (0: skip)")
-	serveFor := flag.Duration("serve", 5*time.Minute, "then run pingcraft serve over -serve-targets targets this long (0: skip)")
-	serveTargets := flag.Int("serve-targets", 10000, "targets of the serve run: IPv4 up to 16,382, IPv6 beyond")
-	flag.Parse()
-	if *count < 0 || *timeout <= 0 || *capture < 0 || *serveTargets < 1 {
-		fmt.Fprintln(os.Stderr, "flood: -timeout and -serve-targets must be positive, -count and -capture not negative")
+	o, err := parseFlags("flood", os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "flood:", err)
 		os.Exit(2)
 	}
-	if err := run(*count, *timeout, *extra, *capture, *many, *sustain, *serveFor, *serveTargets); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "flood:", err)
 		os.Exit(1)
 	}
 }
 
-func run(count int, timeout time.Duration, extra bool, capture int, many bool, sustain, serveFor time.Duration, serveTargets int) error {
+func run(ctx context.Context, o *options) error {
+	count, timeout, extra, capture, many := o.count, o.timeout, o.extra, o.capture, o.many
+	sustain, serveFor, serveTargets := o.sustain, o.serveFor, o.serveTargets
 	if missing := requirements(); missing != "" {
 		if os.Getenv("PINGCRAFT_REQUIRE_ROOT") == "1" {
 			return errors.New(missing + "; PINGCRAFT_REQUIRE_ROOT=1 makes this a failure")
@@ -89,8 +130,6 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 		fmt.Println("flood: SKIPPED:", missing)
 		return nil
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	dir, err := os.MkdirTemp("", "pingcraft-bench-")
 	if err != nil {
@@ -103,7 +142,7 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 
-	l, err := lab.New(ctx)
+	l, err := lab.NewPrefixed(ctx, o.prefix)
 	if err != nil {
 		return err
 	}
@@ -113,6 +152,7 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 	if out, err := l.Host.Command(ctx, "ping", "-c", "2", "-i", "0.2", target).CombinedOutput(); err != nil {
 		return fmt.Errorf("warm-up ping: %v\n%s", err, out)
 	}
+	timeBin, _ := exec.LookPath("/usr/bin/time")
 
 	c := strconv.Itoa(count)
 	rows := []row{
@@ -129,9 +169,13 @@ func run(count int, timeout time.Duration, extra bool, capture int, many bool, s
 	}
 	fmt.Printf("flood: lab %s, %d probes per run to %s, %s %s/%s, %d CPUs\n",
 		l.ID, count, target, kernel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
-	timeBin, _ := exec.LookPath("/usr/bin/time")
 	if timeBin == "" {
 		fmt.Println("flood: no GNU time (apt-get install time): max RSS includes this benchmark's own, counted at exec")
+	}
+	if o.oneProbe > 0 {
+		if err := benchOneProbe(ctx, l, bin, o.oneProbe, timeout); err != nil {
+			return err
+		}
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)

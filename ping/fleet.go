@@ -135,6 +135,8 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 			f.Close()
 		}
 	}()
+	oc := OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: c.runInFlight(len(names)), PMTUDisc: c.PMTUDisc,
+		Socket: c.socketOptions(), Probes: c.probes(len(names)), Faults: c.Faults}
 	// First every path, then the MACs of their next hops, all at once.
 	paths := make([]*resolve.Path, len(names))
 	for i, name := range names {
@@ -150,7 +152,7 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 		}
 		m.Mode = o.Mode
 		if m.Mode == ModeAuto {
-			m.Mode = AutoMode(p)
+			m.Mode = autoModeFor(p, &oc)
 		}
 		if err := fits(p, m.Mode); err != nil {
 			return nil, err
@@ -165,7 +167,6 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 		return nil, err
 	}
 	conns := map[connKey]int{}
-	inFlight := c.runInFlight(len(names))
 	for i, p := range paths {
 		if p == nil {
 			continue
@@ -206,10 +207,9 @@ func NewFleet(ctx context.Context, names []string, run *Config, fc *FleetConfig)
 			if o.Mode == ModeAuto && m.Mode != ModeDgram && !kernel {
 				open = ModeAuto // falls back from what AutoMode picked
 			}
-			oc := &OpenConfig{ID: o.ID, Flood: c.Flood, Size: c.Size, InFlight: inFlight, PMTUDisc: c.PMTUDisc, Socket: c.socketOptions()}
-			conn, mode, err := o.open(p, open, oc)
+			conn, mode, err := o.open(p, open, &oc)
 			if kernel && errors.Is(err, os.ErrPermission) {
-				conn, mode, err = o.open(p, ModeDgram, oc)
+				conn, mode, err = o.open(p, ModeDgram, &oc)
 			}
 			if err != nil {
 				return nil, err
@@ -281,12 +281,8 @@ func (f *Fleet) solicit(ctx context.Context, r *resolve.Resolver, paths []*resol
 	sem := make(chan struct{}, maxSolicits)
 	ns := newSpawner()
 	defer ns.close()
-	for _, p := range paths {
-		mode := o.Mode
-		if mode == ModeAuto && p != nil {
-			mode = AutoMode(p)
-		}
-		if p == nil || !needsMAC(p, mode) {
+	for i, p := range paths {
+		if p == nil || !needsMAC(p, f.members[i].Mode) { // the mode NewFleet picked
 			continue
 		}
 		k := macKey{p.Index, p.NextHop}

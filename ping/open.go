@@ -6,7 +6,9 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/pingcraft/pingcraft/craft"
 	"github.com/pingcraft/pingcraft/resolve"
 )
 
@@ -28,6 +30,27 @@ func AutoMode(p *resolve.Path) Mode {
 		return ModeIP
 	}
 	return ModeRaw
+}
+
+// autoModeFor is the mode ModeAuto opens for a run of oc: AutoMode, except
+// that a short run (see shortRun) on a link where AutoMode picks a ring
+// mode goes through the raw socket. Every AF_PACKET socket, even one
+// without a ring, costs the kernel an RCU grace period (about 13 ms here)
+// when it closes, and the process's exit waits for it: more than a whole
+// one-probe run in mode raw. The raw socket carries everything such a run
+// asks for but a bad checksum over IPv6, which keeps the ring mode.
+func autoModeFor(p *resolve.Path, oc *OpenConfig) Mode {
+	m := AutoMode(p)
+	six := p.Target.Is6() && !p.Target.Is4In6()
+	if (m == ModeEthernet || m == ModeIP) && oc != nil && oc.short() && !(six && oc.Faults != 0) {
+		return ModeRaw
+	}
+	return m
+}
+
+// short reports whether oc is for a short run: few probes, no flood.
+func (oc *OpenConfig) short() bool {
+	return !oc.Flood && oc.Probes > 0 && oc.Probes <= shortRun
 }
 
 // ErrNoPrivilege is wrapped by Open's error when no transport is allowed;
@@ -56,6 +79,25 @@ type OpenConfig struct {
 	PMTUDisc PMTUDisc
 	// Socket is what the sending socket is set to.
 	Socket SocketOptions
+	// Probes is the most probes the run sends over this transport in all,
+	// 0 when unbounded or not known. A short run (a few probes, no flood)
+	// opens a ring transport without its ring (see shortRun), and ModeAuto
+	// takes the raw socket for it (see autoModeFor).
+	Probes int
+	// Faults are what the probes break on purpose: ModeAuto keeps a mode
+	// that can carry them.
+	Faults craft.Faults
+}
+
+// probes is the most probes a run over n targets sends in all, 0 when its
+// count is not bounded.
+func (c *Config) probes(n int) int {
+	spacing, catchUp := c.spacing(n)
+	sends, ok := c.sends(spacing, catchUp)
+	if !ok || sends <= 0 {
+		return 0
+	}
+	return satInt(time.Duration(n) * time.Duration(sends))
 }
 
 // SocketOptions are the options of the socket that sends the probes,
@@ -86,7 +128,8 @@ const (
 )
 
 // Open opens mode's transport for path and returns it with the mode it
-// opened. ModeAuto takes AutoMode and falls back: from a ring the build
+// opened. ModeAuto takes AutoMode (or for a short run the raw socket, see
+// autoModeFor) and falls back: from a ring the build
 // cannot have (no cgo) to a raw socket, and from a raw socket or ring the
 // caller may not open (no CAP_NET_RAW) to the ping socket.
 func Open(p *resolve.Path, mode Mode, oc *OpenConfig) (Conn, Mode, error) {
@@ -100,7 +143,7 @@ func openWith(open func(*resolve.Path, Mode, *OpenConfig) (Conn, error), p *reso
 	}
 	want := mode
 	if mode == ModeAuto {
-		want = AutoMode(p)
+		want = autoModeFor(p, oc)
 	}
 	if err := fits(p, want); err != nil {
 		return nil, 0, err

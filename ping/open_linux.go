@@ -18,7 +18,13 @@ func open(p *resolve.Path, m Mode, oc *OpenConfig) (Conn, error) {
 			// Our requests and their replies both pass through the ring.
 			blocks = min(2*oc.InFlight*ringBytesPerFrame, maxReceiveBuffer) / ringBlockSize
 		}
-		c, err := openRingConn(p, m, oc.ID, snaplen, blocks)
+		var c *ringConn
+		var err error
+		if !oc.Flood && oc.Probes > 0 && oc.Probes <= shortRun {
+			c, err = openDirectConn(p, m, oc.ID)
+		} else {
+			c, err = openRingConn(p, m, oc.ID, snaplen, blocks)
+		}
 		if err != nil {
 			return nil, err
 		}

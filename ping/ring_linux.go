@@ -61,11 +61,12 @@ type ringConn struct {
 	frags  [][]byte
 	fragID uint32
 
-	// Receive side.
-	ring  *capture.Ring
-	dec   *craft.Decoder
-	l3    int    // where the IP header starts in a captured frame
-	frame []byte // the frame being decoded, copied out of the ring
+	// Receive side: the ring, or for a short run direct, the send socket.
+	ring   *capture.Ring
+	direct *directRecv
+	dec    *craft.Decoder
+	l3     int    // where the IP header starts in a captured frame
+	frame  []byte // the frame being decoded, copied out of the ring
 	// defrag puts fragmented replies together, which the ring sees before
 	// the IP layer does; whole decodes what it makes.
 	defrag craft.Reassembler
@@ -98,6 +99,18 @@ func frameRingSnaplen(size int) int {
 // keeping that much of each frame.
 // With blocks above the default, the ring has that many blocks.
 func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int) (*ringConn, error) {
+	return openFrameConn(path, mode, id, false, snaplen, blocks)
+}
+
+// openDirectConn is openRingConn without a ring, for a short run: the
+// frames the ring's filter passes come back on the send socket (see
+// directRecv), and opening and closing cost one grace period instead of
+// four or five.
+func openDirectConn(path *resolve.Path, mode Mode, id uint16) (*ringConn, error) {
+	return openFrameConn(path, mode, id, true, 0, 0)
+}
+
+func openFrameConn(path *resolve.Path, mode Mode, id uint16, direct bool, snaplen, blocks int) (*ringConn, error) {
 	if mode != ModeEthernet && mode != ModeIP {
 		return nil, fmt.Errorf("ping: %v is not a ring transport", mode)
 	}
@@ -108,6 +121,13 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 		return nil, &refusal{fmt.Sprintf("ping: mode ethernet on %s needs Ethernet addresses for the source and the next hop %s: use mode ip", path.Interface, path.NextHop)}
 	}
 
+	typ, proto := packet.Raw, unix.ETH_P_IP
+	if mode == ModeIP {
+		typ = packet.Datagram
+	}
+	if six {
+		proto = unix.ETH_P_IPV6
+	}
 	cfg := &capture.Config{
 		Interface:   path.Interface,
 		BlockSize:   ringBlockSize,
@@ -117,50 +137,53 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 	if snaplen > 0 {
 		cfg.Version, cfg.Snaplen = capture.TPacketV2, snaplen
 	}
+	// Frames start where the receiving socket's type says: at the IP
+	// header on a SOCK_DGRAM socket (the ring's, on a link without a
+	// link-layer header; the send socket's in mode ip).
+	raw := !ether || direct && mode == ModeIP
 	dec := craft.LinkTypeEthernet
 	l3 := 14
-	if !ether {
+	if raw {
 		cfg.Link, dec, l3 = layers.LinkTypeRaw, craft.LinkTypeRaw, 0
 	}
-	prog, err := ringProgram(six, !ether, id, capture.DefaultSnaplen)
+	prog, err := ringProgram(six, raw, id, capture.DefaultSnaplen)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Program = prog
-	// The ring first, so that it sees our first probe leave.
-	ring, err := capture.OpenRing(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("ping: %s mode on %s: %w", mode, path.Interface, err)
-	}
 	d, err := craft.NewDecoder(dec)
 	if err != nil {
-		ring.Close()
 		return nil, err
 	}
 	whole, err := craft.NewDecoder(craft.LinkTypeRaw)
 	if err != nil {
-		ring.Close()
 		return nil, err
 	}
-
-	// Bound to a protocol, the TX socket would also queue every incoming
-	// IP frame; a filter that accepts nothing keeps its queue empty.
-	none, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
-	if err != nil {
-		ring.Close()
-		return nil, fmt.Errorf("ping: assemble the TX socket filter: %w", err)
-	}
-	typ, proto := packet.Raw, unix.ETH_P_IP
-	if mode == ModeIP {
-		typ = packet.Datagram
-	}
-	if six {
-		proto = unix.ETH_P_IPV6
+	var ring *capture.Ring
+	if !direct {
+		cfg.Program = prog
+		// The ring first, so that it sees our first probe leave.
+		if ring, err = capture.OpenRing(cfg); err != nil {
+			return nil, fmt.Errorf("ping: %s mode on %s: %w", mode, path.Interface, err)
+		}
+		// Bound to a protocol, the TX socket would also queue every
+		// incoming IP frame; a filter that accepts nothing keeps its
+		// queue empty.
+		none, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+		if err != nil {
+			ring.Close()
+			return nil, fmt.Errorf("ping: assemble the TX socket filter: %w", err)
+		}
+		prog = none
 	}
 	ifi := &net.Interface{Index: path.Index, Name: path.Interface, HardwareAddr: path.SourceMAC}
-	tx, err := packet.Listen(ifi, typ, proto, &packet.Config{Filter: none})
+	// packet.Listen binds the socket only once its filter is attached:
+	// nothing from before the filter is queued, and binding a socket not
+	// yet bound costs no grace period.
+	tx, err := packet.Listen(ifi, typ, proto, &packet.Config{Filter: prog})
 	if err != nil {
-		ring.Close()
+		if ring != nil {
+			ring.Close()
+		}
 		return nil, fmt.Errorf("ping: %s mode on %s: %w", mode, path.Interface, err)
 	}
 	// What packet.Conn.WriteTo would send to (packet(7): family, address,
@@ -168,8 +191,14 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 	to := &unix.SockaddrLinklayer{Ifindex: path.Index, Protocol: htons(uint16(proto)), Halen: uint8(len(path.NextHopMAC))}
 	copy(to.Addr[:], path.NextHopMAC)
 	rc, err := tx.SyscallConn()
+	var dr *directRecv
+	if err == nil && direct {
+		dr, err = newDirectRecv(rc, ether)
+	}
 	if err != nil {
-		ring.Close()
+		if ring != nil {
+			ring.Close()
+		}
 		tx.Close()
 		return nil, fmt.Errorf("ping: %s mode on %s: %w", mode, path.Interface, err)
 	}
@@ -183,6 +212,7 @@ func openRingConn(path *resolve.Path, mode Mode, id uint16, snaplen, blocks int)
 		send:       newSender("packet", rc, to),
 		buf:        gopacket.NewSerializeBuffer(),
 		ring:       ring,
+		direct:     dr,
 		dec:        d,
 		whole:      whole,
 		mtu:        path.MTU,
@@ -255,6 +285,9 @@ func (c *ringConn) Send(e *craft.Echo) (time.Time, error) {
 // stamped by the kernel as they left. r's slices alias the conn's buffer
 // until the next Receive, never the ring, so Close cannot pull them away.
 func (c *ringConn) Receive(r *Received) error {
+	if c.direct != nil {
+		return c.receiveDirect(r)
+	}
 	for {
 		if time.Since(c.epoch) >= time.Duration(c.deadline.Load()) {
 			return c.errTimeout
@@ -279,11 +312,15 @@ func (c *ringConn) Receive(r *Received) error {
 // beyond the frame) is dropped here, and fragments are put together as it
 // would, so that a reply counts only as the sockets would see it.
 func (c *ringConn) accept(r *Received, at time.Time, wire int) bool {
+	return c.acceptWith(r, c.dec, c.l3, at, wire)
+}
+
+// acceptWith is accept for a frame that dec decodes, its IP header at l3.
+func (c *ringConn) acceptWith(r *Received, dec *craft.Decoder, l3 int, at time.Time, wire int) bool {
 	p := &r.Packet
-	if c.dec.Decode(c.frame, p) != nil {
+	if dec.Decode(c.frame, p) != nil {
 		return false
 	}
-	l3 := c.l3
 	if l3 > 0 {
 		l3 += 4 * len(p.VLAN) // tags the NIC did not strip
 	}
@@ -371,6 +408,9 @@ func ringICMPLen(ip []byte, p *craft.Packet) int {
 // SetReceiveDeadline sets when Receive gives up; the zero time means never.
 // It is noticed between ring polls, so up to ringPoll late.
 func (c *ringConn) SetReceiveDeadline(t time.Time) error {
+	if c.direct != nil {
+		return c.tx.SetReadDeadline(t)
+	}
 	d := int64(ringNoDeadline)
 	if !t.IsZero() {
 		d = int64(t.Sub(c.epoch))
@@ -384,16 +424,26 @@ func (c *ringConn) ID() uint16 { return c.id }
 
 // Drops returns how many frames the ring had no room for since it opened.
 func (c *ringConn) Drops() (uint64, error) {
+	if c.direct != nil {
+		return uint64(c.direct.drops.Load()), nil
+	}
 	st, err := c.ring.Stats()
 	return st.Drops, err
 }
 
 // Close closes both sockets. It is idempotent and unblocks Receive, waiting
-// at most ringPoll for it.
+// at most ringPoll for it. The two close at once: each waits for RCU grace
+// periods in the kernel, which then overlap.
 func (c *ringConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
-		c.closeErr = errors.Join(c.ring.Close(), c.tx.Close())
+		if c.ring == nil {
+			c.closeErr = c.tx.Close()
+			return
+		}
+		tx := make(chan error, 1)
+		go func() { tx <- c.tx.Close() }()
+		c.closeErr = errors.Join(c.ring.Close(), <-tx)
 	})
 	return c.closeErr
 }

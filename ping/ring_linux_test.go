@@ -206,6 +206,12 @@ func ringReceive(c Conn, d time.Duration, match func(*Received) bool) ([]Receive
 
 func ringOpen(t *testing.T, n *lab.Node, target netip.Addr, mode Mode, id uint16) (*resolve.Path, *ringConn) {
 	t.Helper()
+	return ringOpenWith(t, n, target, mode, id, false)
+}
+
+// ringOpenWith is ringOpen, or with direct set openDirectConn: no ring.
+func ringOpenWith(t *testing.T, n *lab.Node, target netip.Addr, mode Mode, id uint16, direct bool) (*resolve.Path, *ringConn) {
+	t.Helper()
 	var p *resolve.Path
 	var c *ringConn
 	err := n.Do(func() error {
@@ -214,7 +220,11 @@ func ringOpen(t *testing.T, n *lab.Node, target netip.Addr, mode Mode, id uint16
 		if err != nil {
 			return err
 		}
-		c, err = openRingConn(p, mode, id, 0, 0)
+		if direct {
+			c, err = openDirectConn(p, mode, id)
+		} else {
+			c, err = openRingConn(p, mode, id, 0, 0)
+		}
 		return err
 	})
 	if err != nil {
@@ -251,175 +261,191 @@ func ringProbe(t *testing.T, c *ringConn, e *craft.Echo, kind craft.ErrorKind) (
 	return sent, out, got
 }
 
+// TestRingTransports runs each ring transport with its ring and, direct,
+// without one (a short run's: frames come back on the send socket).
 func TestRingTransports(t *testing.T) {
-	for _, mode := range []Mode{ModeEthernet, ModeIP} {
-		for _, six := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%v/v6=%v", mode, six), func(t *testing.T) {
-				t.Parallel()
-				l := labtest.New(t)
-				target, router, unreach := l.Target4, l.Router4, l.Unreachable4.Addr().Next()
-				if six {
-					target, router, unreach = l.Target6, l.Router6, l.Unreachable6.Addr().Next()
+	for _, tc := range []struct {
+		mode   Mode
+		six    bool
+		direct bool
+	}{
+		{ModeEthernet, false, false}, {ModeEthernet, true, false}, {ModeIP, false, false}, {ModeIP, true, false},
+		{ModeEthernet, false, true}, {ModeEthernet, true, true}, {ModeIP, false, true}, {ModeIP, true, true},
+	} {
+		mode, six, direct := tc.mode, tc.six, tc.direct
+		t.Run(fmt.Sprintf("%v/v6=%v/direct=%v", mode, six, direct), func(t *testing.T) {
+			t.Parallel()
+			l := labtest.NewPrefixed(t, "ri-")
+			target, router, unreach := l.Target4, l.Router4, l.Unreachable4.Addr().Next()
+			if six {
+				target, router, unreach = l.Target6, l.Router6, l.Unreachable6.Addr().Next()
+			}
+			p, c := ringOpenWith(t, l.Host, target, mode, ringTestID, direct)
+			if (c.direct != nil) != direct || (c.ring != nil) == direct {
+				t.Fatalf("direct %v: opened with ring %v, direct receive %v", direct, c.ring != nil, c.direct != nil)
+			}
+			if c.Mode() != mode {
+				t.Errorf("Mode() = %v", c.Mode())
+			}
+			if id := c.ID(); id != ringTestID {
+				t.Errorf("ID() = %d, want the id it was opened with, %d", id, ringTestID)
+			}
+			payload := craft.Payload{Size: 56, Auth: craft.NewAuthenticator(craft.Key{1, 2, 3, 4, 5, 6, 7, 8})}
+			pr := &craft.Probe{ID: ringTestID, N: 1, Dst: target, Sent: time.Now()}
+			data := payload.Append(nil, pr)
+
+			t.Run("reply", func(t *testing.T) {
+				e := &craft.Echo{ID: ringTestID, Seq: 1, Payload: data}
+				sent, out, reply := ringProbe(t, c, e, 0)
+				// TPACKET_V3 hands a block over when it retires: the
+				// block timeout is the price of the ring.
+				late := time.Since(reply.At)
+				if late > 20*capture.DefaultBlockTimeout {
+					t.Errorf("Receive returned the reply %v after the kernel stamped it; the block timeout is %v", late, capture.DefaultBlockTimeout)
 				}
-				p, c := ringOpen(t, l.Host, target, mode, ringTestID)
-				if c.Mode() != mode {
-					t.Errorf("Mode() = %v", c.Mode())
+				if e.Src.IsValid() || e.DstMAC != nil {
+					t.Errorf("Send modified the caller's echo: %+v", e)
 				}
-				if id := c.ID(); id != ringTestID {
-					t.Errorf("ID() = %d, want the id it was opened with, %d", id, ringTestID)
+				if out == nil {
+					t.Fatal("our request was not seen leaving")
 				}
-				payload := craft.Payload{Size: 56, Auth: craft.NewAuthenticator(craft.Key{1, 2, 3, 4, 5, 6, 7, 8})}
-				pr := &craft.Probe{ID: ringTestID, N: 1, Dst: target, Sent: time.Now()}
-				data := payload.Append(nil, pr)
+				op := &out.Packet
+				if op.Class != craft.ClassEchoRequest || op.ID != ringTestID || op.Src != p.Source || op.Dst != target ||
+					out.From != p.Source || out.Stamp != StampKernel || out.Bytes != 64 || out.TTL != craft.DefaultTTL {
+					t.Errorf("outgoing = %+v", out)
+				}
+				if out.At.Before(sent) {
+					t.Errorf("request stamped %v by the kernel, before Send's %v", out.At, sent)
+				}
+				rp := &reply.Packet
+				if rp.ID != ringTestID || rp.Seq != 1 || reply.From != target || !reply.HasTTL || reply.TTL != 63 ||
+					reply.Stamp != StampKernel || reply.Bytes != 64 || reply.Outgoing {
+					t.Errorf("reply = %+v", reply)
+				}
+				if bad := payload.Check(rp.Payload, pr); bad >= 0 {
+					t.Errorf("reply payload differs at byte %d: %x", bad, rp.Payload)
+				}
+				if !reply.At.After(out.At) {
+					t.Errorf("reply stamped %v, request %v", reply.At, out.At)
+				}
+				t.Logf("kernel RTT %v, user-space RTT %v; Receive returned the reply %v after its kernel stamp", reply.At.Sub(out.At), reply.At.Sub(sent), late)
+			})
 
-				t.Run("reply", func(t *testing.T) {
-					e := &craft.Echo{ID: ringTestID, Seq: 1, Payload: data}
-					sent, out, reply := ringProbe(t, c, e, 0)
-					// TPACKET_V3 hands a block over when it retires: the
-					// block timeout is the price of the ring.
-					late := time.Since(reply.At)
-					if late > 20*capture.DefaultBlockTimeout {
-						t.Errorf("Receive returned the reply %v after the kernel stamped it; the block timeout is %v", late, capture.DefaultBlockTimeout)
-					}
-					if e.Src.IsValid() || e.DstMAC != nil {
-						t.Errorf("Send modified the caller's echo: %+v", e)
-					}
-					if out == nil {
-						t.Fatal("our request was not seen leaving")
-					}
-					op := &out.Packet
-					if op.Class != craft.ClassEchoRequest || op.ID != ringTestID || op.Src != p.Source || op.Dst != target ||
-						out.From != p.Source || out.Stamp != StampKernel || out.Bytes != 64 || out.TTL != craft.DefaultTTL {
-						t.Errorf("outgoing = %+v", out)
-					}
-					if out.At.Before(sent) {
-						t.Errorf("request stamped %v by the kernel, before Send's %v", out.At, sent)
-					}
-					rp := &reply.Packet
-					if rp.ID != ringTestID || rp.Seq != 1 || reply.From != target || !reply.HasTTL || reply.TTL != 63 ||
-						reply.Stamp != StampKernel || reply.Bytes != 64 || reply.Outgoing {
-						t.Errorf("reply = %+v", reply)
-					}
-					if bad := payload.Check(rp.Payload, pr); bad >= 0 {
-						t.Errorf("reply payload differs at byte %d: %x", bad, rp.Payload)
-					}
-					if !reply.At.After(out.At) {
-						t.Errorf("reply stamped %v, request %v", reply.At, out.At)
-					}
-					t.Logf("kernel RTT %v, user-space RTT %v; Receive returned the reply %v after its kernel stamp", reply.At.Sub(out.At), reply.At.Sub(sent), late)
-				})
+			t.Run("ttl 1", func(t *testing.T) {
+				e := &craft.Echo{ID: ringTestID, Seq: 2, TTL: 1, Payload: data}
+				_, _, r := ringProbe(t, c, e, craft.ErrTimeExceeded)
+				q := &r.Packet.Error.Quote
+				if r.From != router || q.ID != ringTestID || q.Dst != target || q.Src != p.Source || r.Stamp != StampKernel {
+					t.Errorf("time exceeded = %+v", r)
+				}
+			})
 
-				t.Run("ttl 1", func(t *testing.T) {
-					e := &craft.Echo{ID: ringTestID, Seq: 2, TTL: 1, Payload: data}
-					_, _, r := ringProbe(t, c, e, craft.ErrTimeExceeded)
-					q := &r.Packet.Error.Quote
-					if r.From != router || q.ID != ringTestID || q.Dst != target || q.Src != p.Source || r.Stamp != StampKernel {
-						t.Errorf("time exceeded = %+v", r)
+			t.Run("unreachable", func(t *testing.T) {
+				// Another id, or c's ring would see the error too.
+				const id = ringTestID + 2
+				up, uc := ringOpenWith(t, l.Host, unreach, mode, id, direct)
+				// IPv4 unreachables are rate limited host-wide (see
+				// package lab): give the token bucket a second chance.
+				var r *Received
+				for seq := uint16(1); r == nil && seq <= 3; seq++ {
+					if _, err := uc.Send(&craft.Echo{ID: id, Seq: seq, Payload: data}); err != nil {
+						t.Fatal(err)
 					}
-				})
-
-				t.Run("unreachable", func(t *testing.T) {
-					// Another id, or c's ring would see the error too.
-					const id = ringTestID + 2
-					up, uc := ringOpen(t, l.Host, unreach, mode, id)
-					// IPv4 unreachables are rate limited host-wide (see
-					// package lab): give the token bucket a second chance.
-					var r *Received
-					for seq := uint16(1); r == nil && seq <= 3; seq++ {
-						if _, err := uc.Send(&craft.Echo{ID: id, Seq: seq, Payload: data}); err != nil {
-							t.Fatal(err)
-						}
-						seen, err := ringReceive(uc, 1500*time.Millisecond, func(r *Received) bool {
-							return r.Packet.Class == craft.ClassError && r.Packet.Error.Kind == craft.ErrUnreachable
-						})
-						if err == nil {
-							r = &seen[len(seen)-1]
-						} else if !errors.Is(err, os.ErrDeadlineExceeded) {
-							t.Fatal(err)
-						}
+					seen, err := ringReceive(uc, 1500*time.Millisecond, func(r *Received) bool {
+						return r.Packet.Class == craft.ClassError && r.Packet.Error.Kind == craft.ErrUnreachable
+					})
+					if err == nil {
+						r = &seen[len(seen)-1]
+					} else if !errors.Is(err, os.ErrDeadlineExceeded) {
+						t.Fatal(err)
 					}
-					if r == nil {
-						t.Fatal("no destination unreachable from the router")
-					}
-					if q := &r.Packet.Error.Quote; r.From != router || q.Dst != up.Target || q.ID != id {
-						t.Errorf("unreachable = %+v", r)
-					}
-					if d, err := uc.Drops(); d != 0 || err != nil {
-						t.Errorf("Drops() = %d, %v", d, err)
-					}
-				})
-
-				t.Run("deadline", func(t *testing.T) {
-					const wait = 50 * time.Millisecond
-					start := time.Now()
-					seen, err := ringReceive(c, wait, func(*Received) bool { return true })
-					if !errors.Is(err, os.ErrDeadlineExceeded) {
-						t.Fatalf("Receive with nothing sent: %v after %d packets, want os.ErrDeadlineExceeded", err, len(seen))
-					}
-					if took := time.Since(start); took < wait || took > wait+ringPoll+50*time.Millisecond {
-						t.Errorf("a %v deadline expired after %v", wait, took)
-					}
-				})
-
-				t.Run("another id", func(t *testing.T) {
-					const other = ringTestID + 1
-					_, oc := ringOpen(t, l.Host, target, mode, other)
-					_, _, r := ringProbe(t, oc, &craft.Echo{ID: other, Seq: 9, Payload: data}, 0)
-					if r.Packet.ID != other {
-						t.Fatalf("second conn received %+v", r)
-					}
-					seen, err := ringReceive(c, 200*time.Millisecond, func(*Received) bool { return true })
-					if !errors.Is(err, os.ErrDeadlineExceeded) {
-						t.Errorf("conn for id %#x received %+v (%v), meant for id %#x", ringTestID, seen, err, other)
-					}
-				})
-
-				t.Run("concurrent", func(t *testing.T) {
-					// Send and Receive on two goroutines, as the engine does.
-					const n = 50
-					type result struct{ out, replies int }
-					done := make(chan result, 1)
-					go func() {
-						var res result
-						ringReceive(c, 3*time.Second, func(r *Received) bool {
-							if r.Packet.Seq >= 100 {
-								if r.Outgoing {
-									res.out++
-								} else if r.Packet.Class == craft.ClassEchoReply {
-									res.replies++
-								}
-							}
-							return res.replies == n
-						})
-						done <- res
-					}()
-					for seq := uint16(100); seq < 100+n; seq++ {
-						if _, err := c.Send(&craft.Echo{ID: ringTestID, Seq: seq, Payload: data}); err != nil {
-							t.Fatal(err)
-						}
-						time.Sleep(time.Millisecond)
-					}
-					if res := <-done; res.out != n || res.replies != n {
-						t.Errorf("saw %d of %d requests leave and %d replies", res.out, n, res.replies)
-					}
-				})
-
-				if d, err := c.Drops(); d != 0 || err != nil {
+				}
+				if r == nil {
+					t.Fatal("no destination unreachable from the router")
+				}
+				if q := &r.Packet.Error.Quote; r.From != router || q.Dst != up.Target || q.ID != id {
+					t.Errorf("unreachable = %+v", r)
+				}
+				if d, err := uc.Drops(); d != 0 || err != nil {
 					t.Errorf("Drops() = %d, %v", d, err)
 				}
 			})
-		}
+
+			t.Run("deadline", func(t *testing.T) {
+				const wait = 50 * time.Millisecond
+				start := time.Now()
+				seen, err := ringReceive(c, wait, func(*Received) bool { return true })
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("Receive with nothing sent: %v after %d packets, want os.ErrDeadlineExceeded", err, len(seen))
+				}
+				if took := time.Since(start); took < wait || took > wait+ringPoll+50*time.Millisecond {
+					t.Errorf("a %v deadline expired after %v", wait, took)
+				}
+			})
+
+			t.Run("another id", func(t *testing.T) {
+				const other = ringTestID + 1
+				_, oc := ringOpenWith(t, l.Host, target, mode, other, direct)
+				_, _, r := ringProbe(t, oc, &craft.Echo{ID: other, Seq: 9, Payload: data}, 0)
+				if r.Packet.ID != other {
+					t.Fatalf("second conn received %+v", r)
+				}
+				seen, err := ringReceive(c, 200*time.Millisecond, func(*Received) bool { return true })
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Errorf("conn for id %#x received %+v (%v), meant for id %#x", ringTestID, seen, err, other)
+				}
+			})
+
+			t.Run("concurrent", func(t *testing.T) {
+				// Send and Receive on two goroutines, as the engine does.
+				const n = 50
+				type result struct{ out, replies int }
+				done := make(chan result, 1)
+				go func() {
+					var res result
+					ringReceive(c, 3*time.Second, func(r *Received) bool {
+						if r.Packet.Seq >= 100 {
+							if r.Outgoing {
+								res.out++
+							} else if r.Packet.Class == craft.ClassEchoReply {
+								res.replies++
+							}
+						}
+						return res.replies == n
+					})
+					done <- res
+				}()
+				for seq := uint16(100); seq < 100+n; seq++ {
+					if _, err := c.Send(&craft.Echo{ID: ringTestID, Seq: seq, Payload: data}); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(time.Millisecond)
+				}
+				if res := <-done; res.out != n || res.replies != n {
+					t.Errorf("saw %d of %d requests leave and %d replies", res.out, n, res.replies)
+				}
+			})
+
+			if d, err := c.Drops(); d != 0 || err != nil {
+				t.Errorf("Drops() = %d, %v", d, err)
+			}
+		})
 	}
 }
 
-// TestRingClose closes a conn under a blocked Receive.
+// TestRingClose closes a conn under a blocked Receive, with its ring and
+// without one.
 func TestRingClose(t *testing.T) {
-	l := labtest.New(t)
-	_, c := ringOpen(t, l.Host, l.Target4, ModeEthernet, ringTestID)
-	var r Received
-	labtest.CloseUnblocks(t, func() error { return c.Receive(&r) }, c.Close, 3*ringPoll, ringPoll+50*time.Millisecond)
-	if _, err := c.Send(&craft.Echo{ID: ringTestID, Seq: 1}); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("Send after Close: %v, want net.ErrClosed", err)
+	l := labtest.NewPrefixed(t, "ri-")
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			_, c := ringOpenWith(t, l.Host, l.Target4, ModeEthernet, ringTestID, direct)
+			var r Received
+			labtest.CloseUnblocks(t, func() error { return c.Receive(&r) }, c.Close, 3*ringPoll, ringPoll+50*time.Millisecond)
+			if _, err := c.Send(&craft.Echo{ID: ringTestID, Seq: 1}); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("Send after Close: %v, want net.ErrClosed", err)
+			}
+		})
 	}
 }
 

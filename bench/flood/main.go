@@ -16,6 +16,10 @@
 //
 // -count 0 skips the floods, for a run of serve alone.
 //
+// First, before the floods, -one one-probe runs: pingcraft send -c 1 in
+// each mode and iputils ping -c 1, interleaved, their wall times and their
+// ratio to mode raw's.
+//
 // The many-target rows: -many-targets (1,000 and 10,000) probed -c 3 -p
 // 1000 -i 0 by both tools, with the ratio of CPU per probe; then
 // -sustain-targets held at one probe a second each for -sustain, by both;
@@ -90,6 +94,7 @@ func flood(args []string) int {
 	prefix := fs.String("lab-prefix", "", "the lab's namespaces are named pingcraft-PREFIX...")
 	serveFor := fs.Duration("serve", 5*time.Minute, "then run pingcraft serve over -serve-targets targets this long (0: skip)")
 	serveTargets := fs.Int("serve-targets", 10000, "targets of the serve run: IPv4 up to 16,382, IPv6 beyond")
+	fs.IntVar(&oneProbe, "one", 30, "one-probe runs (send -c 1) of each mode and of iputils ping, interleaved (0: skip)")
 	fs.IntVar(&smokepingTargets, "smokeping", 0, "then compare pingcraft serve with smokeping_prober over this many targets (0: skip)")
 	fs.DurationVar(&smokepingFor, "smokeping-for", time.Minute, "how long each runs in that comparison")
 	if err := fs.Parse(args); err != nil {
@@ -158,6 +163,11 @@ func run(prefix string, count int, timeout time.Duration, extra bool, capture in
 	timeBin, _ := exec.LookPath("/usr/bin/time")
 	if timeBin == "" {
 		fmt.Println("flood: no GNU time (apt-get install time): max RSS includes this benchmark's own, counted at exec")
+	}
+	if oneProbe > 0 {
+		if err := benchOneProbe(ctx, l, bin, oneProbe, timeout); err != nil {
+			return err
+		}
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)

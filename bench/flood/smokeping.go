@@ -16,6 +16,9 @@ import (
 	"github.com/pingcraft/pingcraft/lab"
 )
 
+// oneProbe is -one: how many one-probe runs of each command, set by flood.
+var oneProbe int
+
 // The -smokeping comparison's flags, set by flood.
 var (
 	smokepingTargets int

@@ -208,18 +208,7 @@ func TestWatchFileCorpus(t *testing.T) {
 			t.Run(name+" "+strings.Join(args, " "), func(t *testing.T) {
 				path := filepath.Join(dir, name)
 				args := append([]string{args[0], "-r", path}, args[1:]...)
-				want, wantErr, wantCode := tcpdumpRun(t, nil, args...)
-				var got, gotErr strings.Builder
-				code := run(t.Context(), append([]string{"tcpdump"}, args...), &got, &gotErr)
-				if diff := cmp.Diff(want, got.String()); diff != "" {
-					t.Errorf("stdout (-tcpdump +watch):\n%s", diff)
-				}
-				if diff := cmp.Diff(wantErr, gotErr.String()); diff != "" {
-					t.Errorf("stderr (-tcpdump +watch):\n%s", diff)
-				}
-				if code != wantCode {
-					t.Errorf("exit %d, tcpdump exits %d", code, wantCode)
-				}
+				likeTcpdump(t, args...)
 			})
 		}
 	}
@@ -661,3 +650,21 @@ func TestWatchInterrupt(t *testing.T) {
 // Watch run inside the test binary must not drop the privileges the
 // other tests need; the binary's own runs relinquish them.
 func init() { watchRelinquish = func(string, string) error { return nil } }
+
+// likeTcpdump runs watch in this process, named tcpdump, and tcpdump with
+// the same arguments: the same stdout, stderr and exit code.
+func likeTcpdump(t *testing.T, args ...string) {
+	t.Helper()
+	want, wantErr, wantCode := tcpdumpRun(t, nil, args...)
+	var got, gotErr strings.Builder
+	code := run(t.Context(), append([]string{"tcpdump"}, args...), &got, &gotErr)
+	if diff := cmp.Diff(want, got.String()); diff != "" {
+		t.Errorf("stdout (-tcpdump +watch):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantErr, gotErr.String()); diff != "" {
+		t.Errorf("stderr (-tcpdump +watch):\n%s", diff)
+	}
+	if code != wantCode {
+		t.Errorf("exit %d, tcpdump exits %d", code, wantCode)
+	}
+}

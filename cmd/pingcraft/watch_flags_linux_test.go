@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
@@ -27,18 +25,7 @@ func TestWatchPrintFlags(t *testing.T) {
 			name := strings.TrimSuffix(filepath.Base(f), ".pcap")
 			t.Run(strings.Join(flags, " ")+" "+name, func(t *testing.T) {
 				args := append([]string{"-n", "-r", f}, flags...)
-				want, wantErr, wantCode := tcpdumpRun(t, nil, args...)
-				var got, gotErr strings.Builder
-				code := run(t.Context(), append([]string{"tcpdump"}, args...), &got, &gotErr)
-				if diff := cmp.Diff(want, got.String()); diff != "" {
-					t.Errorf("stdout (-tcpdump +watch):\n%s", diff)
-				}
-				if diff := cmp.Diff(wantErr, gotErr.String()); diff != "" {
-					t.Errorf("stderr (-tcpdump +watch):\n%s", diff)
-				}
-				if code != wantCode {
-					t.Errorf("exit %d, tcpdump exits %d", code, wantCode)
-				}
+				likeTcpdump(t, args...)
 			})
 		}
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/pingcraft/pingcraft/lab/labtest"
 )
 
@@ -37,18 +35,7 @@ func TestWatchUnsupportedLink(t *testing.T) {
 		for _, args := range [][]string{{"-n"}, {"-n", "-e", "-v"}, {"-n", "-x"}, {"-n", "-xx"}, {"-n", "-X"}, {"-n", "-XX", "-c", "1"}, {"-n", "-tt", "-q"}} {
 			t.Run(name+" "+strings.Join(args, " "), func(t *testing.T) {
 				args := append([]string{args[0], "-r", filepath.Join(dir, name)}, args[1:]...)
-				want, wantErr, wantCode := tcpdumpRun(t, nil, append(args, "-w", out, "--print")...)
-				var got, gotErr strings.Builder
-				code := run(t.Context(), append([]string{"tcpdump"}, append(args, "-w", out, "--print")...), &got, &gotErr)
-				if diff := cmp.Diff(want, got.String()); diff != "" {
-					t.Errorf("stdout (-tcpdump +watch):\n%s", diff)
-				}
-				if diff := cmp.Diff(wantErr, gotErr.String()); diff != "" {
-					t.Errorf("stderr (-tcpdump +watch):\n%s", diff)
-				}
-				if code != wantCode {
-					t.Errorf("exit %d, tcpdump exits %d", code, wantCode)
-				}
+				likeTcpdump(t, append(args, "-w", out, "--print")...)
 			})
 		}
 	}

@@ -44,17 +44,7 @@ func NewPrefixed(tb testing.TB, prefix string) *lab.Lab {
 // that a group of tests keeps to a prefix of its own.
 func NewTagged(tb testing.TB, tag string) *lab.Lab {
 	tb.Helper()
-	RequireRoot(tb)
-	l, err := lab.NewTagged(tb.Context(), tag)
-	if err != nil {
-		tb.Fatalf("labtest: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			tb.Errorf("labtest: %v", err)
-		}
-	})
-	return l
+	return NewPrefixed(tb, tag+"-")
 }
 
 // RequireRoot skips tb, or fails it under PINGCRAFT_REQUIRE_ROOT=1, unless

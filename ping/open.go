@@ -228,3 +228,12 @@ type FlowLabelError struct {
 func (e *FlowLabelError) Error() string {
 	return fmt.Sprintf("flow label %#05x: setsockopt IPV6_FLOWLABEL_MGR: %v", e.Label, e.Errno)
 }
+
+// shortRun is the most probes a run may send in all (not a flood) for the
+// ring transports to go without a ring. Setting up a TPACKET ring and
+// tearing it down, with the send socket, costs the kernel four or five
+// RCU grace periods (about 13 ms each on the 2-core machine of the README):
+// 60 ms or more, which is most of a one-probe run. Without the ring the
+// frames come back on the send socket itself, whose only grace period is
+// at close.
+const shortRun = 16

@@ -16,15 +16,6 @@ import (
 	"github.com/pingcraft/pingcraft/craft"
 )
 
-// shortRun is the most probes a run may send in all (not a flood) for the
-// ring transports to go without a ring. Setting up a TPACKET ring and
-// tearing it down, with the send socket, costs the kernel four or five
-// RCU grace periods (about 13 ms each on the 2-core machine of the README):
-// 60 ms or more, which is most of a one-probe run. Without the ring the
-// frames come back on the send socket itself, whose only grace period is
-// at close.
-const shortRun = 16
-
 // directRecv receives a ring transport's frames on its send socket instead
 // of a ring: replies through recvmsg with the kernel's receive stamp
 // (SO_TIMESTAMPNS), and our own requests, as they left, from the error

@@ -78,7 +78,7 @@ func TestLabKeepAndDown(t *testing.T) {
 func TestLabBadTarget(t *testing.T) {
 	labtest.RequireRoot(t)
 	code, out, errOut := runArgs(t, "lab", "--target", "198.18.0.77")
-	if code != exitError || !strings.Contains(errOut, "no reply from 198.18.0.77 over mode raw, nor to ARP or NDP") {
+	if code != exitError || !strings.Contains(errOut, "no reply from 198.18.0.77 over mode ethernet, nor to ARP or NDP") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	if left := labtest.Namespaces(t, idOf(t, out)); len(left) != 0 {

@@ -71,11 +71,12 @@ func Run(ctx context.Context, w io.Writer, o *Options) (err error) {
 }
 
 // resolveAndPing shows target's path, ARP or NDP included, and pings it
-// three times at the deepest mode the link allows, in the calling thread's
-// namespace.
+// three times as Ethernet frames pingcraft builds, in the calling thread's
+// namespace: the lab's links are all veths. Auto would take the raw socket
+// for a run this short, which shows nothing of layer 2.
 func resolveAndPing(ctx context.Context, w io.Writer, target string) error {
 	cfg := &ping.Config{Count: 3, Interval: 200 * time.Millisecond, Timeout: 2 * time.Second, Size: ping.DefaultSize}
-	fl, m, err := ping.NewSingle(ctx, target, cfg, nil)
+	fl, m, err := ping.NewSingle(ctx, target, cfg, &ping.FleetConfig{Mode: ping.ModeEthernet})
 	if err != nil {
 		return err
 	}

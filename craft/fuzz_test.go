@@ -38,7 +38,7 @@ func FuzzDecodeICMP(f *testing.F) {
 // checkInvariants holds for any decode of any input.
 func checkInvariants(t *testing.T, in []byte, p *craft.Packet) {
 	t.Helper()
-	if p.Class < craft.ClassOther || p.Class > craft.ClassError {
+	if p.Class < craft.ClassOther || p.Class > craft.ClassQuery {
 		t.Fatalf("class %d out of range", p.Class)
 	}
 	if len(p.Payload) > 0 && !within(in, p.Payload) {
@@ -53,6 +53,10 @@ func checkInvariants(t *testing.T, in []byte, p *craft.Packet) {
 	case craft.ClassEchoRequest, craft.ClassEchoReply:
 		if p.ICMPChecksum.Status == 0 {
 			t.Fatalf("echo without a checksum status: %v", p)
+		}
+	case craft.ClassQuery:
+		if p.Query == craft.QueryEcho || p.Query > craft.QueryInfo || p.ICMPChecksum.Status == 0 {
+			t.Fatalf("query %v with checksum status %v", p.Query, p.ICMPChecksum.Status)
 		}
 	}
 	_ = p.String()

@@ -5,6 +5,7 @@
 package replay
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -275,9 +276,10 @@ func summary(f *Frame) string {
 	return s + fmt.Sprintf(" proto %d", f.Protocol)
 }
 
-func be16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
-
-func be32(b []byte) uint32 { return uint32(be16(b))<<16 | uint32(be16(b[2:])) }
+var (
+	be16 = binary.BigEndian.Uint16
+	be32 = binary.BigEndian.Uint32
+)
 
 // queryReplies are the ICMPv4 query replies by the request each answers:
 // timestamp, information, address mask.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -149,7 +150,7 @@ func filterFile(path string) (string, error) {
 		if errors.As(err, &pe) && pe.Op == "open" {
 			return "", fmt.Errorf("can't open %s: %s", path, resolve.SystemText(err))
 		}
-		return "", fmt.Errorf("read %s: %s", path, cmpOr(resolve.SystemText(err), err.Error()))
+		return "", fmt.Errorf("read %s: %s", path, cmp.Or(resolve.SystemText(err), err.Error()))
 	}
 	for i := 0; i < len(b); i++ {
 		if b[i] == '#' {
@@ -159,13 +160,6 @@ func filterFile(path string) (string, error) {
 		}
 	}
 	return string(b), nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // watchInterface is the interface a live capture opens: the one asked, a
@@ -254,7 +248,7 @@ func runWatch(c *cli.Context) error {
 			fmt.Fprintf(stderr, "%s: %s\n", name, w)
 		}
 		if r.link != 0 {
-			fmt.Fprintf(stderr, "%s: data link type %s\n", name, cmpOr(linkTypeName(hdr.Link), r.linkName))
+			fmt.Fprintf(stderr, "%s: data link type %s\n", name, cmp.Or(linkTypeName(hdr.Link), r.linkName))
 		}
 		// tcpdump's two lines, or one under -v or -w.
 		if c.Count("v") == 0 && r.out == "" {
@@ -330,7 +324,7 @@ func runWatch(c *cli.Context) error {
 	var oe *outputError
 	if errors.As(err, &oe) && r.out == "" {
 		// tcpdump's ndo_error: no counts.
-		return worded{fmt.Sprintf("%s: Unable to write output: %s", name, cmpOr(resolve.SystemText(oe.err), oe.err.Error())), exitTcpdumpWrite}
+		return worded{fmt.Sprintf("%s: Unable to write output: %s", name, cmp.Or(resolve.SystemText(oe.err), oe.err.Error())), exitTcpdumpWrite}
 	}
 	if errors.Is(err, syscall.EPIPE) && r.out == "-" {
 		err = nil // the reader of the file is gone: a stop, as tcpdump's SIGPIPE

@@ -297,22 +297,41 @@ type Answer struct {
 
 // Match says whether pkt, received after f was sent, answers it.
 func Match(f *Frame, pkt []byte) (Answer, bool) {
-	if !f.Src.IsValid() || len(f.L4) < 8 {
+	a, ok := Parse(pkt)
+	if !ok {
 		return Answer{}, false
 	}
-	p := gopacket.NewPacket(pkt, layers.LayerTypeEthernet, gopacket.DecodeOptions{NoCopy: true, Lazy: true})
-	var src, dst netip.Addr
-	switch ip := p.NetworkLayer().(type) {
+	return a.Answers(f)
+}
+
+// Arrival is a received Ethernet frame decoded once, to be tried against
+// every frame still waiting for its answer.
+type Arrival struct {
+	p        gopacket.Packet
+	src, dst netip.Addr
+}
+
+// Parse decodes pkt (it must stay unchanged while the Arrival is used);
+// false for a frame that is not IP.
+func Parse(pkt []byte) (*Arrival, bool) {
+	a := &Arrival{p: gopacket.NewPacket(pkt, layers.LayerTypeEthernet, gopacket.DecodeOptions{NoCopy: true, Lazy: true})}
+	switch ip := a.p.NetworkLayer().(type) {
 	case *layers.IPv4:
-		src, dst = addr(ip.SrcIP), addr(ip.DstIP)
+		a.src, a.dst = addr(ip.SrcIP), addr(ip.DstIP)
 	case *layers.IPv6:
-		src, dst = addr(ip.SrcIP), addr(ip.DstIP)
+		a.src, a.dst = addr(ip.SrcIP), addr(ip.DstIP)
 	default:
+		return nil, false
+	}
+	return a, true
+}
+
+// Answers says whether the arrival answers f.
+func (a *Arrival) Answers(f *Frame) (Answer, bool) {
+	if !f.Src.IsValid() || len(f.L4) < 8 || a.dst != f.Src {
 		return Answer{}, false
 	}
-	if dst != f.Src {
-		return Answer{}, false
-	}
+	p, src := a.p, a.src
 	switch l := p.TransportLayer().(type) {
 	case *layers.TCP:
 		if f.Protocol == 6 && src == f.Dst && uint16(l.SrcPort) == be16(f.L4[2:]) && uint16(l.DstPort) == be16(f.L4) {

@@ -327,12 +327,16 @@ func (m *matcher) receive(ctx context.Context, rx capture.Source) {
 			}
 			return
 		}
+		arr, ok := replay.Parse(data) // once, whatever is pending
+		if !ok {
+			continue
+		}
 		m.mu.Lock()
 		for _, o := range m.pending {
 			if o.ans != nil {
 				continue
 			}
-			if a, ok := replay.Match(o.f, data); ok {
+			if a, ok := arr.Answers(o.f); ok {
 				a.RTT = ci.Timestamp.Sub(o.at)
 				o.ans, o.when = &a, ci.Timestamp
 				break

@@ -25,9 +25,13 @@ var hostStamps = []string{"host", "host_lowprec", "host_hiprec"}
 // timestampType checks a tcpdump -j request against what the device
 // offers: a type it does not offer is only a warning, as in tcpdump; one
 // it offers that the ring cannot give is refused.
-func timestampType(iface, name string, offered []TimestampType, ring bool) (warning string, err error) {
+func timestampType(iface, name string, ring bool) (warning string, err error) {
 	if name == "" {
 		return "", nil
+	}
+	offered, err := TimestampTypes(iface)
+	if err != nil {
+		return "", err
 	}
 	if !slices.ContainsFunc(offered, func(t TimestampType) bool { return t.Name == name }) {
 		return fmt.Sprintf("WARNING: When trying to set timestamp type '%s' on %s: That type of time stamp is not supported by that device", name, iface), nil

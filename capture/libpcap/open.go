@@ -127,18 +127,12 @@ func OpenContext(ctx context.Context, o Options) (capture.Source, Header, error)
 		}
 		h.Link = o.Link // the same frames under another name
 	}
-	if o.TimestampType != "" {
-		offered, err := TimestampTypes(o.Interface)
-		if err != nil {
-			return nil, Header{}, err
-		}
-		w, err := timestampType(o.Interface, o.TimestampType, offered, true)
-		if err != nil {
-			return nil, Header{}, err
-		}
-		if w != "" {
-			h.Warnings = append(h.Warnings, w)
-		}
+	w, err := timestampType(o.Interface, o.TimestampType, true)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	if w != "" {
+		h.Warnings = append(h.Warnings, w)
 	}
 	prog, err := compileContext(ctx, h.Link, o.Snaplen, o.Filter)
 	if err != nil {
@@ -161,19 +155,13 @@ func openAny(ctx context.Context, o Options) (capture.Source, Header, error) {
 		return nil, Header{}, notSupportedLink(link)
 	}
 	h := Header{Link: link, Snaplen: o.Snaplen}
-	if o.TimestampType != "" {
-		offered, err := TimestampTypes("any")
-		if err != nil {
-			return nil, Header{}, err
-		}
-		w, err := timestampType("any", o.TimestampType, offered, false)
-		if err != nil {
-			return nil, Header{}, err
-		}
-		if w != "" {
-			h.Warnings = append(h.Warnings, w)
-			o.TimestampType = ""
-		}
+	w, err := timestampType("any", o.TimestampType, false)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	if w != "" {
+		h.Warnings = append(h.Warnings, w)
+		o.TimestampType = "" // libpcap would refuse it
 	}
 	// The expression alone first: its errors are libpcap's words for it.
 	prog, err := compileContext(ctx, link, o.Snaplen, o.Filter)

@@ -233,6 +233,21 @@ built:
 	return f, nil
 }
 
+// Destination is where a frame goes once rewritten (its mapped IP
+// destination), whatever MACs rw would give it: what to resolve next hops
+// for before sending.
+func (rw *Rewrite) Destination(link craft.LinkType, data []byte, wire int) (netip.Addr, error) {
+	placeholder := net.HardwareAddr{2, 0, 0, 0, 0, 0}
+	probe := *rw
+	probe.SrcMAC = placeholder
+	probe.DstMAC = func(netip.Addr) (net.HardwareAddr, error) { return placeholder, nil }
+	f, err := probe.Apply(link, data, wire)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return f.Dst, nil
+}
+
 func (rw *Rewrite) mapAddr(a netip.Addr) netip.Addr {
 	for _, m := range rw.Maps {
 		if b, ok := m.Apply(a); ok {

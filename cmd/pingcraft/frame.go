@@ -100,9 +100,8 @@ func runFrame(c *cli.Context) error {
 	}
 	// Where it goes: the IP destination's route, or -I.
 	var dst netip.Addr
-	probe := &replay.Rewrite{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 0}, DstMAC: func(netip.Addr) (net.HardwareAddr, error) { return net.HardwareAddr{2, 0, 0, 0, 0, 0}, nil }}
-	if f, err := probe.Apply(link, data, len(data)); err == nil {
-		dst = f.Dst
+	if d, err := (&replay.Rewrite{}).Destination(link, data, len(data)); err == nil {
+		dst = d
 	} else if !errors.Is(err, replay.ErrNotIP) {
 		return usagef("--frame: %s", err)
 	}

@@ -116,17 +116,15 @@ func runReplay(c *cli.Context) error {
 		return err
 	}
 	link := r.Link()
-	// Any MAC does to learn the destinations.
-	probe := &replay.Rewrite{Maps: maps, SrcMAC: ifi.HardwareAddr,
-		DstMAC: func(netip.Addr) (net.HardwareAddr, error) { return ifi.HardwareAddr, nil }}
+	probe := &replay.Rewrite{Maps: maps}
 	dsts := map[netip.Addr]bool{}
 	for {
 		data, ci, err := r.ReadPacket()
 		if err != nil {
 			break
 		}
-		if f, err := probe.Apply(link, data, ci.Length); err == nil {
-			dsts[f.Dst] = true
+		if dst, err := probe.Destination(link, data, ci.Length); err == nil {
+			dsts[dst] = true
 		}
 	}
 	r.Close()
